@@ -1,0 +1,218 @@
+/**
+ * Every input of the action, read once and validated into a typed RestoreSettings.
+ * Only this module and main.ts know about the Actions runtime's input conventions.
+ */
+import * as core from '@actions/core'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { InputError } from './errors.js'
+
+/** Input names exactly as action.yml declares them. */
+export const Inputs = {
+  serverUrl: 'server-url',
+  repository: 'repository',
+  path: 'path',
+  authorization: 'authorization',
+  downloadConcurrency: 'download-concurrency',
+  downloadChunkSizeMb: 'download-chunk-size-mb',
+  stallTimeoutSeconds: 'stall-timeout-seconds',
+  bundle: 'bundle',
+  failOnCacheMiss: 'fail-on-cache-miss',
+  ref: 'ref',
+  keepSnapshotHead: 'keep-snapshot-head',
+  token: 'token',
+  persistCredentials: 'persist-credentials',
+  gitThroughCachew: 'git-through-cachew'
+} as const
+
+/**
+ * Defaults that apply when an input is absent (the runner fills action.yml's defaults in;
+ * outside a workflow these apply). A test keeps them equal to action.yml's.
+ */
+export const Defaults = {
+  downloadConcurrency: 8,
+  downloadChunkSizeMb: 16,
+  stallTimeoutSeconds: 30,
+  bundle: true,
+  failOnCacheMiss: false,
+  keepSnapshotHead: false,
+  persistCredentials: true,
+  gitThroughCachew: true
+} as const
+
+export const Limits = {
+  downloadConcurrency: { min: 1, max: 64 },
+  downloadChunkSizeMb: { min: 1, max: 1024 },
+  stallTimeoutSeconds: { min: 1, max: 3600 }
+} as const
+
+export interface RestoreSettings {
+  /** cachew base URL without a trailing slash. */
+  serverUrl: string
+  /** Upstream repository URL, https://HOST/OWNER/REPO (no .git). */
+  repositoryUrl: string
+  /** Absolute directory the tree lands in. */
+  target: string
+  /** Absolute GITHUB_WORKSPACE (or the working directory outside a workflow). */
+  workspace: string
+  /** Directory for temporary files: RUNNER_TEMP, else the OS temp directory. */
+  tempDir: string
+  /** Authorization header value for cachew; registered as a secret. */
+  authorization?: string
+  downloadConcurrency: number
+  chunkSizeBytes: number
+  stallTimeoutMs: number
+  applyBundle: boolean
+  failOnCacheMiss: boolean
+  /** Branch, tag or SHA to end on; empty means the workflow's commit. */
+  ref: string
+  /** Stay at the snapshot (+ bundle) head instead of moving to the workflow's commit. */
+  keepSnapshotHead: boolean
+  /** Token for the upstream host (git over HTTPS); registered as a secret. */
+  token?: string
+  persistCredentials: boolean
+  gitThroughCachew: boolean
+}
+
+type Env = NodeJS.ProcessEnv
+
+/** Reads an input the way the runner passes it (INPUT_<NAME>, hyphens kept), trimmed. */
+function readInput(name: string): string {
+  return core.getInput(name)
+}
+
+export function readSettings(env: Env = process.env): RestoreSettings {
+  const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
+  const authorization = readInput(Inputs.authorization) || env.CACHEW_AUTHORIZATION || undefined
+  if (authorization) core.setSecret(authorization)
+  const token = readInput(Inputs.token) || undefined
+  if (token) core.setSecret(token)
+  const chunkMb = parseInteger(
+    Inputs.downloadChunkSizeMb,
+    Defaults.downloadChunkSizeMb,
+    Limits.downloadChunkSizeMb
+  )
+  return {
+    serverUrl: parseServerUrl(readInput(Inputs.serverUrl) || env.CACHEW_URL || ''),
+    repositoryUrl: parseRepository(readInput(Inputs.repository), env),
+    target: parseTargetPath(readInput(Inputs.path), workspace),
+    workspace,
+    tempDir: path.resolve(env.RUNNER_TEMP || os.tmpdir()),
+    authorization,
+    downloadConcurrency: parseInteger(
+      Inputs.downloadConcurrency,
+      Defaults.downloadConcurrency,
+      Limits.downloadConcurrency
+    ),
+    chunkSizeBytes: chunkMb * 1024 * 1024,
+    stallTimeoutMs:
+      parseInteger(
+        Inputs.stallTimeoutSeconds,
+        Defaults.stallTimeoutSeconds,
+        Limits.stallTimeoutSeconds
+      ) * 1000,
+    applyBundle: parseBoolean(Inputs.bundle, Defaults.bundle),
+    failOnCacheMiss: parseBoolean(Inputs.failOnCacheMiss, Defaults.failOnCacheMiss),
+    ref: readInput(Inputs.ref),
+    keepSnapshotHead: parseBoolean(Inputs.keepSnapshotHead, Defaults.keepSnapshotHead),
+    token,
+    persistCredentials: parseBoolean(Inputs.persistCredentials, Defaults.persistCredentials),
+    gitThroughCachew: parseBoolean(Inputs.gitThroughCachew, Defaults.gitThroughCachew)
+  }
+}
+
+function parseInteger(name: string, fallback: number, range: { min: number; max: number }): number {
+  const raw = readInput(name)
+  if (raw === '') return fallback
+  const allowed = `a whole number from ${range.min} to ${range.max}`
+  if (!/^\d+$/.test(raw)) throw new InputError(name, `'${raw}' is not ${allowed}`)
+  const value = Number(raw)
+  if (value < range.min || value > range.max)
+    throw new InputError(name, `${raw} is out of range; use ${allowed}`)
+  return value
+}
+
+const TRUE_WORDS = ['true', 'True', 'TRUE']
+const FALSE_WORDS = ['false', 'False', 'FALSE']
+
+function parseBoolean(name: string, fallback: boolean): boolean {
+  const raw = readInput(name)
+  if (raw === '') return fallback
+  if (TRUE_WORDS.includes(raw)) return true
+  if (FALSE_WORDS.includes(raw)) return false
+  throw new InputError(name, `'${raw}' is not a boolean; use true or false`)
+}
+
+function parseServerUrl(raw: string): string {
+  const name = Inputs.serverUrl
+  if (raw === '')
+    throw new InputError(
+      name,
+      'required: the cachew base URL, e.g. https://cachew.example.com (or set CACHEW_URL)'
+    )
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new InputError(name, `'${raw}' is not a URL; use an http:// or https:// URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError(name, `'${url.protocol}' URLs are not supported; use http:// or https://`)
+  }
+  if (url.username || url.password) {
+    throw new InputError(
+      name,
+      'credentials in the URL are not supported; use the authorization input'
+    )
+  }
+  if (url.search || url.hash) throw new InputError(name, 'must not have a query or fragment')
+  return url.origin + url.pathname.replace(/\/+$/, '')
+}
+
+const OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/
+
+/** Accepts https://HOST/OWNER/REPO[.git] or OWNER/REPO (on GITHUB_SERVER_URL's host). */
+function parseRepository(raw: string, env: Env): string {
+  const name = Inputs.repository
+  const value = raw || env.GITHUB_REPOSITORY || ''
+  const allowed = 'use https://HOST/OWNER/REPO or OWNER/REPO'
+  if (value === '') throw new InputError(name, `required outside a workflow; ${allowed}`)
+  if (OWNER_REPO.test(value)) {
+    const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '')
+    return `${server}/${value.replace(/\.git$/, '')}`
+  }
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new InputError(name, `'${value}' is not a repository; ${allowed}`)
+  }
+  const repoPath = url.pathname
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+  if (
+    !/^https?:$/.test(url.protocol) ||
+    !url.hostname ||
+    repoPath === '' ||
+    url.search ||
+    url.hash
+  ) {
+    throw new InputError(name, `'${value}' is not a repository URL; ${allowed}`)
+  }
+  if (url.username || url.password)
+    throw new InputError(name, 'credentials in the URL are not supported')
+  return `${url.protocol}//${url.host}/${repoPath}`
+}
+
+function parseTargetPath(raw: string, workspace: string): string {
+  const target = path.resolve(workspace, raw || '.')
+  const relative = path.relative(workspace, target)
+  if (relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new InputError(
+      Inputs.path,
+      `'${raw}' resolves outside GITHUB_WORKSPACE (${workspace}); use a path inside it`
+    )
+  }
+  return target
+}

@@ -32,3 +32,44 @@ export class UnsafeEntryError extends ArchiveError {
     super(`Refusing unsafe archive entry '${entry}': ${reason}`)
   }
 }
+
+/** The server answered with a status the action cannot go on from. */
+export class ServerError extends ExpectedError {
+  override name = 'ServerError'
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+/** The server has no snapshot of the repository (404). Main turns it into a miss. */
+export class CacheMissError extends ServerError {
+  override name = 'CacheMissError'
+}
+
+/** The restore must start over from discovery: what was downloaded so far cannot be used. */
+export class RestartRequiredError extends ExpectedError {
+  override name = 'RestartRequiredError'
+}
+
+/** The snapshot was regenerated mid-download (412, or a different ETag or size). */
+export class SnapshotChangedError extends RestartRequiredError {
+  override name = 'SnapshotChangedError'
+}
+
+/**
+ * A failure worth another try: a network error, a reset, a stall, a 5xx/429, a response
+ * that ignored Range or did not match what was asked. retryAfterMs is the server's
+ * Retry-After, when it sent one.
+ */
+export class TransientError extends ExpectedError {
+  override name = 'TransientError'
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number
+  ) {
+    super(message)
+  }
+}

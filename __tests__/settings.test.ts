@@ -1,0 +1,122 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { parse } from 'yaml'
+import { InputError } from '../src/errors.js'
+import { Defaults, Inputs, readSettings } from '../src/settings.js'
+
+const saved = { ...process.env }
+
+function setInputs(inputs: Record<string, string>): void {
+  for (const key of Object.keys(process.env)) if (key.startsWith('INPUT_')) delete process.env[key]
+  for (const [name, value] of Object.entries(inputs))
+    process.env[`INPUT_${name.toUpperCase()}`] = value
+}
+
+function errorFor(inputs: Record<string, string>): InputError {
+  setInputs({ 'server-url': 'https://cachew.example.com', repository: 'acme/widgets', ...inputs })
+  try {
+    readSettings()
+  } catch (error) {
+    if (error instanceof InputError) return error
+    throw error
+  }
+  throw new Error(`no error for ${JSON.stringify(inputs)}`)
+}
+
+beforeEach(() => {
+  process.env.GITHUB_WORKSPACE = path.resolve('/tmp/ws')
+  delete process.env.CACHEW_URL
+  delete process.env.GITHUB_REPOSITORY
+  delete process.env.GITHUB_SERVER_URL
+  delete process.env.CACHEW_AUTHORIZATION
+})
+afterEach(() => {
+  process.env = { ...saved }
+})
+
+describe('readSettings', () => {
+  it('applies the documented defaults when inputs are absent', () => {
+    setInputs({
+      'server-url': 'https://cachew.example.com/',
+      repository: 'https://github.com/acme/widgets.git'
+    })
+    const settings = readSettings()
+    expect(settings).toMatchObject({
+      serverUrl: 'https://cachew.example.com',
+      repositoryUrl: 'https://github.com/acme/widgets',
+      target: path.resolve('/tmp/ws'),
+      downloadConcurrency: 8,
+      chunkSizeBytes: 16 * 1024 * 1024,
+      stallTimeoutMs: 30_000,
+      applyBundle: true,
+      failOnCacheMiss: false,
+      persistCredentials: true,
+      gitThroughCachew: true,
+      keepSnapshotHead: false
+    })
+  })
+
+  it('falls back to CACHEW_URL, GITHUB_REPOSITORY and GITHUB_SERVER_URL', () => {
+    setInputs({})
+    process.env.CACHEW_URL = 'http://127.0.0.1:8080'
+    process.env.GITHUB_REPOSITORY = 'acme/widgets'
+    process.env.GITHUB_SERVER_URL = 'https://ghe.example.com'
+    const settings = readSettings()
+    expect(settings.serverUrl).toBe('http://127.0.0.1:8080')
+    expect(settings.repositoryUrl).toBe('https://ghe.example.com/acme/widgets')
+  })
+
+  it('resolves path inside the workspace and refuses one outside it', () => {
+    setInputs({ 'server-url': 'https://c.example', repository: 'a/b', path: 'sub/dir' })
+    expect(readSettings().target).toBe(path.resolve('/tmp/ws/sub/dir'))
+    expect(errorFor({ path: '../elsewhere' }).message).toMatch(/'path'.*outside GITHUB_WORKSPACE/)
+  })
+
+  it.each([
+    ['download-concurrency', 'abc', /whole number from 1 to 64/],
+    ['download-concurrency', '0', /out of range; use a whole number from 1 to 64/],
+    ['download-concurrency', '-3', /whole number from 1 to 64/],
+    ['download-concurrency', '100000', /out of range/],
+    ['download-concurrency', '2.5', /whole number/],
+    ['download-chunk-size-mb', '0', /from 1 to 1024/],
+    ['download-chunk-size-mb', '1e9', /from 1 to 1024/],
+    ['stall-timeout-seconds', '0', /from 1 to 3600/],
+    ['server-url', 'not-a-url', /not a URL; use an http:\/\/ or https:\/\/ URL/],
+    ['server-url', 'ftp://x/', /'ftp:' URLs are not supported; use http:\/\/ or https:\/\//],
+    ['server-url', 'https://user:pw@cachew.example.com', /credentials in the URL/],
+    ['repository', ':::', /is not a repository; use https:\/\/HOST\/OWNER\/REPO or OWNER\/REPO/],
+    ['repository', 'https://github.com/', /not a repository URL/],
+    ['bundle', 'maybe', /'maybe' is not a boolean; use true or false/],
+    ['fail-on-cache-miss', 'yes', /use true or false/]
+  ])('names %s and the allowed values for %p', (input, value, allowed) => {
+    const error = errorFor({ [input]: value })
+    expect(error.input).toBe(input)
+    expect(error.message).toContain(`Input '${input}'`)
+    expect(error.message).toMatch(allowed)
+  })
+
+  it('requires a server URL', () => {
+    expect(errorFor({ 'server-url': '' }).message).toMatch(/'server-url': required/)
+  })
+
+  it('keeps the defaults in step with action.yml', () => {
+    const action = parse(fs.readFileSync(path.resolve('action.yml'), 'utf8')) as {
+      inputs: Record<string, { default?: string }>
+    }
+    const declared = Object.keys(action.inputs).sort()
+    expect(declared).toEqual(Object.values(Inputs).sort())
+    const expected: Record<string, string> = {
+      [Inputs.downloadConcurrency]: String(Defaults.downloadConcurrency),
+      [Inputs.downloadChunkSizeMb]: String(Defaults.downloadChunkSizeMb),
+      [Inputs.stallTimeoutSeconds]: String(Defaults.stallTimeoutSeconds),
+      [Inputs.bundle]: String(Defaults.bundle),
+      [Inputs.failOnCacheMiss]: String(Defaults.failOnCacheMiss),
+      [Inputs.keepSnapshotHead]: String(Defaults.keepSnapshotHead),
+      [Inputs.persistCredentials]: String(Defaults.persistCredentials),
+      [Inputs.gitThroughCachew]: String(Defaults.gitThroughCachew)
+    }
+    for (const [name, value] of Object.entries(expected))
+      expect(action.inputs[name].default).toBe(value)
+  })
+})

@@ -1,0 +1,125 @@
+/**
+ * The download's temp file: written out of order by many requests, read in order by the
+ * extractor. The frontier is the end of the contiguous prefix that has been written; a
+ * reader never reads past it, so decoding overlaps the download without holding chunks
+ * in memory.
+ */
+import { EventEmitter } from 'node:events'
+import * as fs from 'node:fs/promises'
+import { Readable } from 'node:stream'
+
+interface Segment {
+  start: number
+  end: number // exclusive; Infinity while the size is unknown
+  highWater: number // bytes written at least once from start
+}
+
+export class Spool {
+  private readonly segments: Segment[] = []
+  private head = 0 // first segment not yet complete
+  private readonly events = new EventEmitter()
+  private finalSize: number | undefined
+  private failure: Error | undefined
+  frontier = 0
+
+  private constructor(
+    readonly file: string,
+    private readonly handle: fs.FileHandle
+  ) {
+    this.events.setMaxListeners(0)
+  }
+
+  static async create(file: string): Promise<Spool> {
+    return new Spool(file, await fs.open(file, 'wx+', 0o600))
+  }
+
+  /** Declares the byte ranges that will be written: [0, b1), [b1, b2), ..., in order. */
+  setSegments(bounds: Array<{ start: number; end: number }>): void {
+    for (const { start, end } of bounds) this.segments.push({ start, end, highWater: 0 })
+  }
+
+  /** Writes bytes at an absolute offset inside segment `index`. */
+  async write(index: number, data: Buffer, offset: number): Promise<void> {
+    let done = 0
+    while (done < data.length) {
+      const { bytesWritten } = await this.handle.write(
+        data,
+        done,
+        data.length - done,
+        offset + done
+      )
+      done += bytesWritten
+    }
+    const segment = this.segments[index]
+    segment.highWater = Math.max(segment.highWater, offset + data.length - segment.start)
+    this.advance()
+  }
+
+  /** The download is complete at this size (for streams whose size was unknown). */
+  finish(size: number): void {
+    this.finalSize = size
+    this.events.emit('change')
+  }
+
+  /** Wakes the reader with the download's error. */
+  fail(error: Error): void {
+    this.failure ??= error
+    this.events.emit('change')
+  }
+
+  private advance(): void {
+    while (this.head < this.segments.length) {
+      const segment = this.segments[this.head]
+      this.frontier = segment.start + segment.highWater
+      if (segment.start + segment.highWater < segment.end) break
+      this.head++
+    }
+    this.events.emit('change')
+  }
+
+  /** Resolves once the frontier passes `position`, the download ends, or it fails. */
+  private waitBeyond(position: number, signal?: AbortSignal): Promise<void> {
+    if (this.frontier > position || this.finalSize !== undefined || this.failure)
+      return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const onChange = (): void => {
+        if (this.frontier > position || this.finalSize !== undefined || this.failure) done(resolve)
+      }
+      const onAbort = (): void => done(() => reject(signal?.reason))
+      const done = (settle: () => void): void => {
+        this.events.off('change', onChange)
+        signal?.removeEventListener('abort', onAbort)
+        settle()
+      }
+      this.events.on('change', onChange)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** Reads the spool in order, following the frontier, in blocks of up to blockSize. */
+  reader(blockSize: number, signal?: AbortSignal): Readable {
+    const spool = this
+    async function* blocks(): AsyncGenerator<Buffer> {
+      let position = 0
+      for (;;) {
+        await spool.waitBeyond(position, signal)
+        if (spool.failure) throw spool.failure
+        const available = spool.frontier - position
+        if (available <= 0) {
+          if (spool.finalSize === undefined) continue
+          if (position >= spool.finalSize) return
+          throw new Error(`internal: spool ended at ${spool.frontier} of ${spool.finalSize} bytes`)
+        }
+        const block = Buffer.allocUnsafe(Math.min(blockSize, available))
+        const { bytesRead } = await spool.handle.read(block, 0, block.length, position)
+        position += bytesRead
+        yield bytesRead === block.length ? block : block.subarray(0, bytesRead)
+      }
+    }
+    return Readable.from(blocks(), { objectMode: false, highWaterMark: 1 })
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined)
+  }
+}

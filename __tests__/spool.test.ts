@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { randomBytes } from 'node:crypto'
+import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { Spool } from '../src/download/spool.js'
+
+let dir: string
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'spool-'))
+})
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true })
+})
+
+async function collect(stream: NodeJS.ReadableStream, seen: number[]): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for await (const part of stream as AsyncIterable<Buffer>) {
+    parts.push(part)
+    seen.push(part.length)
+  }
+  return Buffer.concat(parts)
+}
+
+describe('Spool', () => {
+  it('reads in order while segments are written out of order, never past the frontier', async () => {
+    const data = randomBytes(40_000)
+    const spool = await Spool.create(path.join(dir, 'f'))
+    const bounds = [0, 10_000, 20_000, 30_000, 40_000]
+    spool.setSegments(bounds.slice(0, -1).map((start, i) => ({ start, end: bounds[i + 1] })))
+    const sizes: number[] = []
+    const reading = collect(spool.reader(64 * 1024), sizes)
+
+    await spool.write(2, data.subarray(20_000, 30_000), 20_000)
+    await spool.write(3, data.subarray(30_000, 40_000), 30_000)
+    expect(spool.frontier).toBe(0)
+    await spool.write(0, data.subarray(0, 5_000), 0)
+    expect(spool.frontier).toBe(5_000)
+    await new Promise(resolve => setTimeout(resolve, 20))
+    await spool.write(0, data.subarray(5_000, 10_000), 5_000)
+    await spool.write(1, data.subarray(10_000, 20_000), 10_000)
+    expect(spool.frontier).toBe(40_000)
+    spool.finish(40_000)
+
+    expect((await reading).equals(data)).toBe(true)
+    // The first read happened before the rest was there: the reader followed the frontier.
+    expect(sizes[0]).toBe(5_000)
+    await spool.close()
+  })
+
+  it('ends a stream of unknown size where finish says', async () => {
+    const spool = await Spool.create(path.join(dir, 'g'))
+    spool.setSegments([{ start: 0, end: Infinity }])
+    const reading = collect(spool.reader(1024), [])
+    await spool.write(0, Buffer.from('hello '), 0)
+    await spool.write(0, Buffer.from('world'), 6)
+    spool.finish(11)
+    expect((await reading).toString()).toBe('hello world')
+    await spool.close()
+  })
+
+  it('hands the download failure to the reader', async () => {
+    const spool = await Spool.create(path.join(dir, 'h'))
+    spool.setSegments([{ start: 0, end: 100 }])
+    const reading = collect(spool.reader(1024), [])
+    await spool.write(0, Buffer.alloc(10), 0)
+    spool.fail(new Error('boom'))
+    await expect(reading).rejects.toThrow('boom')
+    await spool.close()
+  })
+})

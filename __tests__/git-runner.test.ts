@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from '@jest/globals'
+import * as path from 'node:path'
+import { Git, GitError, gitEnvironment, maskSecrets } from '../src/git/git.js'
+import { ExpectedError } from '../src/errors.js'
+import { git, TempDirs } from './git-helpers.js'
+
+const dirs = new TempDirs()
+afterEach(() => dirs.cleanup())
+
+async function makeRepo(): Promise<string> {
+  const repo = await dirs.make('runner')
+  git(repo, 'init', '--quiet', '--initial-branch=main')
+  return repo
+}
+
+describe('gitEnvironment', () => {
+  it('appends config entries after the ones already in the environment', () => {
+    const env = gitEnvironment(
+      { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'a.b', GIT_CONFIG_VALUE_0: 'kept' },
+      [{ key: 'http.extraheader', value: 'secret' }]
+    )
+    expect(env).toMatchObject({
+      GIT_CONFIG_COUNT: '2',
+      GIT_CONFIG_KEY_0: 'a.b',
+      GIT_CONFIG_VALUE_0: 'kept',
+      GIT_CONFIG_KEY_1: 'http.extraheader',
+      GIT_CONFIG_VALUE_1: 'secret',
+      GIT_TERMINAL_PROMPT: '0'
+    })
+  })
+
+  it('drops variables that would point git at another repository', () => {
+    const env = gitEnvironment({ GIT_DIR: '/elsewhere', GIT_INDEX_FILE: '/x', PATH: '/bin' })
+    expect(env.GIT_DIR).toBeUndefined()
+    expect(env.GIT_INDEX_FILE).toBeUndefined()
+    expect(env.PATH).toBe('/bin')
+  })
+})
+
+describe('Git', () => {
+  it('hands config to git through the environment', async () => {
+    const repo = await makeRepo()
+    const value = await new Git(repo).read(['config', '--get', 'cachew.test'], {
+      config: [{ key: 'cachew.test', value: 'from the environment' }]
+    })
+    expect(value).toBe('from the environment')
+    expect(git(repo, 'config', '--list', '--local')).not.toContain('cachew.test')
+  })
+
+  it('works in its own directory even when GIT_DIR points elsewhere', async () => {
+    const repo = await makeRepo()
+    const other = await makeRepo()
+    const saved = process.env.GIT_DIR
+    process.env.GIT_DIR = path.join(other, '.git')
+    try {
+      expect(await new Git(repo).read(['rev-parse', '--absolute-git-dir'])).toBe(
+        path.join(repo, '.git')
+      )
+    } finally {
+      if (saved === undefined) delete process.env.GIT_DIR
+      else process.env.GIT_DIR = saved
+    }
+  })
+
+  it('answers yes/no with exit codes 0 and 1, and throws on anything else', async () => {
+    const repo = await makeRepo()
+    const runner = new Git(repo)
+    expect(await runner.test(['diff', '--quiet', '--no-index', '/dev/null', '/dev/null'])).toBe(
+      true
+    )
+    expect(await runner.test(['rev-parse', '--verify', '--quiet', 'nothing'])).toBe(false)
+    await expect(runner.test(['cat-file', '-e', 'nothing'])).rejects.toThrow(GitError)
+  })
+
+  it('masks secrets in the command and in git messages of a failure', async () => {
+    const repo = await makeRepo()
+    const secret = 's3cr3t-value'
+    const failure = new Git(repo, [secret]).run(['checkout', `branch-${secret}`])
+    await expect(failure).rejects.toThrow(ExpectedError)
+    const error = (await failure.catch(e => e)) as GitError
+    expect(error.message).toContain('branch-***')
+    expect(error.message).not.toContain(secret)
+    expect(error.stderr).not.toContain(secret)
+    expect(error.exitCode).toBe(1)
+  })
+})
+
+describe('maskSecrets', () => {
+  it('replaces every occurrence and ignores empty secrets', () => {
+    expect(maskSecrets('a x b x', ['x', ''])).toBe('a *** b ***')
+  })
+})

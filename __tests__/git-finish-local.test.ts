@@ -1,0 +1,199 @@
+/**
+ * finishCheckout where everything needed is already local (snapshot + bundle). The server URL
+ * points at a closed port, so any attempt to reach cachew would fail these tests.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals'
+import * as fs from 'node:fs/promises'
+import { finishCheckout, refreshIndex } from '../src/git/finish.js'
+import type { BundleOffer, WorkflowContext } from '../src/git/finish.js'
+import {
+  addCommit,
+  git,
+  makeBundle,
+  makeStagedClone,
+  makeUpstream,
+  recordingLog,
+  restoreSettings,
+  staleIndexEntries,
+  TempDirs
+} from './git-helpers.js'
+import type { RestoreSettings } from '../src/settings.js'
+
+const dirs = new TempDirs()
+afterEach(() => dirs.cleanup())
+
+/** Upstream A → B on main; the snapshot is at A; a bundle takes A to B. */
+async function scenario(options: { detach?: boolean } = {}) {
+  const upstream = await makeUpstream(dirs)
+  const base = await addCommit(upstream, { 'src/one.txt': '1\n', 'src/two.txt': '2\n' }, 'base')
+  const a = await addCommit(upstream, { 'src/one.txt': 'one\n' }, 'A')
+  const staging = await makeStagedClone(dirs, upstream, options)
+  const b = await addCommit(upstream, { 'src/three.txt': '3\n' }, 'B')
+  const bundle = await makeBundle(dirs, upstream, a)
+  return { upstream, staging, base, a, b, bundle }
+}
+
+async function finish(
+  staging: string,
+  bundle: BundleOffer,
+  workflow: WorkflowContext = {},
+  settings: Partial<RestoreSettings> = {}
+) {
+  const log = recordingLog()
+  const result = await finishCheckout({
+    directory: staging,
+    settings: restoreSettings(settings),
+    workflow,
+    bundle,
+    log
+  })
+  return { result, log }
+}
+
+function head(repo: string): { commit: string; branch: string } {
+  const branch = git(repo, 'rev-parse', '--abbrev-ref', 'HEAD')
+  return { commit: git(repo, 'rev-parse', 'HEAD'), branch }
+}
+
+function expectClean(repo: string): void {
+  expect(git(repo, 'status', '--porcelain')).toBe('')
+}
+
+describe('finishCheckout with a delta bundle', () => {
+  it('moves the snapshot branch to the bundle head, tracking origin', async () => {
+    const { staging, b, bundle } = await scenario()
+    const { result, log } = await finish(staging, { file: bundle })
+    expect(result).toEqual({
+      commit: b,
+      ref: 'refs/heads/main',
+      bundleApplied: true,
+      fetched: false
+    })
+    expect(head(staging)).toEqual({ commit: b, branch: 'main' })
+    expect(git(staging, 'rev-parse', '--abbrev-ref', 'main@{upstream}')).toBe('origin/main')
+    expect(await fs.readFile(`${staging}/src/three.txt`, 'utf8')).toBe('3\n')
+    expectClean(staging)
+    expect(log.lines.join('\n')).toMatch(/Applied the delta bundle: origin\/main is now/)
+  })
+
+  it('moves a detached snapshot HEAD to the bundle head', async () => {
+    const { staging, b, bundle } = await scenario({ detach: true })
+    const { result } = await finish(staging, { file: bundle })
+    expect(result).toMatchObject({ commit: b, ref: b, bundleApplied: true })
+    expect(head(staging)).toEqual({ commit: b, branch: 'HEAD' })
+    expectClean(staging)
+  })
+
+  it('ends at GITHUB_SHA on the pushed branch when the bundle brought it', async () => {
+    const { staging, b, bundle } = await scenario()
+    const workflow = { sha: b, ref: 'refs/heads/main', eventName: 'push' }
+    const { result } = await finish(staging, { file: bundle }, workflow)
+    expect(result).toEqual({
+      commit: b,
+      ref: 'refs/heads/main',
+      bundleApplied: true,
+      fetched: false
+    })
+    expect(head(staging)).toEqual({ commit: b, branch: 'main' })
+  })
+
+  it('keeps the snapshot head plus bundle with keep-snapshot-head, ignoring the workflow', async () => {
+    const { staging, base, b, bundle } = await scenario()
+    const workflow = { sha: base, ref: 'refs/heads/main', eventName: 'push' }
+    const { result } = await finish(staging, { file: bundle }, workflow, { keepSnapshotHead: true })
+    expect(result.commit).toBe(b)
+  })
+
+  it('warns about a damaged bundle and carries on when the destination is local', async () => {
+    const { staging, a, bundle } = await scenario()
+    await fs.writeFile(bundle, 'not a bundle')
+    const workflow = { sha: a, ref: 'refs/heads/main', eventName: 'push' }
+    const { result, log } = await finish(staging, { file: bundle }, workflow)
+    expect(result).toMatchObject({ commit: a, bundleApplied: false, fetched: false })
+    expect(log.lines.join('\n')).toMatch(/warning: Could not apply the delta bundle/)
+  })
+})
+
+describe('finishCheckout without a bundle', () => {
+  it.each(['none', 'disabled', 'up-to-date'] as const)(
+    'stays at the snapshot head (%s)',
+    async offer => {
+      const { staging, a } = await scenario()
+      const { result } = await finish(staging, offer)
+      expect(result).toEqual({
+        commit: a,
+        ref: 'refs/heads/main',
+        bundleApplied: false,
+        fetched: false
+      })
+      expectClean(staging)
+    }
+  )
+
+  it('checks out an older GITHUB_SHA on its branch without moving origin/main back', async () => {
+    const { staging, base, a } = await scenario()
+    const workflow = { sha: base, ref: 'refs/heads/main', eventName: 'push' }
+    const { result } = await finish(staging, 'none', workflow)
+    expect(result).toMatchObject({ commit: base, ref: 'refs/heads/main', fetched: false })
+    expect(head(staging)).toEqual({ commit: base, branch: 'main' })
+    expect(git(staging, 'rev-parse', 'origin/main')).toBe(a)
+    expect(await fs.readFile(`${staging}/src/one.txt`, 'utf8')).toBe('1\n')
+    expectClean(staging)
+  })
+
+  it('creates a pushed feature branch that the snapshot knows as origin/feature', async () => {
+    const upstream = await makeUpstream(dirs)
+    await addCommit(upstream, { 'a.txt': 'a\n' }, 'A')
+    git(upstream.work, 'checkout', '--quiet', '-b', 'feature')
+    const feature = await addCommit(upstream, { 'f.txt': 'f\n' }, 'F')
+    git(upstream.work, 'checkout', '--quiet', 'main')
+    const staging = await makeStagedClone(dirs, upstream)
+    const workflow = { sha: feature, ref: 'refs/heads/feature', eventName: 'push' }
+    const { result } = await finish(staging, 'none', workflow)
+    expect(result).toMatchObject({ commit: feature, ref: 'refs/heads/feature' })
+    expect(head(staging)).toEqual({ commit: feature, branch: 'feature' })
+    expect(git(staging, 'rev-parse', '--abbrev-ref', 'feature@{upstream}')).toBe('origin/feature')
+  })
+
+  it('detaches at a tag the snapshot already has', async () => {
+    const { upstream, base } = await scenario()
+    git(upstream.work, 'tag', '-a', '-m', 'release', 'v1', base)
+    git(upstream.work, 'push', '--quiet', 'origin', 'v1')
+    const staging = await makeStagedClone(dirs, upstream)
+    const workflow = { sha: base, ref: 'refs/tags/v1', eventName: 'push' }
+    const { result } = await finish(staging, 'none', workflow)
+    expect(result).toMatchObject({ commit: base, ref: 'refs/tags/v1', fetched: false })
+    expect(head(staging)).toEqual({ commit: base, branch: 'HEAD' })
+  })
+
+  it('stays at the snapshot head when the workflow belongs to another repository', async () => {
+    const { staging, a, base } = await scenario()
+    const workflow = { sha: base, ref: 'refs/heads/main', repository: 'someone/else' }
+    const { result } = await finish(staging, 'none', workflow)
+    expect(result.commit).toBe(a)
+  })
+
+  it('fails with a clear message, and leaves HEAD alone, when the server cannot be asked', async () => {
+    const { staging, a } = await scenario()
+    const missing = 'f'.repeat(40)
+    const attempt = finish(staging, 'none', { sha: missing, ref: 'refs/heads/main' })
+    await expect(attempt).rejects.toThrow(new RegExp(`Could not fetch commit ${missing}`))
+    expect(head(staging)).toEqual({ commit: a, branch: 'main' })
+  })
+})
+
+describe('index stat data', () => {
+  it('is stale after extraction and fresh after finishCheckout', async () => {
+    const { staging, bundle } = await scenario()
+    expect((await staleIndexEntries(staging)).length).toBeGreaterThan(0)
+    await finish(staging, { file: bundle })
+    expect(await staleIndexEntries(staging)).toEqual([])
+  })
+
+  it('refreshIndex alone brings it up to date', async () => {
+    const { staging } = await scenario()
+    await refreshIndex(staging)
+    expect(await staleIndexEntries(staging)).toEqual([])
+    expectClean(staging)
+  })
+})

@@ -1,0 +1,142 @@
+/**
+ * The git half of a restore, run inside the staged clone before it is moved into place:
+ * apply the delta bundle, make the destination commit local (ensure-refs + fetch through
+ * cachew), check it out once, and leave a clean index whose stat data matches the files.
+ * Any failure leaves only the staging directory changed.
+ */
+import type { RestoreSettings } from '../settings.js'
+import { accessSecrets } from './access.js'
+import { applyBundle, BundleError } from './bundle.js'
+import type { AppliedBundle } from './bundle.js'
+import type { FreshenContext, Resolved, SnapshotFreshness, StartingHead } from './freshen.js'
+import { resolveDestination } from './freshen.js'
+import { Git } from './git.js'
+import type { WorkflowContext } from './workflow-ref.js'
+import { chooseDestination, describeDestination } from './workflow-ref.js'
+
+export { readWorkflowContext } from './workflow-ref.js'
+export type { WorkflowContext } from './workflow-ref.js'
+
+/**
+ * What became of the delta bundle: a downloaded file to apply; `up-to-date` (204: nothing to
+ * apply); `unavailable` (404 or a failed download: fetch instead); `disabled` (bundle: false);
+ * `none` (the server offered no bundle, the snapshot is current).
+ */
+export type BundleOffer = { file: string } | 'up-to-date' | 'unavailable' | 'disabled' | 'none'
+
+export interface FinishLog {
+  info(message: string): void
+  warning(message: string): void
+}
+
+export interface FinishOptions {
+  /** The staged clone. */
+  directory: string
+  settings: RestoreSettings
+  workflow: WorkflowContext
+  bundle: BundleOffer
+  log: FinishLog
+}
+
+export interface FinishResult {
+  /** HEAD after the checkout. */
+  commit: string
+  /** What was checked out: refs/heads/…, refs/tags/…, refs/pull/…, or the commit itself. */
+  ref: string
+  bundleApplied: boolean
+  /** Whether anything was fetched from cachew (or upstream) beyond snapshot and bundle. */
+  fetched: boolean
+}
+
+export async function finishCheckout(options: FinishOptions): Promise<FinishResult> {
+  const { directory, settings, workflow, log } = options
+  const destination = chooseDestination(settings, workflow)
+  const git = new Git(directory, accessSecrets(settings))
+  // Extraction left every file's stat data stale; paying the rehash once here keeps the
+  // checkout below from rewriting unchanged files and the user's first git command fast.
+  await refreshIndex(directory)
+  const start = await readStartingHead(git)
+  const freshness = await applyOfferedBundle(git, options.bundle, log)
+  const context: FreshenContext = { git, settings, log }
+  const { resolved, fetched } = await resolveDestination(context, destination, start, freshness)
+  await checkOut(git, resolved)
+  await refreshIndex(directory)
+  await warnIfDirty(git, log)
+  const commit = await git.read(['rev-parse', 'HEAD'])
+  log.info(`Checked out ${describeDestination(destination)}: ${resolved.ref} at ${commit}`)
+  return { commit, ref: resolved.ref, bundleApplied: freshness.bundle !== undefined, fetched }
+}
+
+async function readStartingHead(git: Git): Promise<StartingHead> {
+  const commit = await git.read(['rev-parse', '--verify', 'HEAD^{commit}'])
+  const branch = await git.run(['symbolic-ref', '--quiet', '--short', 'HEAD'], { okExitCodes: [1] })
+  return { commit, branch: branch.exitCode === 0 ? branch.stdout.trim() : undefined }
+}
+
+async function applyOfferedBundle(
+  git: Git,
+  offer: BundleOffer,
+  log: FinishLog
+): Promise<SnapshotFreshness> {
+  if (offer === 'none' || offer === 'disabled') return { fetchInstead: false }
+  if (offer === 'up-to-date') {
+    log.info('cachew reports the snapshot is current: no bundle to apply')
+    return { fetchInstead: false }
+  }
+  if (offer === 'unavailable') {
+    log.warning('cachew could not provide the delta bundle; fetching instead')
+    return { fetchInstead: true }
+  }
+  try {
+    const applied: AppliedBundle = await applyBundle(git, offer.file)
+    log.info(`Applied the delta bundle: origin/${applied.branch} is now ${applied.commit}`)
+    return { bundle: applied, fetchInstead: false }
+  } catch (error) {
+    if (!(error instanceof BundleError)) throw error
+    log.warning(`Could not apply the delta bundle (${error.message}); fetching instead`)
+    return { fetchInstead: true }
+  }
+}
+
+/**
+ * One checkout to the destination. A branch is (re)created at the commit and set to track
+ * origin's branch, as actions/checkout does with `checkout -B`; anything else is detached.
+ */
+async function checkOut(git: Git, resolved: Resolved): Promise<void> {
+  const head = await readStartingHead(git)
+  if (resolved.branch) {
+    if (head.branch !== resolved.branch || head.commit !== resolved.commit) {
+      await git.run(['checkout', '--quiet', '--force', '-B', resolved.branch, resolved.commit])
+    }
+    await trackOrigin(git, resolved.branch)
+    return
+  }
+  if (head.branch !== undefined || head.commit !== resolved.commit) {
+    await git.run(['checkout', '--quiet', '--force', '--detach', resolved.commit])
+  }
+}
+
+async function trackOrigin(git: Git, branch: string): Promise<void> {
+  const remoteRef = `refs/remotes/origin/${branch}`
+  if (!(await git.test(['show-ref', '--verify', '--quiet', remoteRef]))) return
+  await git.run(['branch', '--quiet', `--set-upstream-to=origin/${branch}`, branch])
+}
+
+/**
+ * Brings the index's stat data in line with the files on disk, so the next git command
+ * does not rehash the whole tree. Cheap when already fresh (a stat per file); the lead may
+ * call it again after moving the repository into place.
+ */
+export async function refreshIndex(directory: string): Promise<void> {
+  await new Git(directory).run(['update-index', '-q', '--refresh'])
+}
+
+async function warnIfDirty(git: Git, log: FinishLog): Promise<void> {
+  const status = await git.read(['status', '--porcelain', '--untracked-files=no'])
+  if (status === '') return
+  const count = status.split('\n').length
+  log.warning(
+    `${count} tracked file(s) differ from the commit after checkout (line-ending or filter ` +
+      'attributes in the repository?); the working tree is left as git produced it'
+  )
+}

@@ -1,0 +1,412 @@
+/**
+ * Making the destination's commit local when the snapshot and bundle do not have it: ask
+ * cachew to make sure it has the refs and commits (`ensure-refs`), then fetch just those
+ * through cachew's git endpoint (straight from upstream only when git-through-cachew is off).
+ * The snapshot has full history, so fetches are never shallow.
+ */
+import { HttpClient } from '@actions/http-client'
+import { ExpectedError } from '../errors.js'
+import type { RestoreSettings } from '../settings.js'
+import { ensureRefsUrl } from '../cachew/endpoints.js'
+import { accessConfig } from './access.js'
+import type { Git } from './git.js'
+import { GitError } from './git.js'
+import type { Destination } from './workflow-ref.js'
+
+export type FreshenSettings = Pick<
+  RestoreSettings,
+  'serverUrl' | 'repositoryUrl' | 'authorization' | 'token' | 'gitThroughCachew' | 'tempDir'
+>
+
+export interface FreshenContext {
+  git: Git
+  settings: FreshenSettings
+  log: { info(message: string): void; warning(message: string): void }
+}
+
+/** Where to check out, once everything needed is local. */
+export interface Resolved {
+  commit: string
+  /** Check out on this branch (tracking origin/<branch>); detached when absent. */
+  branch?: string
+  /** What was checked out, for the `ref` output: refs/heads/…, refs/tags/…, or the SHA. */
+  ref: string
+}
+
+/** The repository's state straight after extraction. */
+export interface StartingHead {
+  commit: string
+  branch?: string
+}
+
+export interface EnsureRefsRequest {
+  refs: Record<string, string>
+  commits: string[]
+}
+
+export interface EnsureRefsAnswer {
+  refs: Record<string, string>
+  missingCommits: string[]
+  fetched: boolean
+}
+
+const ENSURE_REFS_TIMEOUT_MS = 120_000
+
+/** Asks cachew to bring its mirror up to date for these refs and commits. */
+export async function ensureRefs(
+  settings: FreshenSettings,
+  request: EnsureRefsRequest
+): Promise<EnsureRefsAnswer> {
+  const client = new HttpClient('cachew-restore', [], {
+    socketTimeout: ENSURE_REFS_TIMEOUT_MS,
+    allowRetries: false
+  })
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (settings.authorization) headers.authorization = settings.authorization
+  try {
+    const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl)
+    const response = await client.post(url, JSON.stringify(request), headers)
+    const body = await response.readBody()
+    const status = response.message.statusCode ?? 0
+    if (status !== 200) {
+      throw new ExpectedError(`ensure-refs answered HTTP ${status}${briefBody(body)}`)
+    }
+    return parseEnsureRefsAnswer(body)
+  } finally {
+    client.dispose()
+  }
+}
+
+function briefBody(body: string): string {
+  const text = body.trim().slice(0, 200)
+  return text ? `: ${text}` : ''
+}
+
+export function parseEnsureRefsAnswer(body: string): EnsureRefsAnswer {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch {
+    throw new ExpectedError(`ensure-refs answered with invalid JSON${briefBody(body)}`)
+  }
+  const value = (parsed ?? {}) as { refs?: unknown; missing_commits?: unknown; fetched?: unknown }
+  const refs: Record<string, string> = {}
+  if (value.refs && typeof value.refs === 'object') {
+    for (const [name, sha] of Object.entries(value.refs as Record<string, unknown>)) {
+      if (typeof sha === 'string' && sha !== '') refs[name] = sha.toLowerCase()
+    }
+  }
+  const missingCommits = Array.isArray(value.missing_commits)
+    ? value.missing_commits
+        .filter((sha): sha is string => typeof sha === 'string')
+        .map(s => s.toLowerCase())
+    : []
+  return { refs, missingCommits, fetched: value.fetched === true }
+}
+
+/** Runs ensure-refs; a failure is a warning, since the fetch that follows may still work. */
+async function tryEnsureRefs(
+  context: FreshenContext,
+  request: EnsureRefsRequest
+): Promise<EnsureRefsAnswer | undefined> {
+  try {
+    return await ensureRefs(context.settings, request)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    context.log.warning(`cachew ensure-refs failed (${reason}); fetching anyway`)
+    return undefined
+  }
+}
+
+/** Fetches refspecs through cachew (or upstream without git-through-cachew), never tags. */
+export async function fetchThroughCachew(
+  context: FreshenContext,
+  refspecs: readonly string[]
+): Promise<void> {
+  const { git, settings } = context
+  const via = settings.gitThroughCachew ? 'through cachew' : 'from upstream'
+  context.log.info(`Fetching ${refspecs.join(' ')} ${via}`)
+  await git.run(
+    ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', settings.repositoryUrl, ...refspecs],
+    { config: accessConfig(settings) }
+  )
+}
+
+export async function hasCommit(git: Git, commit: string): Promise<boolean> {
+  return git.test(['rev-parse', '--verify', '--quiet', `${commit}^{commit}`])
+}
+
+async function resolveCommit(git: Git, ref: string): Promise<string | undefined> {
+  const result = await git.run(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+    okExitCodes: [1]
+  })
+  return result.exitCode === 0 ? result.stdout.trim() : undefined
+}
+
+function missingCommitError(context: FreshenContext, commit: string): ExpectedError {
+  const { repositoryUrl, serverUrl } = context.settings
+  return new ExpectedError(
+    `Commit ${commit} is not available from ${repositoryUrl} through cachew (${serverUrl}); ` +
+      'was it force-pushed away, or does it belong to another repository?'
+  )
+}
+
+function fetchFailedError(context: FreshenContext, commit: string, error: GitError): ExpectedError {
+  const via = context.settings.gitThroughCachew
+    ? `through cachew (${context.settings.serverUrl})`
+    : 'from upstream'
+  return new ExpectedError(
+    `Could not fetch commit ${commit} of ${context.settings.repositoryUrl} ${via}: ${error.stderr || error.message}`
+  )
+}
+
+function missingRefError(context: FreshenContext, what: string): ExpectedError {
+  return new ExpectedError(`${what} does not exist in ${context.settings.repositoryUrl}`)
+}
+
+/** Where a fetched ref is kept locally: branches as origin's, pull refs as actions/checkout does. */
+export function localRefFor(ref: string): string {
+  if (ref.startsWith('refs/heads/')) return `refs/remotes/origin/${ref.slice('refs/heads/'.length)}`
+  if (ref.startsWith('refs/tags/')) return ref
+  return `refs/remotes/${ref.slice('refs/'.length)}`
+}
+
+/**
+ * Makes `commit` local: nothing when it already is; otherwise ensure-refs, then fetch `ref`
+ * (cheap and allowed by every server), then the commit itself if the ref has moved on.
+ * Returns whether anything was fetched.
+ */
+async function ensureCommit(
+  context: FreshenContext,
+  commit: string,
+  ref: string
+): Promise<boolean> {
+  const { git } = context
+  if (await hasCommit(git, commit)) return false
+  const expected = ref.startsWith('refs/tags/') ? '' : commit
+  const answer = await tryEnsureRefs(context, { refs: { [ref]: expected }, commits: [commit] })
+  if (answer?.missingCommits.includes(commit)) throw missingCommitError(context, commit)
+  if (!answer || answer.refs[ref]) {
+    await fetchQuietlyOrWarn(context, [`+${ref}:${localRefFor(ref)}`])
+  }
+  if (await hasCommit(git, commit)) return true
+  try {
+    await fetchThroughCachew(context, [commit])
+  } catch (error) {
+    if (error instanceof GitError) throw fetchFailedError(context, commit, error)
+    throw error
+  }
+  if (!(await hasCommit(git, commit))) throw missingCommitError(context, commit)
+  return true
+}
+
+/** A ref fetch that may fail harmlessly, because fetching the commit by SHA follows. */
+async function fetchQuietlyOrWarn(context: FreshenContext, refspecs: string[]): Promise<void> {
+  try {
+    await fetchThroughCachew(context, refspecs)
+  } catch (error) {
+    if (!(error instanceof GitError)) throw error
+    context.log.warning(
+      `Fetching ${refspecs.join(' ')} failed (${error.stderr}); trying the commit`
+    )
+  }
+}
+
+/**
+ * The upstream tip of `ref` (a full ref name), fetched into its local ref when not already
+ * there. Undefined when the ref does not exist upstream.
+ */
+async function freshenRef(
+  context: FreshenContext,
+  ref: string,
+  answer?: EnsureRefsAnswer
+): Promise<string | undefined> {
+  const { git } = context
+  const local = localRefFor(ref)
+  const tip = answer?.refs[ref]
+  if (answer && !tip) return undefined
+  if (tip && (await resolveCommit(git, local)) === tip) return tip
+  try {
+    await fetchThroughCachew(context, [`+${ref}:${local}`])
+  } catch (error) {
+    // Without ensure-refs' answer, a failed fetch is how we learn the ref does not exist.
+    if (!answer && error instanceof GitError && /couldn't find remote ref/i.test(error.stderr)) {
+      return undefined
+    }
+    throw error
+  }
+  return resolveCommit(git, local)
+}
+
+/** Moves refs/remotes/origin/<branch> forward to `commit`, never backward. */
+async function advanceRemoteBranch(git: Git, branch: string, commit: string): Promise<void> {
+  const remoteRef = `refs/remotes/origin/${branch}`
+  const current = await resolveCommit(git, remoteRef)
+  if (current === commit) return
+  if (current && !(await git.test(['merge-base', '--is-ancestor', current, commit]))) return
+  await git.run(['update-ref', remoteRef, commit])
+}
+
+export interface SnapshotFreshness {
+  /** The head the applied bundle brought, if any. */
+  bundle?: { branch: string; commit: string }
+  /** The bundle was offered but could not be used: fetch the branch instead. */
+  fetchInstead: boolean
+}
+
+/**
+ * Makes the destination's commit local and says where to check out. Returns whether
+ * anything was fetched alongside.
+ */
+export async function resolveDestination(
+  context: FreshenContext,
+  destination: Destination,
+  start: StartingHead,
+  freshness: SnapshotFreshness
+): Promise<{ resolved: Resolved; fetched: boolean }> {
+  switch (destination.kind) {
+    case 'snapshot':
+      return resolveSnapshotHead(context, start, freshness)
+    case 'branch':
+      return resolveBranch(context, destination.branch, destination.commit)
+    case 'tag':
+      return resolveTag(context, destination.tag, destination.commit)
+    case 'detached-ref':
+      return resolveDetachedRef(context, destination.ref, destination.commit)
+    case 'commit': {
+      const ref = destination.commit
+      const fetched = await ensureCommitBySha(context, destination.commit)
+      return { resolved: { commit: destination.commit, ref }, fetched }
+    }
+    case 'branch-or-tag':
+      return resolveBranchOrTag(context, destination.name)
+  }
+}
+
+async function resolveSnapshotHead(
+  context: FreshenContext,
+  start: StartingHead,
+  freshness: SnapshotFreshness
+): Promise<{ resolved: Resolved; fetched: boolean }> {
+  const { git } = context
+  if (!start.branch) {
+    const commit = freshness.bundle?.commit ?? start.commit
+    return { resolved: { commit, ref: commit }, fetched: false }
+  }
+  const ref = `refs/heads/${start.branch}`
+  if (freshness.bundle?.branch === start.branch) {
+    return {
+      resolved: { commit: freshness.bundle.commit, branch: start.branch, ref },
+      fetched: false
+    }
+  }
+  if (!freshness.fetchInstead) {
+    return { resolved: { commit: start.commit, branch: start.branch, ref }, fetched: false }
+  }
+  const answer = await tryEnsureRefs(context, { refs: { [ref]: '' }, commits: [] })
+  const tip = await freshenRef(context, ref, answer)
+  if (tip && (await git.test(['merge-base', '--is-ancestor', start.commit, tip]))) {
+    return { resolved: { commit: tip, branch: start.branch, ref }, fetched: true }
+  }
+  context.log.warning(
+    `origin/${start.branch} is not ahead of the snapshot; staying at ${start.commit}`
+  )
+  return { resolved: { commit: start.commit, branch: start.branch, ref }, fetched: true }
+}
+
+async function resolveBranch(
+  context: FreshenContext,
+  branch: string,
+  commit: string | undefined
+): Promise<{ resolved: Resolved; fetched: boolean }> {
+  const ref = `refs/heads/${branch}`
+  if (commit) {
+    const fetched = await ensureCommit(context, commit, ref)
+    await advanceRemoteBranch(context.git, branch, commit)
+    return { resolved: { commit, branch, ref }, fetched }
+  }
+  const answer = await tryEnsureRefs(context, { refs: { [ref]: '' }, commits: [] })
+  const tip = await freshenRef(context, ref, answer)
+  if (!tip) throw missingRefError(context, `Branch '${branch}'`)
+  return { resolved: { commit: tip, branch, ref }, fetched: true }
+}
+
+async function resolveTag(
+  context: FreshenContext,
+  tag: string,
+  commit: string | undefined
+): Promise<{ resolved: Resolved; fetched: boolean }> {
+  const ref = `refs/tags/${tag}`
+  const localTag = await resolveCommit(context.git, ref)
+  if (commit) {
+    // The tag itself is fetched too when missing, so `git describe` works as after checkout.
+    const fetched = localTag
+      ? await ensureCommit(context, commit, ref)
+      : await fetchTagFor(context, ref, commit)
+    return { resolved: { commit, ref }, fetched }
+  }
+  if (localTag) return { resolved: { commit: localTag, ref }, fetched: false }
+  const answer = await tryEnsureRefs(context, { refs: { [ref]: '' }, commits: [] })
+  const tip = await freshenRef(context, ref, answer)
+  if (!tip) throw missingRefError(context, `Tag '${tag}'`)
+  return { resolved: { commit: tip, ref }, fetched: true }
+}
+
+async function fetchTagFor(context: FreshenContext, ref: string, commit: string): Promise<boolean> {
+  const answer = await tryEnsureRefs(context, { refs: { [ref]: '' }, commits: [commit] })
+  if (answer?.missingCommits.includes(commit)) throw missingCommitError(context, commit)
+  if (!answer || answer.refs[ref]) await fetchQuietlyOrWarn(context, [`+${ref}:${ref}`])
+  await ensureCommitBySha(context, commit)
+  return true
+}
+
+async function resolveDetachedRef(
+  context: FreshenContext,
+  ref: string,
+  commit: string | undefined
+): Promise<{ resolved: Resolved; fetched: boolean }> {
+  if (commit) {
+    const fetched = await ensureCommit(context, commit, ref)
+    return { resolved: { commit, ref }, fetched }
+  }
+  const answer = await tryEnsureRefs(context, { refs: { [ref]: '' }, commits: [] })
+  const tip = await freshenRef(context, ref, answer)
+  if (!tip) throw missingRefError(context, `Ref '${ref}'`)
+  return { resolved: { commit: tip, ref }, fetched: true }
+}
+
+async function ensureCommitBySha(context: FreshenContext, commit: string): Promise<boolean> {
+  const { git } = context
+  if (await hasCommit(git, commit)) return false
+  const answer = await tryEnsureRefs(context, { refs: {}, commits: [commit] })
+  if (answer?.missingCommits.includes(commit)) throw missingCommitError(context, commit)
+  try {
+    await fetchThroughCachew(context, [commit])
+  } catch (error) {
+    if (error instanceof GitError) throw fetchFailedError(context, commit, error)
+    throw error
+  }
+  if (!(await hasCommit(git, commit))) throw missingCommitError(context, commit)
+  return true
+}
+
+/** An unqualified name: a branch if one exists upstream, else a tag (as actions/checkout). */
+async function resolveBranchOrTag(
+  context: FreshenContext,
+  name: string
+): Promise<{ resolved: Resolved; fetched: boolean }> {
+  const branchRef = `refs/heads/${name}`
+  const tagRef = `refs/tags/${name}`
+  const answer = await tryEnsureRefs(context, {
+    refs: { [branchRef]: '', [tagRef]: '' },
+    commits: []
+  })
+  const branchTip = await freshenRef(context, branchRef, answer)
+  if (branchTip)
+    return { resolved: { commit: branchTip, branch: name, ref: branchRef }, fetched: true }
+  const tagTip = await freshenRef(context, tagRef, answer)
+  if (tagTip) return { resolved: { commit: tagTip, ref: tagRef }, fetched: true }
+  throw new ExpectedError(
+    `No branch or tag named '${name}' exists in ${context.settings.repositoryUrl}`
+  )
+}

@@ -22,8 +22,11 @@ export interface FrameOutput {
 }
 
 export interface FrameDecoder {
-  /** Feeds the frame's next compressed bytes; resolves when more may be written. */
-  write(bytes: Uint8Array): Promise<void>
+  /**
+   * Feeds the frame's next compressed bytes; resolves when more may be written. `whole` says
+   * they end at a block boundary rather than wherever the input chunk happened to end.
+   */
+  write(bytes: Uint8Array, whole: boolean): Promise<void>
   /** The frame's last byte was written: resolves once all output is pushed and verified. */
   end(storedChecksum: number | undefined): Promise<void>
   destroy(): void
@@ -115,6 +118,11 @@ class ZlibFrameDecoder implements FrameDecoder {
  */
 export const JS_WINDOW_SIZE_MAX = 128 * 1024 * 1024
 const EMPTY = new Uint8Array(0)
+/**
+ * fzstd copies everything it holds on every push while a block is incomplete, so tiny input
+ * chunks would cost quadratic time: pieces are gathered up to a block end or this many bytes.
+ */
+const JS_GATHER_BYTES = 256 * 1024
 
 export const openJsFrameDecoder: FrameDecoderFactory = (header, output) =>
   new JsFrameDecoder(header, output)
@@ -124,6 +132,8 @@ class JsFrameDecoder implements FrameDecoder {
   /** fzstd skips the stored checksum, so it is computed here. */
   private readonly hash: Xxh64 | undefined
   private blocked = false
+  private gathered: Uint8Array[] = []
+  private gatheredLength = 0
 
   constructor(
     private readonly header: FrameHeader,
@@ -146,9 +156,14 @@ class JsFrameDecoder implements FrameDecoder {
     })
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
-    this.push(bytes, false)
-    // The walker cuts pieces at block ends, so at most one block was produced before this wait.
+  async write(bytes: Uint8Array, whole: boolean): Promise<void> {
+    if (!whole && this.gatheredLength + bytes.length < JS_GATHER_BYTES) {
+      this.gathered.push(bytes)
+      this.gatheredLength += bytes.length
+      return
+    }
+    this.push(this.takeGathered(bytes), false)
+    // Pieces end at block ends, so at most one block was produced before this wait.
     if (this.blocked) {
       this.blocked = false
       await this.output.demand()
@@ -156,7 +171,7 @@ class JsFrameDecoder implements FrameDecoder {
   }
 
   async end(storedChecksum: number | undefined): Promise<void> {
-    this.push(EMPTY, true)
+    this.push(this.takeGathered(EMPTY), true)
     if (this.hash === undefined) return
     const actual = this.hash.digestLow32()
     if (actual !== storedChecksum) {
@@ -166,6 +181,16 @@ class JsFrameDecoder implements FrameDecoder {
         this.header.offset
       )
     }
+  }
+
+  /** `bytes` preceded by whatever was gathered, as one array. */
+  private takeGathered(bytes: Uint8Array): Uint8Array {
+    if (this.gathered.length === 0) return bytes
+    this.gathered.push(bytes)
+    const joined = Buffer.concat(this.gathered, this.gatheredLength + bytes.length)
+    this.gathered = []
+    this.gatheredLength = 0
+    return joined
   }
 
   destroy(): void {

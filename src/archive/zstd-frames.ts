@@ -32,8 +32,11 @@ export interface FrameHeader {
 export type FramePiece =
   /** A frame begins; its header bytes follow as the first 'bytes' piece. */
   | { kind: 'start'; header: FrameHeader }
-  /** The next bytes of the current frame, in order (a view into the input, or the header). */
-  | { kind: 'bytes'; bytes: Uint8Array }
+  /**
+   * The next bytes of the current frame, in order (a view into the input, or the header);
+   * `whole` when they end at a header, block or frame boundary rather than at a chunk's end.
+   */
+  | { kind: 'bytes'; bytes: Uint8Array; whole: boolean }
   /** The current frame is complete; `checksum` is its stored XXH64 low word, if any. */
   | { kind: 'end'; header: FrameHeader; checksum: number | undefined }
 
@@ -116,7 +119,7 @@ export class FrameWalker {
           if (!this.lastBlock) {
             this.expect('block-header', 3)
             if (this.blockAligned) {
-              yield { kind: 'bytes', bytes: chunk.subarray(pending, pos) }
+              yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true }
               pending = pos
             }
             break
@@ -125,7 +128,8 @@ export class FrameWalker {
             this.expect('checksum', 4)
             break
           }
-          if (pos > pending) yield { kind: 'bytes', bytes: chunk.subarray(pending, pos) }
+          if (pos > pending)
+            yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true }
           pending = pos
           yield this.endFrame(undefined)
           break
@@ -143,11 +147,12 @@ export class FrameWalker {
           if (piece === undefined) break
           if (piece.kind === 'start') {
             yield piece
-            yield { kind: 'bytes', bytes: this.scratch.slice(0, this.scratchLength) }
+            yield { kind: 'bytes', bytes: this.scratch.slice(0, this.scratchLength), whole: true }
             this.expect('block-header', 3)
             pending = pos
           } else {
-            if (pos > pending) yield { kind: 'bytes', bytes: chunk.subarray(pending, pos) }
+            if (pos > pending)
+              yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true }
             pending = pos
             yield piece
           }
@@ -155,7 +160,7 @@ export class FrameWalker {
       }
     }
     if (this.inFrameBody() && pos > pending) {
-      yield { kind: 'bytes', bytes: chunk.subarray(pending, pos) }
+      yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: false }
     }
     this.chunkOffset += length
   }
@@ -278,7 +283,7 @@ export class FrameWalker {
     const type = (word >> 1) & 3
     const size = word >>> 3
     if (type === BLOCK_TYPE_RESERVED) {
-      throw zstdError('block of the reserved type 3', this.header?.offset)
+      throw zstdError('block uses the reserved block type 3', this.header?.offset)
     }
     if (size > BLOCK_SIZE_MAX) {
       throw zstdError(`block of ${size} bytes exceeds the 128 KiB limit`, this.header?.offset)

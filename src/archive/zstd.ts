@@ -104,7 +104,7 @@ class ZstdDecoder extends Transform {
         this.frame = this.openFrame(piece.header, this.output)
         return
       case 'bytes':
-        return this.currentFrame().write(piece.bytes)
+        return this.currentFrame().write(piece.bytes, piece.whole)
       case 'end':
         await this.currentFrame().end(piece.checksum)
         this.frame = undefined

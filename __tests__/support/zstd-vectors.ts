@@ -156,6 +156,10 @@ export async function buildZstdVectors(): Promise<ZstdVectorSet> {
   const repeated = Buffer.concat([noise, noise])
   add('long31', fromStdin(repeated, 'zstd', ['-q', '--long=31']), repeated)
   add('long27-file', await fromFile(repeated, 'zstd', ['-q', '--long=27']), repeated)
+  // From stdin --long=N declares a 2^N window whatever the content: 32 MiB is the JS backend's
+  // limit (it must decode this one), 128 MiB is past it.
+  add('long25-stdin', fromStdin(repeated, 'zstd', ['-q', '--long=25']), repeated)
+  add('long27-stdin', fromStdin(small, 'zstd', ['-q', '--long=27']), small)
 
   const zeros = Buffer.alloc(8_000_000)
   add('zeros-rle', fromStdin(zeros, 'zstd', ['-q']), zeros)

@@ -288,6 +288,11 @@ describe('TarGate refuses entries that would write outside the directory', () =>
     await expectRefused(before, file(name), name, reason)
   })
 
+  it('escapes control characters in the name it reports', async () => {
+    const forged = '../x\n::error::forged'
+    await expectRefused(before, file(forged), '../x\\x0a::error::forged')
+  })
+
   it('refuses an empty name and a file in place of the root', async () => {
     await expectRefused(before, header({ name: '' }), '', /empty/)
     await expectRefused(before, file('.'), '.', /root/)

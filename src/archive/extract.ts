@@ -144,20 +144,28 @@ export async function extractTarWith(
     }
   })
   const tar = await startTar(program, directory, input)
+  // An abort after the input is through must still stop tar.
+  const killTar = (): void => void tar.child.kill('SIGKILL')
+  signal?.addEventListener('abort', killTar, { once: true })
   try {
-    await pipeline(input, gate, tar.child.stdin!, { signal })
-  } catch (error) {
-    tar.child.kill('SIGKILL')
+    try {
+      await pipeline(input, gate, tar.child.stdin!, { signal })
+    } catch (error) {
+      killTar()
+      const exit = await tar.exited
+      throw streamFailure(error, exit, tar.stderr(), signal)
+    }
     const exit = await tar.exited
-    throw streamFailure(error, exit, tar.stderr(), signal)
+    signal?.throwIfAborted()
+    if (exit.code !== 0) {
+      throw new ArchiveError(
+        `tar failed to extract the archive (${describeExit(exit)}):\n${tar.stderr()}`
+      )
+    }
+    return { entries: gate.entries, skipped }
+  } finally {
+    signal?.removeEventListener('abort', killTar)
   }
-  const exit = await tar.exited
-  if (exit.code !== 0) {
-    throw new ArchiveError(
-      `tar failed to extract the archive (${describeExit(exit)}):\n${tar.stderr()}`
-    )
-  }
-  return { entries: gate.entries, skipped }
 }
 
 interface TarExit {

@@ -684,9 +684,13 @@ function typeName(type: number): string {
     : `\\x${type.toString(16).padStart(2, '0')}`
 }
 
-/** Names for messages: decoded as UTF-8, with control characters escaped so logs cannot be forged. */
-export function display(latin1Name: string): string {
-  return Buffer.from(latin1Name, 'latin1')
+/**
+ * Names for messages: decoded as UTF-8, control characters escaped so a name cannot forge log
+ * lines, and the middle of very long names left out.
+ */
+function display(latin1Name: string): string {
+  const text = Buffer.from(latin1Name, 'latin1')
     .toString('utf8')
     .replace(/\p{Cc}/gu, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return text.length <= 1000 ? text : `${text.slice(0, 700)}...${text.slice(-250)}`
 }

@@ -1,0 +1,392 @@
+/**
+ * Everything the benchmark times. Each contender runs one sample into a fresh, empty
+ * directory, as a measured process tree, and then checks its own result; a sample that
+ * fails or produces the wrong tree throws and counts as a failure, never as a time.
+ *
+ * Scenarios: `fast` is nginx on 127.0.0.1 as fast as loopback goes; `throttled` is the same
+ * nginx with a per-connection `limit_rate`, as cloud object stores cap single streams.
+ */
+import * as fs from 'node:fs'
+import * as fsp from 'node:fs/promises'
+import * as path from 'node:path'
+import { parse } from 'yaml'
+import { parseCommandFile } from '../__tests__/support/run-action.js'
+import { measure, measureSteps, type Measured } from './measure.js'
+import { BENCH_DIR } from './options.js'
+import {
+  FORMATS,
+  snapshotPath,
+  upstreamUrl,
+  UPSTREAM_OWNER,
+  type Format,
+  type MirrorInfo,
+  type SnapshotSet
+} from './snapshots.js'
+import { verifyFile, verifyTree, type TreeExpectation } from './verify.js'
+
+export type Scenario = 'fast' | 'throttled'
+export type Kind = 'restore' | 'download' | 'extract' | 'clone'
+
+export interface Engine {
+  /** argv prefix that runs bench/engine.ts: [node, bundle] or [node, --import, tsx, file]. */
+  command: string[]
+  /** How it was built, for the results ("ncc bundle", or why it runs through tsx). */
+  how: string
+}
+
+export interface Environment {
+  node: string
+  actionEntry: string
+  engine: Engine
+  servers: Record<Scenario, string>
+  gitUrl: string
+  mirror: MirrorInfo
+  snapshots: SnapshotSet
+  timeoutMs: number
+}
+
+export interface SampleOutcome {
+  seconds: number
+  /** Seconds of each step, for contenders made of steps (aria2c, then tar). */
+  phases?: Record<string, number>
+  peakTreeRssBytes: number
+  maxProcessRssBytes?: number
+  /** What the contender reported about itself (the action's outputs, the engine's JSON). */
+  details?: Record<string, string | number>
+}
+
+export interface Contender {
+  id: string
+  scenario: Scenario
+  kind: Kind
+  label: string
+  /** Compressed bytes this contender moves over HTTP (for throughput figures). */
+  bytes: number
+  run(env: Environment, dir: string): Promise<SampleOutcome>
+}
+
+export class SampleError extends Error {}
+
+/** The action's defaults as the runner would fill them in from action.yml. */
+function actionDefaults(): Record<string, string> {
+  const actionYml = parse(fs.readFileSync(path.join(BENCH_DIR, '..', 'action.yml'), 'utf8')) as {
+    inputs: Record<string, { default?: string }>
+  }
+  const defaults: Record<string, string> = {}
+  for (const [name, spec] of Object.entries(actionYml.inputs)) {
+    // ${{ github.* }} expressions have no value outside a workflow
+    if (spec.default !== undefined && !spec.default.includes('${{')) defaults[name] = spec.default
+  }
+  return defaults
+}
+
+function snapshotUrl(env: Environment, scenario: Scenario, format: Format): string {
+  return `${env.servers[scenario]}/${snapshotPath(format)}`
+}
+
+function fullTree(env: Environment): TreeExpectation {
+  return { commit: env.mirror.commit, files: env.mirror.trackedFiles, commits: env.mirror.commits }
+}
+
+/** A non-zero exit, a kill or a timeout fails the sample with the tool's own words. */
+function requireSuccess(what: string, result: Measured): void {
+  if (result.exitCode === 0 && !result.timedOut) return
+  const why = result.timedOut
+    ? 'timed out'
+    : result.signal
+      ? `killed by ${result.signal}`
+      : `exited with ${result.exitCode}`
+  const tail = `${result.stderr}\n${result.stdout}`.trim().split('\n').slice(-8).join('\n')
+  throw new SampleError(`${what} ${why}: ${tail}`)
+}
+
+function outcome(result: Measured, extra: Partial<SampleOutcome> = {}): SampleOutcome {
+  return {
+    seconds: result.seconds,
+    peakTreeRssBytes: result.peakTreeRssBytes,
+    maxProcessRssBytes: result.maxProcessRssBytes,
+    ...extra
+  }
+}
+
+/** The environment a GitHub runner gives the action's main step (see run-action.ts). */
+async function runnerEnvironment(
+  dir: string,
+  inputs: Record<string, string>,
+  context: { commit: string; repository: string }
+): Promise<{ env: NodeJS.ProcessEnv; workspace: string; outputFile: string }> {
+  const workspace = path.join(dir, 'workspace')
+  const runnerTemp = path.join(dir, 'runner-temp')
+  const files = path.join(dir, 'runner-files')
+  const home = path.join(dir, 'home')
+  await Promise.all([workspace, runnerTemp, files, home].map(d => fsp.mkdir(d)))
+  const outputFile = path.join(files, 'output')
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    RUNNER_OS: 'Linux',
+    GITHUB_WORKSPACE: workspace,
+    RUNNER_TEMP: runnerTemp,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STATE: path.join(files, 'state'),
+    GITHUB_STEP_SUMMARY: path.join(files, 'summary'),
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: context.repository,
+    GITHUB_SHA: context.commit,
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_EVENT_NAME: 'push'
+  }
+  for (const name of ['output', 'state', 'summary']) await fsp.writeFile(path.join(files, name), '')
+  for (const [name, value] of Object.entries(inputs)) {
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  }
+  return { env, workspace, outputFile }
+}
+
+function actionContender(scenario: Scenario, concurrency: number, format: Format): Contender {
+  const suffix = format === 'pzstd' ? '' : `-${format}`
+  return {
+    id: `${scenario}/action-c${concurrency}${suffix}`,
+    scenario,
+    kind: 'restore',
+    label: `action, concurrency ${concurrency}${format === 'pzstd' ? '' : ', one-frame zstd snapshot'}`,
+    bytes: 0,
+    async run(env, dir) {
+      const repository = `${UPSTREAM_OWNER}/${FORMATS[format].repo}`
+      const inputs = {
+        ...actionDefaults(),
+        'server-url': env.servers[scenario],
+        repository: upstreamUrl(format),
+        'download-concurrency': String(concurrency),
+        'fail-on-cache-miss': 'true',
+        token: ''
+      }
+      const runner = await runnerEnvironment(dir, inputs, { commit: env.mirror.commit, repository })
+      const result = await measure([env.node, env.actionEntry], {
+        env: runner.env,
+        cwd: runner.workspace,
+        timeoutMs: env.timeoutMs
+      })
+      requireSuccess('the action', result)
+      const outputs = parseCommandFile(await fsp.readFile(runner.outputFile, 'utf8'))
+      if (outputs['cache-hit'] !== 'true')
+        throw new SampleError(`cache-hit is '${outputs['cache-hit']}'`)
+      if (outputs['snapshot-commit'] !== env.mirror.commit) {
+        throw new SampleError(`snapshot-commit output is '${outputs['snapshot-commit']}'`)
+      }
+      await verifyTree(runner.workspace, fullTree(env))
+      const details: Record<string, string | number> = {}
+      for (const name of ['seconds', 'download-seconds', 'download-bytes']) {
+        if (outputs[name] !== undefined) details[name] = Number(outputs[name])
+      }
+      return outcome(result, { details })
+    }
+  }
+}
+
+function curlPipelineContender(scenario: Scenario): Contender {
+  return {
+    id: `${scenario}/curl-zstd-tar`,
+    scenario,
+    kind: 'restore',
+    label: 'curl | zstd -dc | tar -x',
+    bytes: 0,
+    async run(env, dir) {
+      const target = path.join(dir, 'workspace')
+      await fsp.mkdir(target)
+      const script = 'set -o pipefail; curl -sSf "$1" | zstd -dc | tar -x -C "$2"'
+      const url = snapshotUrl(env, scenario, 'pzstd')
+      const result = await measure(['bash', '-c', script, 'bash', url, target], {
+        timeoutMs: env.timeoutMs
+      })
+      requireSuccess('curl | zstd | tar', result)
+      await verifyTree(target, fullTree(env))
+      return outcome(result)
+    }
+  }
+}
+
+function aria2Contender(scenario: Scenario): Contender {
+  return {
+    id: `${scenario}/aria2c-then-tar`,
+    scenario,
+    kind: 'restore',
+    label: 'aria2c -x8 -s8, then tar -I zstd -x',
+    bytes: 0,
+    async run(env, dir) {
+      const target = path.join(dir, 'workspace')
+      await fsp.mkdir(target)
+      const file = path.join(dir, 'snapshot.tar.zst')
+      const { total, phases } = await measureSteps(
+        [
+          {
+            name: 'download',
+            command: [
+              'aria2c',
+              '-x8',
+              '-s8',
+              '--quiet=true',
+              '--allow-overwrite=true',
+              '--auto-file-renaming=false',
+              '-d',
+              dir,
+              '-o',
+              path.basename(file),
+              snapshotUrl(env, scenario, 'pzstd')
+            ]
+          },
+          { name: 'extract', command: ['tar', '-I', 'zstd', '-xf', file, '-C', target] }
+        ],
+        { timeoutMs: env.timeoutMs }
+      )
+      requireSuccess('aria2c, then tar', total)
+      const snapshot = env.snapshots.files.pzstd
+      await verifyFile(file, snapshot.bytes, snapshot.sha256)
+      await verifyTree(target, fullTree(env))
+      return outcome(total, { phases })
+    }
+  }
+}
+
+function gitCloneContender(shallow: boolean): Contender {
+  return {
+    id: `fast/git-clone${shallow ? '-depth1' : ''}`,
+    scenario: 'fast',
+    kind: 'clone',
+    label: shallow ? 'git clone --depth=1 (http-backend)' : 'git clone (http-backend)',
+    bytes: 0,
+    async run(env, dir) {
+      const target = path.join(dir, 'clone')
+      const home = path.join(dir, 'home')
+      await fsp.mkdir(home)
+      const args = ['clone', '--quiet', ...(shallow ? ['--depth=1'] : [])]
+      const result = await measure(['git', ...args, `${env.gitUrl}/mirror.git`, target], {
+        env: { PATH: process.env.PATH ?? '', HOME: home, GIT_TERMINAL_PROMPT: '0' },
+        timeoutMs: env.timeoutMs
+      })
+      requireSuccess('git clone', result)
+      await verifyTree(target, { ...fullTree(env), commits: shallow ? 1 : env.mirror.commits })
+      return outcome(result)
+    }
+  }
+}
+
+function downloadCurlContender(scenario: Scenario): Contender {
+  return {
+    id: `${scenario}/download-curl`,
+    scenario,
+    kind: 'download',
+    label: 'download only: curl -o FILE',
+    bytes: 0,
+    async run(env, dir) {
+      const file = path.join(dir, 'snapshot.tar.zst')
+      const url = snapshotUrl(env, scenario, 'pzstd')
+      const result = await measure(['curl', '-sSf', '-o', file, url], { timeoutMs: env.timeoutMs })
+      requireSuccess('curl', result)
+      const snapshot = env.snapshots.files.pzstd
+      await verifyFile(file, snapshot.bytes, snapshot.sha256)
+      return outcome(result)
+    }
+  }
+}
+
+function parseEngineOutput(stdout: string): Record<string, string | number> {
+  const line = stdout.trim().split('\n').pop() ?? '{}'
+  try {
+    return JSON.parse(line) as Record<string, string | number>
+  } catch {
+    throw new SampleError(`the engine printed no result: ${stdout.slice(-500)}`)
+  }
+}
+
+function downloadEngineContender(scenario: Scenario, concurrency: number): Contender {
+  return {
+    id: `${scenario}/download-engine-c${concurrency}`,
+    scenario,
+    kind: 'download',
+    label: `download only: the action's engine, concurrency ${concurrency}`,
+    bytes: 0,
+    async run(env, dir) {
+      const file = path.join(dir, 'snapshot.tar.zst')
+      const url = snapshotUrl(env, scenario, 'pzstd')
+      const args = ['download', url, file, String(concurrency), '16']
+      const result = await measure([...env.engine.command, ...args], { timeoutMs: env.timeoutMs })
+      requireSuccess('the download engine', result)
+      const snapshot = env.snapshots.files.pzstd
+      await verifyFile(file, snapshot.bytes, snapshot.sha256)
+      return outcome(result, { details: parseEngineOutput(result.stdout) })
+    }
+  }
+}
+
+function extractCliContender(): Contender {
+  return {
+    id: 'fast/extract-cli',
+    scenario: 'fast',
+    kind: 'extract',
+    label: 'decode+extract only: zstd -dc FILE | tar -x',
+    bytes: 0,
+    async run(env, dir) {
+      const target = path.join(dir, 'workspace')
+      await fsp.mkdir(target)
+      const script = 'set -o pipefail; zstd -dc "$1" | tar -x -C "$2"'
+      const file = env.snapshots.files.pzstd.file
+      const result = await measure(['bash', '-c', script, 'bash', file, target], {
+        timeoutMs: env.timeoutMs
+      })
+      requireSuccess('zstd | tar', result)
+      await verifyTree(target, fullTree(env))
+      return outcome(result)
+    }
+  }
+}
+
+function extractEngineContender(): Contender {
+  return {
+    id: 'fast/extract-engine',
+    scenario: 'fast',
+    kind: 'extract',
+    label: "decode+extract only: the action's in-process path",
+    bytes: 0,
+    async run(env, dir) {
+      const target = path.join(dir, 'workspace')
+      await fsp.mkdir(target)
+      const args = ['extract', env.snapshots.files.pzstd.file, target]
+      const result = await measure([...env.engine.command, ...args], { timeoutMs: env.timeoutMs })
+      requireSuccess('the in-process decode+extract', result)
+      await verifyTree(target, fullTree(env))
+      return outcome(result, { details: parseEngineOutput(result.stdout) })
+    }
+  }
+}
+
+export const ACTION_CONCURRENCIES = [1, 4, 8, 16]
+
+/** Every contender, in the order one repetition runs them (rotated between repetitions). */
+export function allContenders(snapshots?: SnapshotSet): Contender[] {
+  const list: Contender[] = []
+  for (const scenario of ['fast', 'throttled'] as Scenario[]) {
+    for (const c of ACTION_CONCURRENCIES) list.push(actionContender(scenario, c, 'pzstd'))
+    if (scenario === 'fast') list.push(actionContender(scenario, 8, 'zstd'))
+    list.push(curlPipelineContender(scenario), aria2Contender(scenario))
+    list.push(downloadEngineContender(scenario, 8))
+    if (scenario === 'fast') {
+      list.push(downloadCurlContender(scenario), extractCliContender(), extractEngineContender())
+      list.push(gitCloneContender(false), gitCloneContender(true))
+    }
+  }
+  for (const contender of list) {
+    if (snapshots && contender.kind !== 'clone' && contender.kind !== 'extract') {
+      const format: Format = contender.id.endsWith('-zstd') ? 'zstd' : 'pzstd'
+      contender.bytes = snapshots.files[format].bytes
+    }
+  }
+  return list
+}
+
+export function selectContenders(list: Contender[], only: string[]): Contender[] {
+  if (only.length === 0) return list
+  return list.filter(contender => only.some(filter => contender.id.includes(filter)))
+}

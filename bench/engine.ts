@@ -1,0 +1,70 @@
+/**
+ * The action's two halves alone, bundled by the harness like dist/index.js and run as their
+ * own processes:
+ *
+ *   node engine.js download URL FILE CONCURRENCY CHUNK_MB   the download engine into FILE
+ *   node engine.js extract FILE DIR                          in-process zstd + the tar path
+ *
+ * Prints one JSON line of what it did.
+ */
+import { createReadStream } from 'node:fs'
+import { pipeline } from 'node:stream'
+import { extractTar } from '../src/archive/extract.js'
+import { createZstdDecoder } from '../src/archive/zstd.js'
+import { Download } from '../src/download/download.js'
+import { HttpTransport } from '../src/download/http.js'
+import { Spool } from '../src/download/spool.js'
+
+const MIB = 1024 * 1024
+/** As the action reads its spool: 1 MiB blocks. */
+const READ_BLOCK = MIB
+
+async function download(url: string, file: string, concurrency: number, chunkMb: number) {
+  const transport = new HttpTransport(undefined, concurrency + 2)
+  const spool = await Spool.create(file)
+  const controller = new AbortController()
+  try {
+    const started = performance.now()
+    const job = await Download.start(url, spool, {
+      transport,
+      concurrency,
+      chunkSize: chunkMb * MIB,
+      stallTimeoutMs: 30_000,
+      signal: controller.signal
+    })
+    await job.completion
+    const { bytes, requests, retries, mode } = job.stats
+    return { seconds: (performance.now() - started) / 1000, bytes, requests, retries, mode }
+  } finally {
+    await spool.close()
+    transport.close()
+  }
+}
+
+async function extract(file: string, directory: string) {
+  const started = performance.now()
+  const decoded = pipeline(
+    createReadStream(file, { highWaterMark: READ_BLOCK }),
+    createZstdDecoder(),
+    () => undefined
+  )
+  const result = await extractTar(decoded, directory)
+  return { seconds: (performance.now() - started) / 1000, entries: result.entries }
+}
+
+async function main(args: string[]): Promise<unknown> {
+  const [mode, ...rest] = args
+  if (mode === 'download' && rest.length === 4) {
+    return download(rest[0], rest[1], Number(rest[2]), Number(rest[3]))
+  }
+  if (mode === 'extract' && rest.length === 2) return extract(rest[0], rest[1])
+  throw new Error('usage: engine.js download URL FILE CONCURRENCY CHUNK_MB | extract FILE DIR')
+}
+
+main(process.argv.slice(2)).then(
+  result => console.log(JSON.stringify(result)),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error))
+    process.exitCode = 1
+  }
+)

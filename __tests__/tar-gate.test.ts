@@ -195,33 +195,50 @@ describe('TarGate passes real archives through unchanged', () => {
     expect(await tarList(result.output)).toHaveLength(5)
   })
 
-  it('reads space-padded, NUL-terminated and base-256 sizes as GNU tar does', async () => {
-    const sizes = [
-      Buffer.from('     17 \0\0\0\0', 'latin1'),
-      Buffer.from('00000000021\0', 'latin1'),
-      Buffer.from('000000000021', 'latin1'),
-      Buffer.from('21 garbage\0\0', 'latin1'),
-      base256(17)
-    ]
-    const data = ['x'.repeat(15), 'y'.repeat(17), 'z'.repeat(17), 'w'.repeat(17), 'v'.repeat(15)]
-    const parts = sizes.map((sizeField, i) => entry({ name: `f${i}`, sizeField, data: data[i] }))
-    const input = archive(...parts)
+  it('accepts only odd forms that GNU tar and bsdtar read alike', async () => {
+    // Each size field declares 15 or 17 bytes; each file holds that many.
+    const sizeFields = ['     17 \0\0\0\0', '00000000021\0', '000000000021', '21 garbage\0\0'].map(
+      text => Buffer.from(text, 'latin1')
+    )
+    const leadingZeros = Buffer.from('00000000023 path=zeros\n')
+    const input = archive(
+      ...sizeFields.map((sizeField, i) =>
+        entry({ name: `size${i}`, sizeField, data: sizeData(i) })
+      ),
+      entry({ name: 'base256', sizeField: base256(17), data: 'b'.repeat(17) }),
+      entry({
+        name: 'sum',
+        data: 's',
+        checksumText: sum => `${sum.toString(8).padStart(7, ' ')}\0`
+      }),
+      entry({ name: 'v7', magic: 'v7', type: '\0', data: 'v' }),
+      entry({ name: 'contiguous', type: '7', data: 'c' }),
+      entry({ name: 'file', prefix: 'prefixed', data: 'p' }),
+      entry({ name: 'old-style-dir/', type: '0' }),
+      Buffer.concat([gnuLong('agreed'), pax({ path: 'agreed' }), file('ignored', 'a')]),
+      Buffer.concat([
+        entry({ name: 'PaxHeaders/z', type: 'x', data: leadingZeros }),
+        file('z', 'z')
+      ])
+    )
     await expectPassed(input)
-    const out = path.join(work, 'sizes')
-    await fs.mkdir(out)
-    await run('bash', [
-      '-c',
-      'tar -x -f - -C "$1" < "$2"',
-      '_',
-      out,
-      await save('sizes.tar', input)
+    const listings = await Promise.all(['tar', 'bsdtar'].map(tar => extractAndList(tar, input)))
+    expect(listings[0]).toEqual([
+      'agreed f 1',
+      'base256 f 17',
+      'contiguous f 1',
+      'old-style-dir d',
+      'prefixed d',
+      'prefixed/file f 1',
+      'size0 f 15',
+      'size1 f 17',
+      'size2 f 17',
+      'size3 f 17',
+      'sum f 1',
+      'v7 f 1',
+      'zeros f 1'
     ])
-    // Declared sizes: 15, 17, 17 (the last field has no terminator), 17, 17 (base-256).
-    expect(await fs.readFile(path.join(out, 'f0'), 'utf8')).toBe('x'.repeat(15))
-    expect((await fs.readFile(path.join(out, 'f1'))).length).toBe(17)
-    expect((await fs.readFile(path.join(out, 'f2'))).length).toBe(17)
-    expect((await fs.readFile(path.join(out, 'f3'))).length).toBe(17)
-    expect((await fs.readFile(path.join(out, 'f4'))).length).toBe(17)
+    expect(listings[1]).toEqual(listings[0])
   })
 
   it('never parses file data: a file holding a hostile header is just data', async () => {
@@ -404,6 +421,14 @@ describe('TarGate refuses entries that would write outside the directory', () =>
     }
   })
 
+  it('checks the names a PAX path overrides too', async () => {
+    const hiddenUstar = Buffer.concat([pax({ path: 'innocent' }), file('../evil')])
+    await expectRefused(before, hiddenUstar, 'innocent', /'\.\.'/)
+    // libarchive takes the ustar name 'f/' for a directory and reads no data after it.
+    const slash = Buffer.concat([pax({ path: 'f' }), entry({ name: 'f/', data: 'x'.repeat(600) })])
+    await expectRefused(before, slash, 'f', /slash/)
+  })
+
   it('refuses GNU and PAX long names that disagree', async () => {
     const both = Buffer.concat([gnuLong('one'), pax({ path: 'two' }), file('x')])
     await expectRefused(before, both, 'two', /differ/)
@@ -508,10 +533,18 @@ describe('TarGate rejects damaged archives', () => {
     await expectArchiveError(input, /Malformed PAX/)
   })
 
-  it('accepts NUL padding after the last PAX record', async () => {
+  it('NUL padding after the last PAX record (libarchive then drops the whole header)', async () => {
     const data = Buffer.concat([paxRecord('path', Buffer.from('padded')), Buffer.alloc(20)])
     const input = archive(entry({ name: 'PaxHeaders/x', type: 'x', data }), file('x'))
-    expect((await expectPassed(input)).entries).toBe(1)
+    await expectArchiveError(input, /Malformed PAX/)
+  })
+
+  it('a checksum field with anything but octal digits, spaces and NULs', async () => {
+    const text = (sum: number) => `${sum.toString(8).padStart(6, '0')}\0X`
+    await expectArchiveError(
+      archive(entry({ name: 'a', data: 'x', checksumText: text })),
+      /checksum/
+    )
   })
 
   it('malformed PAX size', async () => {
@@ -545,6 +578,24 @@ describe('TarGate rejects damaged archives', () => {
 })
 
 let saved = 0
+function sizeData(i: number): string {
+  return String.fromCharCode(0x61 + i).repeat(i === 0 ? 15 : 17)
+}
+
+/** Extracts with the given tar (no gate) and lists 'path type [size]' for everything made. */
+async function extractAndList(tar: string, data: Buffer): Promise<string[]> {
+  const out = await fs.mkdtemp(path.join(work, `${tar}-`))
+  await run(tar, ['-x', '-f', await save(`${tar}-${saved}.tar`, data), '-C', out])
+  const { stdout } = await run('find', ['.', '-mindepth', '1', '-printf', '%P %y %s\\n'], {
+    cwd: out
+  })
+  return stdout
+    .trim()
+    .split('\n')
+    .map(line => line.replace(/ (d|l) \d+$/, ' $1'))
+    .sort()
+}
+
 async function save(name: string, data: Buffer): Promise<string> {
   const file = path.join(work, name)
   await fs.writeFile(file, data)

@@ -25,6 +25,8 @@ export interface HeaderSpec {
   prefix?: string
   /** Added to the correct checksum, to write a corrupt header. */
   checksumError?: number
+  /** Writes the 8-byte checksum field from the sum, for unusual but valid (or invalid) forms. */
+  checksumText?: (sum: number) => string
 }
 
 export interface EntrySpec extends HeaderSpec {
@@ -57,7 +59,9 @@ export function header(spec: HeaderSpec): Buffer {
   block.fill(0x20, 148, 156)
   let sum = 0
   for (const byte of block) sum += byte
-  octal(sum + (spec.checksumError ?? 0), 7).copy(block, 148)
+  const checksum = sum + (spec.checksumError ?? 0)
+  if (spec.checksumText) block.write(spec.checksumText(checksum), 148, 8, 'latin1')
+  else octal(checksum, 7).copy(block, 148)
   return block
 }
 

@@ -22,8 +22,11 @@ import { ArchiveError, UnsafeEntryError } from '../errors.js'
 const BLOCK = 512
 /** tar stops at the first zero block; the gate ends the stream with a clean two-block marker. */
 const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK)
-/** Extended headers are buffered until their entry arrives; real ones are a few hundred bytes. */
-const MAX_EXTENDED_HEADER = 1024 * 1024
+/**
+ * Extended headers are buffered until their entry arrives; real ones are a few hundred bytes.
+ * (libarchive rejects PAX records from 1 MB and long names over 1 MiB.)
+ */
+const MAX_EXTENDED_HEADER = 512 * 1024
 
 const USTAR_MAGIC = Buffer.from('ustar\0', 'latin1')
 
@@ -91,6 +94,8 @@ interface EntryHeader {
   linkName: string
   size: number
   headerSize: number
+  /** Names the header also carries (ustar fields, GNU long name) that an extended header overrides. */
+  overridden: string[]
 }
 
 export interface TarGateOptions {
@@ -276,7 +281,9 @@ export class TarGate extends Transform {
   /** Applies the extended headers the way both tars do: PAX over GNU long names over ustar. */
   private resolveEntry(block: Buffer, type: number, headerSize: number): EntryHeader {
     const { pax, longName, longLink } = this.pending
-    const name = pick(pax?.get('path'), longName, () => headerName(block), 'name')
+    const ustarName = headerName(block)
+    const name = pick(pax?.get('path'), longName, () => ustarName, 'name')
+    const overridden = [ustarName, longName ?? ''].filter(other => other !== '' && other !== name)
     const linkName = pick(
       pax?.get('linkpath'),
       longLink,
@@ -286,7 +293,7 @@ export class TarGate extends Transform {
     if (pax !== undefined) checkEntryRecords(pax, name)
     const paxSize = pax?.get('size')
     const size = paxSize === undefined ? headerSize : parsePaxSize(paxSize, name)
-    return { type, name, linkName, size, headerSize }
+    return { type, name, linkName, size, headerSize, overridden }
   }
 
   private handleEntry(entry: EntryHeader, pass: () => void): void {
@@ -370,6 +377,14 @@ class ArchiveTree {
     if (kind !== 'file' && (entry.size !== 0 || entry.headerSize !== 0)) {
       refuse(`a ${kind} entry must not carry data (size ${entry.size})`)
     }
+    // libarchive judges "a file named with a trailing slash is a directory" on the ustar or
+    // GNU name even when a PAX path overrides it, and then skips no data.
+    if (entry.size !== 0 && entry.overridden.some(other => other.endsWith('/'))) {
+      refuse('one of its names ends with a slash (a directory) but it carries data')
+    }
+    // Overridden names are never used by a tar that reads the archive as the gate does; they
+    // are checked anyway, against one that does not.
+    for (const other of entry.overridden) splitPath(other, entry.name)
     const keys = pathKeys(splitPath(entry.name, entry.name))
     const key = keys.at(-1)
     if (key === undefined) {
@@ -588,9 +603,16 @@ function readBase256(block: Buffer, start: number, end: number, bad: () => never
   return Number.isSafeInteger(value) ? value : bad()
 }
 
-/** tar accepts the POSIX (unsigned) and the historic Sun (signed) checksum; so does the gate. */
+/**
+ * tar accepts the POSIX (unsigned) and the historic Sun (signed) checksum; so does the gate.
+ * The field must hold only octal digits, spaces and NULs: libarchive treats anything else as
+ * a damaged header and scans ahead for the next one, which the gate would not follow.
+ */
 function verifyChecksum(block: Buffer, at: number): void {
   const [start, length] = FIELD.checksum
+  const digitsOrBlanks = field(block, FIELD.checksum).every(
+    byte => byte === 0 || byte === 0x20 || (byte >= 0x30 && byte <= 0x37)
+  )
   let unsigned = 0
   let signed = 0
   for (let i = 0; i < BLOCK; i++) {
@@ -598,7 +620,7 @@ function verifyChecksum(block: Buffer, at: number): void {
     unsigned += byte
     signed += byte >= 0x80 ? byte - 0x100 : byte
   }
-  const recorded = readNumber(block, FIELD.checksum, true, at)
+  const recorded = digitsOrBlanks ? readNumber(block, FIELD.checksum, true, at) : NaN
   if (recorded !== unsigned && recorded !== signed) {
     throw new ArchiveError(
       `Tar header checksum mismatch at byte ${at} (corrupt archive, or not a tar archive)`
@@ -607,9 +629,9 @@ function verifyChecksum(block: Buffer, at: number): void {
 }
 
 /**
- * Parses PAX records ("LEN key=value\n"). Malformed records, and a key given twice with two
- * values, are refused: each tar stops or picks differently there. NUL padding after the
- * last record is accepted (both tars stop quietly at it).
+ * Parses PAX records ("LEN key=value\n"). Anything malformed is refused, NUL padding
+ * included: GNU tar applies the records before it, libarchive drops the whole header and
+ * falls back to the ustar name. A key given twice with two values is refused too.
  */
 function parsePaxRecords(data: Buffer, at: number): Map<string, string> {
   const records = new Map<string, string>()
@@ -618,7 +640,6 @@ function parsePaxRecords(data: Buffer, at: number): Map<string, string> {
   }
   let i = 0
   while (i < data.length) {
-    if (data[i] === 0 && data.subarray(i).every(byte => byte === 0)) break
     let j = i
     while (j < data.length && data[j] >= 0x30 && data[j] <= 0x39) j++
     if (j === i || data[j] !== 0x20) bad('a record does not start with its length')
@@ -628,6 +649,7 @@ function parsePaxRecords(data: Buffer, at: number): Map<string, string> {
     const equals = data.indexOf(0x3d, j + 1)
     if (equals <= j + 1 || equals >= end) bad('a record has no key')
     const key = data.toString('latin1', j + 1, equals)
+    if (key.includes('\0')) bad('a key contains NUL')
     const value = data.toString('latin1', equals + 1, end - 1)
     const earlier = records.get(key)
     if (earlier !== undefined && earlier !== value) bad(`the key '${key}' is given twice`)

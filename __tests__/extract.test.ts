@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
@@ -9,7 +10,6 @@ import { promisify } from 'node:util'
 import { detectTar, extractTar, extractTarWith, type TarProgram } from '../src/archive/extract.js'
 import { ArchiveError, ExpectedError, UnsafeEntryError } from '../src/errors.js'
 import { archive, entry, pythonTars } from './support/hostile-tar.js'
-import { manifest } from './support/tree.js'
 
 const run = promisify(execFile)
 
@@ -282,6 +282,31 @@ describe('extractTar', () => {
     expect(await fs.readdir(directory)).toEqual([])
   })
 })
+
+/** Every path below root with its type, permission bits, and content or link target. */
+async function manifest(root: string): Promise<string[]> {
+  const lines: string[] = []
+  async function walk(relative: string): Promise<void> {
+    for (const name of await fs.readdir(path.join(root, relative))) {
+      const child = path.join(relative, name)
+      const full = path.join(root, child)
+      const stat = await fs.lstat(full)
+      const mode = (stat.mode & 0o7777).toString(8)
+      if (stat.isSymbolicLink()) lines.push(`${child} -> ${await fs.readlink(full)}`)
+      else if (stat.isDirectory()) {
+        lines.push(`${child}/ ${mode}`)
+        await walk(child)
+      } else {
+        const digest = createHash('sha256')
+          .update(await fs.readFile(full))
+          .digest('hex')
+        lines.push(`${child} ${mode} ${digest}`)
+      }
+    }
+  }
+  await walk('')
+  return lines.sort()
+}
 
 function restoreEnvironment(saved: Record<string, string | undefined>): void {
   for (const [name, value] of Object.entries(saved)) {

@@ -169,7 +169,7 @@ export async function buildZstdVectors(): Promise<ZstdVectorSet> {
 
   // Every structure in a few hundred bytes, for cutting at each offset: a pzstd pair with a
   // checksum, a skippable frame, a raw-block frame without checksum, an RLE frame with content size.
-  const tinyText = mildlyCompressible(600, 8)
+  const tinyText = mildlyCompressible(250, 8)
   const tinyNoise = randomBytes(64, 9)
   const tinyZeros = Buffer.alloc(140_000)
   add(

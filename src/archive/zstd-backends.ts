@@ -34,7 +34,10 @@ export interface FrameDecoder {
 
 export type FrameDecoderFactory = (header: FrameHeader, output: FrameOutput) => FrameDecoder
 
-/** zlib's 16 KiB default output chunk doubles decode time; 1 MiB measured best (see bench/). */
+/**
+ * zlib's 16 KiB default output chunk doubles decode time; 256 KiB to 4 MiB measured alike
+ * (bench/decode.ts).
+ */
 const ZLIB_CHUNK_SIZE = 1024 * 1024
 /** `zstd --long=31` frames declare a 2 GiB window, which libzstd refuses by default. */
 const ZLIB_WINDOW_LOG_MAX = 31
@@ -118,12 +121,39 @@ class ZlibFrameDecoder implements FrameDecoder {
  * with a larger window are refused with an error that names the frame, never decoded wrongly.
  */
 export const JS_WINDOW_SIZE_MAX = 32 * 1024 * 1024
-const EMPTY = new Uint8Array(0)
 /**
  * fzstd copies everything it holds on every push while a block is incomplete, so tiny input
  * chunks would cost quadratic time: pieces are gathered up to a block end or this many bytes.
  */
 const JS_GATHER_BYTES = 256 * 1024
+
+/** Small input pieces held back to be handed on as one, bounded by the caller's threshold. */
+class Gatherer {
+  private pieces: Uint8Array[] = []
+  private length = 0
+
+  get size(): number {
+    return this.length
+  }
+
+  add(bytes: Uint8Array): void {
+    if (bytes.length === 0) return
+    this.pieces.push(bytes)
+    this.length += bytes.length
+  }
+
+  /** Everything gathered, as one array (a copy only when there was more than one piece). */
+  take(): Uint8Array {
+    const pieces = this.pieces
+    const length = this.length
+    this.pieces = []
+    this.length = 0
+    if (pieces.length === 1) return pieces[0]
+    return pieces.length === 0 ? EMPTY : Buffer.concat(pieces, length)
+  }
+}
+
+const EMPTY = new Uint8Array(0)
 
 export const openJsFrameDecoder: FrameDecoderFactory = (header, output) =>
   new JsFrameDecoder(header, output)
@@ -133,8 +163,7 @@ class JsFrameDecoder implements FrameDecoder {
   /** fzstd skips the stored checksum, so it is computed here. */
   private readonly hash: Xxh64 | undefined
   private blocked = false
-  private gathered: Uint8Array[] = []
-  private gatheredLength = 0
+  private readonly input = new Gatherer()
 
   constructor(
     private readonly header: FrameHeader,
@@ -158,12 +187,9 @@ class JsFrameDecoder implements FrameDecoder {
   }
 
   async write(bytes: Uint8Array, whole: boolean): Promise<void> {
-    if (!whole && this.gatheredLength + bytes.length < JS_GATHER_BYTES) {
-      this.gathered.push(bytes)
-      this.gatheredLength += bytes.length
-      return
-    }
-    this.push(this.takeGathered(bytes), false)
+    this.input.add(bytes)
+    if (!whole && this.input.size < JS_GATHER_BYTES) return
+    this.push(this.input.take(), false)
     // Pieces end at block ends, so at most one block was produced before this wait.
     if (this.blocked) {
       this.blocked = false
@@ -172,7 +198,7 @@ class JsFrameDecoder implements FrameDecoder {
   }
 
   async end(storedChecksum: number | undefined): Promise<void> {
-    this.push(this.takeGathered(EMPTY), true)
+    this.push(this.input.take(), true)
     if (this.hash === undefined) return
     const actual = this.hash.digestLow32()
     if (actual !== storedChecksum) {
@@ -182,16 +208,6 @@ class JsFrameDecoder implements FrameDecoder {
         this.header.offset
       )
     }
-  }
-
-  /** `bytes` preceded by whatever was gathered, as one array. */
-  private takeGathered(bytes: Uint8Array): Uint8Array {
-    if (this.gathered.length === 0) return bytes
-    this.gathered.push(bytes)
-    const joined = Buffer.concat(this.gathered, this.gatheredLength + bytes.length)
-    this.gathered = []
-    this.gatheredLength = 0
-    return joined
   }
 
   destroy(): void {

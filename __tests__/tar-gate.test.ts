@@ -5,7 +5,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { Readable } from 'node:stream'
 import { promisify } from 'node:util'
-import { TarGate } from '../src/archive/tar-gate.js'
+import { TarGate, type TarGateOptions } from '../src/archive/tar-gate.js'
 import { ArchiveError, UnsafeEntryError } from '../src/errors.js'
 import {
   archive,
@@ -30,11 +30,15 @@ interface GateRun {
 }
 
 /** Streams input through a TarGate in chunks of the given size and collects what comes out. */
-async function throughGate(input: Buffer, chunkSize = 65536): Promise<GateRun> {
+async function throughGate(
+  input: Buffer,
+  chunkSize = 65536,
+  options: TarGateOptions = {}
+): Promise<GateRun> {
   const chunks: Buffer[] = []
   for (let i = 0; i < input.length; i += chunkSize) chunks.push(input.subarray(i, i + chunkSize))
   const skipped: Array<[string, string]> = []
-  const gate = new TarGate({ onSkip: (name, reason) => skipped.push([name, reason]) })
+  const gate = new TarGate({ ...options, onSkip: (name, reason) => skipped.push([name, reason]) })
   const output: Buffer[] = []
   let error: Error | undefined
   try {
@@ -66,10 +70,16 @@ async function expectPassed(input: Buffer): Promise<GateRun> {
  * Expects the gate to refuse `hostile` (placed after `before`) with UnsafeEntryError naming
  * `name`, and to have pushed nothing of it: the output is a prefix of `before`.
  */
-async function expectRefused(before: Buffer, hostile: Buffer, name: string, reason?: RegExp) {
+async function expectRefused(
+  before: Buffer,
+  hostile: Buffer,
+  name: string,
+  reason?: RegExp,
+  options: TarGateOptions = {}
+) {
   const input = archive(before, hostile, entry({ name: 'after', data: 'x' }))
   for (const chunkSize of [1, 500, 65536]) {
-    const result = await throughGate(input, chunkSize)
+    const result = await throughGate(input, chunkSize, options)
     expect(result.error).toBeInstanceOf(UnsafeEntryError)
     expect((result.error as UnsafeEntryError).entry).toBe(name)
     if (reason) expect(result.error!.message).toMatch(reason)
@@ -321,12 +331,21 @@ describe('TarGate refuses entries that would write outside the directory', () =>
     await expectRefused(link, file('link/x'), 'link/x', /through a symlink/)
     await expectRefused(link, dir('link/deeper/'), 'link/deeper/', /through a symlink/)
     await expectRefused(link, file('./link//x'), './link//x', /through a symlink/)
-    // Case and Unicode folding: on macOS and Windows volumes these reach the same symlink.
-    await expectRefused(link, file('LINK/x'), 'LINK/x', /through a symlink/)
-    await expectRefused(link, file('link./x'), 'link./x', /through a symlink/)
-    await expectRefused(link, file('li\u200cnk/x'), 'li\u200cnk/x', /through a symlink/)
+  })
+
+  it('folds names as macOS and Windows filesystems do, when asked', async () => {
+    const link = Buffer.concat([before, dir('sub/'), symlink('link', 'sub')])
+    const folded = { caseInsensitive: true }
+    const refuse = (hostile: Buffer, name: string) =>
+      expectRefused(link, hostile, name, /through a symlink/, folded)
+    await refuse(file('LINK/x'), 'LINK/x')
+    await refuse(file('link./x'), 'link./x')
+    await refuse(file('li\u200cnk/x'), 'li\u200cnk/x')
     const nfd = Buffer.concat([before, symlink('cafe\u0301', 'sub')])
-    await expectRefused(nfd, file('caf\u00e9/x'), 'caf\u00e9/x', /through a symlink/)
+    await expectRefused(nfd, file('caf\u00e9/x'), 'caf\u00e9/x', /through a symlink/, folded)
+    // On a case-sensitive filesystem 'LINK' is another directory.
+    const exact = await throughGate(archive(link, file('LINK/x')), 512, { caseInsensitive: false })
+    expect(exact.error).toBeUndefined()
   })
 
   it('refuses to replace a symlink, or to put a symlink over a directory', async () => {

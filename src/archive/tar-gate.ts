@@ -100,12 +100,19 @@ interface EntryHeader {
 
 export interface TarGateOptions {
   onSkip?: (entry: string, reason: string) => void
+  /**
+   * Treat names that differ only in case, Unicode normalisation, ignorable characters or
+   * trailing dots and spaces as one path, as macOS and Windows filesystems do, when checking
+   * for writes through symlinks. Default: on for macOS and Windows, off elsewhere (there it
+   * would refuse real repositories with, say, a symlink 'Docs' beside a directory 'docs').
+   */
+  caseInsensitive?: boolean
 }
 
 /** Passes a tar stream through unchanged, except: refuses unsafe entries (UnsafeEntryError from src/errors.ts) before any byte of that entry (including its PAX/GNU long-name headers) is pushed; drops device, fifo (and other non-file types it must not let tar create) entries together with their extended headers, calling onSkip(entryName, reason). */
 export class TarGate extends Transform {
   private readonly onSkip?: (entry: string, reason: string) => void
-  private readonly tree = new ArchiveTree()
+  private readonly tree: ArchiveTree
   private passed = 0
   private phase: Phase = 'header'
   /** Input bytes consumed so far; error messages give offsets in the decoded archive. */
@@ -129,6 +136,8 @@ export class TarGate extends Transform {
   constructor(options: TarGateOptions = {}) {
     super()
     this.onSkip = options.onSkip
+    const usual = process.platform === 'darwin' || process.platform === 'win32'
+    this.tree = new ArchiveTree(options.caseInsensitive ?? usual)
   }
 
   /** Entries passed so far. */
@@ -369,6 +378,8 @@ class ArchiveTree {
   private readonly directories = new Set<string>()
   private readonly files = new Set<string>()
 
+  constructor(private readonly caseInsensitive: boolean) {}
+
   admit(entry: EntryHeader): void {
     const refuse = (reason: string): never => {
       throw new UnsafeEntryError(display(entry.name), reason)
@@ -385,7 +396,7 @@ class ArchiveTree {
     // Overridden names are never used by a tar that reads the archive as the gate does; they
     // are checked anyway, against one that does not.
     for (const other of entry.overridden) splitPath(other, entry.name)
-    const keys = pathKeys(splitPath(entry.name, entry.name))
+    const keys = pathKeys(splitPath(entry.name, entry.name), this.caseInsensitive)
     const key = keys.at(-1)
     if (key === undefined) {
       if (kind !== 'directory') refuse(`a ${kind} cannot take the place of the archive root`)
@@ -441,7 +452,7 @@ class ArchiveTree {
     if (splitComponents(target).some(part => part === '..' || isDotted(part))) {
       refuse(`its hard link target '${display(target)}' contains '..'`)
     }
-    const keys = pathKeys(splitComponents(target))
+    const keys = pathKeys(splitComponents(target), this.caseInsensitive)
     const key = keys.at(-1)
     if (key === undefined) refuse('it is a hard link to the archive root')
     if (keys.some(part => this.symlinks.has(part))) {
@@ -506,25 +517,29 @@ function isDotted(part: string): boolean {
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu
 
 /**
- * Keys for each prefix of a path, folded so that names one filesystem treats as the same
- * file (case-insensitive macOS and Windows volumes, Unicode normalisation, characters HFS+
- * ignores, Windows' trailing dots and spaces) collide. Folding can only add refusals.
+ * Keys for each prefix of a path. Folded, names one filesystem treats as the same file
+ * (case-insensitive macOS and Windows volumes, Unicode normalisation, characters HFS+
+ * ignores, Windows' trailing dots and spaces) collide; folding can only add refusals.
  */
-function pathKeys(components: string[]): string[] {
+function pathKeys(components: string[], fold: boolean): string[] {
   const keys: string[] = []
   let prefix = ''
   for (const part of components) {
-    const folded = Buffer.from(part, 'latin1')
-      .toString('utf8')
-      .normalize('NFC')
-      .toUpperCase()
-      .toLowerCase()
-      .replace(IGNORABLE, '')
-      .replace(/[. ]+$/, '')
+    const folded = fold ? foldName(part) : part
     prefix = prefix === '' ? folded : `${prefix}/${folded}`
     keys.push(prefix)
   }
   return keys
+}
+
+function foldName(part: string): string {
+  return Buffer.from(part, 'latin1')
+    .toString('utf8')
+    .normalize('NFC')
+    .toUpperCase()
+    .toLowerCase()
+    .replace(IGNORABLE, '')
+    .replace(/[. ]+$/, '')
 }
 
 function isExtendedHeader(type: number): boolean {

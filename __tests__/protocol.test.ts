@@ -50,7 +50,7 @@ describe('endpoints', () => {
 })
 
 describe('status policy', () => {
-  const context = { what: 'the snapshot', url: 'https://c.example/git/h/o/r/snapshot.tar.zst', authorized: false }
+  const context = { what: 'snapshot', url: 'https://c.example/git/h/o/r/snapshot.tar.zst', authorized: false }
 
   it('401 without credentials names the authorization input', () => {
     const error = errorForStatus(401, context)

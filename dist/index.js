@@ -4,7 +4,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -24,10 +24,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -317,7 +317,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(822);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5012);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 822:
+/***/ 5012:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28392,8 +28392,46 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
+// UNUSED EXPORTS: Outputs
+
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function utils_toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
+}
+/**
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ */
+function utils_toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
+    }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
+    };
+}
+//# sourceMappingURL=utils.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
 
 
@@ -28432,7 +28470,7 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + os.EOL);
+    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -28472,13 +28510,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -28503,16 +28541,16 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!fs.existsSync(filePath)) {
+    if (!external_fs_namespaceObject.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    fs.appendFileSync(filePath, `${toCommandValue(message)}${os.EOL}`, {
+    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
 function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
+    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -28522,15 +28560,17 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${os.EOL}${convertedValue}${os.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
 ;// CONCATENATED MODULE: external "path"
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -28623,7 +28663,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -28701,7 +28741,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -29050,7 +29090,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -29061,7 +29101,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -29160,7 +29200,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -29175,7 +29215,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -29200,7 +29240,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -29223,7 +29263,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -29752,7 +29792,7 @@ const _summary = new Summary();
  * @deprecated use `core.summary`
  */
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -31061,7 +31101,7 @@ function exportVariable(name, val) {
  * ```
  */
 function core_setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
+    command_issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -31144,10 +31184,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(os.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
+    process.stdout.write(external_os_namespaceObject.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -31183,7 +31223,7 @@ function isDebug() {
  * @param message debug message
  */
 function core_debug(message) {
-    issueCommand('debug', {}, message);
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -31191,7 +31231,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -31199,7 +31239,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -31224,13 +31264,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    issue('group', name);
+    command_issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    issue('endgroup');
+    command_issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -31266,9 +31306,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -31301,13 +31341,4771 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/errors.ts
+/**
+ * Errors the action expects and explains. main.ts prints their message alone (no stack
+ * trace); anything else is a bug and is reported with its stack in the debug log.
+ */
+class ExpectedError extends Error {
+    name = 'ExpectedError';
+}
+/** An input that cannot be used; the message names the input and the allowed values. */
+class InputError extends ExpectedError {
+    input;
+    name = 'InputError';
+    constructor(input, detail) {
+        super(`Input '${input}': ${detail}`);
+        this.input = input;
+    }
+}
+/** The archive is damaged or hostile: zstd framing, tar structure, or an unsafe entry. */
+class ArchiveError extends ExpectedError {
+    name = 'ArchiveError';
+}
+/** A tar entry that would escape the target, refused before anything is written for it. */
+class UnsafeEntryError extends ArchiveError {
+    entry;
+    name = 'UnsafeEntryError';
+    constructor(entry, reason) {
+        super(`Refusing unsafe archive entry '${entry}': ${reason}`);
+        this.entry = entry;
+    }
+}
+/** The server answered with a status the action cannot go on from. */
+class ServerError extends ExpectedError {
+    status;
+    name = 'ServerError';
+    constructor(status, message) {
+        super(message);
+        this.status = status;
+    }
+}
+/** The server has no snapshot of the repository (404). Main turns it into a miss. */
+class CacheMissError extends ServerError {
+    name = 'CacheMissError';
+}
+/** The restore must start over from discovery: what was downloaded so far cannot be used. */
+class RestartRequiredError extends ExpectedError {
+    name = 'RestartRequiredError';
+}
+/** The snapshot was regenerated mid-download (412, or a different ETag or size). */
+class SnapshotChangedError extends RestartRequiredError {
+    name = 'SnapshotChangedError';
+}
+/**
+ * A failure worth another try: a network error, a reset, a stall, a 5xx/429, a response
+ * that ignored Range or did not match what was asked. retryAfterMs is the server's
+ * Retry-After, when it sent one.
+ */
+class TransientError extends ExpectedError {
+    retryAfterMs;
+    name = 'TransientError';
+    constructor(message, retryAfterMs) {
+        super(message);
+        this.retryAfterMs = retryAfterMs;
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/cachew/endpoints.ts
+/**
+ * Where things live on a cachew server. An upstream URL https://HOST/OWNER/REPO(.git)
+ * maps to the prefix {server}/git/HOST/OWNER/REPO.
+ */
+function repositoryPrefix(serverUrl, upstreamUrl) {
+    const upstream = new URL(upstreamUrl);
+    const repoPath = upstream.pathname
+        .replace(/^\/+/, '')
+        .replace(/\/+$/, '')
+        .replace(/\.git$/, '');
+    if (!upstream.host || repoPath === '') {
+        throw new Error(`not a repository URL: ${upstreamUrl}`);
+    }
+    return `${serverUrl.replace(/\/+$/, '')}/git/${upstream.host}/${repoPath}`;
+}
+function snapshotUrl(serverUrl, upstreamUrl) {
+    return `${repositoryPrefix(serverUrl, upstreamUrl)}/snapshot.tar.zst`;
+}
+function ensureRefsUrl(serverUrl, upstreamUrl) {
+    return `${repositoryPrefix(serverUrl, upstreamUrl)}/ensure-refs`;
+}
+/** The URL prefix that git's insteadOf maps https://HOST/ onto. */
+function gitInsteadOf(serverUrl, upstreamUrl) {
+    const upstream = new URL(upstreamUrl);
+    return {
+        from: `${upstream.protocol}//${upstream.host}/`,
+        to: `${serverUrl.replace(/\/+$/, '')}/git/${upstream.host}/`
+    };
+}
+/**
+ * X-Cachew-Bundle-Url is root-relative or absolute. A root-relative one is joined onto the
+ * server URL as configured, so a cachew mounted under a path prefix keeps working.
+ */
+function resolveServerUrl(serverUrl, reference) {
+    if (reference.startsWith('/'))
+        return serverUrl.replace(/\/+$/, '') + reference;
+    return new URL(reference).toString();
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/git/git.ts
+/**
+ * A small runner for the git CLI. Output is captured, never echoed, so nothing it runs can
+ * print a secret to the log. Configuration that may hold a secret goes to git through the
+ * GIT_CONFIG_COUNT/KEY/VALUE environment, never through argv, where any process on the
+ * machine could read it.
+ */
+
+
+/** A git command that failed; the message carries git's own explanation, secrets masked. */
+class GitError extends ExpectedError {
+    command;
+    exitCode;
+    stderr;
+    name = 'GitError';
+    constructor(command, exitCode, stderr) {
+        super(`git ${command} failed (exit ${exitCode})${stderr ? `: ${stderr}` : ''}`);
+        this.command = command;
+        this.exitCode = exitCode;
+        this.stderr = stderr;
+    }
+}
+/**
+ * Variables that would point git at another repository, index or configuration than the one
+ * we mean; a runner or a hook may have them set.
+ */
+const REPOSITORY_VARIABLES = [
+    'GIT_DIR',
+    'GIT_WORK_TREE',
+    'GIT_INDEX_FILE',
+    'GIT_OBJECT_DIRECTORY',
+    'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+    'GIT_COMMON_DIR',
+    'GIT_NAMESPACE',
+    'GIT_PREFIX'
+];
+/** Replaces every occurrence of each secret with ***. */
+function maskSecrets(text, secrets) {
+    let masked = text;
+    for (const secret of secrets) {
+        if (secret)
+            masked = masked.split(secret).join('***');
+    }
+    return masked;
+}
+/**
+ * Builds the environment for one git process: ours plus `config` appended after any
+ * GIT_CONFIG_COUNT entries already present, so a runner's own entries keep working.
+ */
+function gitEnvironment(base, config = []) {
+    const env = { ...base, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never' };
+    for (const name of REPOSITORY_VARIABLES)
+        delete env[name];
+    if (config.length === 0)
+        return env;
+    const existing = Number.parseInt(base.GIT_CONFIG_COUNT ?? '0', 10);
+    const first = Number.isInteger(existing) && existing > 0 ? existing : 0;
+    config.forEach((entry, i) => {
+        env[`GIT_CONFIG_KEY_${first + i}`] = entry.key;
+        env[`GIT_CONFIG_VALUE_${first + i}`] = entry.value;
+    });
+    env.GIT_CONFIG_COUNT = String(first + config.length);
+    return env;
+}
+/** Runs git in one repository directory. */
+class Git {
+    directory;
+    secrets;
+    constructor(directory, 
+    /** Values masked out of every error message this runner produces. */
+    secrets = []) {
+        this.directory = directory;
+        this.secrets = secrets;
+    }
+    /** Runs git; an exit code outside 0 and `okExitCodes` throws a GitError. */
+    async run(args, options = {}) {
+        const output = await spawnGit(this.directory, args, gitEnvironment(process.env, options.config));
+        const ok = output.exitCode === 0 || (options.okExitCodes ?? []).includes(output.exitCode);
+        if (!ok) {
+            const stderr = maskSecrets(output.stderr.trim(), this.secrets);
+            throw new GitError(maskSecrets(args.join(' '), this.secrets), output.exitCode, stderr);
+        }
+        return output;
+    }
+    /** Runs git and returns its stdout without the trailing newline. */
+    async read(args, options = {}) {
+        return (await this.run(args, options)).stdout.replace(/\n$/, '');
+    }
+    /** True when git exits 0, false when it exits 1 (a "no" answer); other codes throw. */
+    async test(args) {
+        return (await this.run(args, { okExitCodes: [1] })).exitCode === 0;
+    }
+}
+function spawnGit(cwd, args, env) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const stdout = [];
+        const stderr = [];
+        child.stdout.on('data', (chunk) => stdout.push(chunk));
+        child.stderr.on('data', (chunk) => stderr.push(chunk));
+        child.on('error', error => reject(new ExpectedError(`Could not run git (is it installed and on PATH?): ${error.message}`)));
+        child.on('close', code => resolve({
+            exitCode: code ?? -1,
+            stdout: Buffer.concat(stdout).toString('utf8'),
+            stderr: Buffer.concat(stderr).toString('utf8')
+        }));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/git/access.ts
+/**
+ * How git reaches cachew and the upstream host: the cachew Authorization header, the upstream
+ * token (as actions/checkout sends it), and the insteadOf rule that routes upstream fetches
+ * through cachew. The same entries serve two purposes: passed through the environment to the
+ * fetches of the restore itself, and written to a private file that the repository's
+ * .git/config includes, so the workflow's later steps can fetch and push. Secrets never go
+ * into .git/config itself, and the post step deletes the file.
+ */
+
+
+
+
+
+
+/** The Authorization header git sends upstream for a token, as actions/checkout does. */
+function tokenHeader(token) {
+    return `AUTHORIZATION: basic ${basicCredential(token)}`;
+}
+function basicCredential(token) {
+    return Buffer.from(`x-access-token:${token}`, 'utf8').toString('base64');
+}
+/** Every secret the entries below can contain, in the forms a log could show. */
+function accessSecrets(settings) {
+    const secrets = [];
+    if (settings.authorization)
+        secrets.push(settings.authorization);
+    if (settings.token)
+        secrets.push(settings.token, basicCredential(settings.token));
+    return secrets;
+}
+/**
+ * The git configuration for reaching cachew and upstream. With git-through-cachew, fetches
+ * of https://HOST/ go to cachew, while pushes still go straight upstream: cachew serves
+ * upload-pack only, and an identity pushInsteadOf keeps insteadOf off push URLs.
+ */
+function accessConfig(settings) {
+    const route = gitInsteadOf(settings.serverUrl, settings.repositoryUrl);
+    const upstream = route.from;
+    const server = `${settings.serverUrl.replace(/\/+$/, '')}/`;
+    const entries = [];
+    if (settings.authorization) {
+        refuseLineBreaks('authorization', settings.authorization);
+        entries.push({
+            key: `http.${server}.extraheader`,
+            value: `Authorization: ${settings.authorization}`
+        });
+    }
+    if (settings.token) {
+        refuseLineBreaks('token', settings.token);
+        entries.push({ key: `http.${upstream}.extraheader`, value: tokenHeader(settings.token) });
+    }
+    if (settings.gitThroughCachew) {
+        entries.push({ key: `url.${route.to}.insteadOf`, value: upstream });
+        entries.push({ key: `url.${upstream}.pushInsteadOf`, value: upstream });
+    }
+    return entries;
+}
+function refuseLineBreaks(input, value) {
+    // A line break would let the value inject further HTTP headers.
+    if (/[\r\n]/.test(value)) {
+        throw new ExpectedError(`Input '${input}' contains a line break; remove it`);
+    }
+}
+/** Renders entries in git's config file syntax, quoting every value. */
+function renderConfigFile(entries) {
+    const lines = [];
+    for (const entry of entries) {
+        const { section, subsection, name } = splitKey(entry.key);
+        const header = subsection === undefined ? `[${section}]` : `[${section} "${escapeSubsection(subsection)}"]`;
+        lines.push(header, `\t${name} = "${escapeValue(entry.value)}"`);
+    }
+    return lines.join('\n') + '\n';
+}
+/** git's rule: the section is before the first dot, the name after the last one. */
+function splitKey(key) {
+    const first = key.indexOf('.');
+    const last = key.lastIndexOf('.');
+    if (first <= 0 || last === key.length - 1)
+        throw new Error(`invalid git config key: ${key}`);
+    if (first === last)
+        return { section: key.slice(0, first), name: key.slice(last + 1) };
+    return {
+        section: key.slice(0, first),
+        subsection: key.slice(first + 1, last),
+        name: key.slice(last + 1)
+    };
+}
+function escapeSubsection(text) {
+    return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+}
+function escapeValue(text) {
+    return text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\n/g, '\\n')
+        .replace(/\t/g, '\\t');
+}
+function repositoryConfigFile(directory) {
+    return external_node_path_namespaceObject.join(directory, '.git', 'config');
+}
+/**
+ * Writes the access configuration to a new private file under tempDir and includes it from
+ * the repository's .git/config by absolute path, so moving the repository keeps it working.
+ * The lead saves `configFile` for the post step, which passes it to removeGitAccess.
+ */
+async function configureGitAccess(directory, settings) {
+    const configFile = external_node_path_namespaceObject.join(external_node_path_namespaceObject.resolve(settings.tempDir), `cachew-git-${(0,external_node_crypto_.randomUUID)()}.config`);
+    await promises_namespaceObject.writeFile(configFile, renderConfigFile(accessConfig(settings)), {
+        mode: 0o600,
+        flag: 'wx'
+    });
+    try {
+        await new Git(directory).run([
+            'config',
+            '--file',
+            repositoryConfigFile(directory),
+            '--add',
+            'include.path',
+            configFile
+        ]);
+    }
+    catch (error) {
+        await promises_namespaceObject.rm(configFile, { force: true });
+        throw error;
+    }
+    return { configFile };
+}
+/**
+ * Deletes the access file and its include.path line. Tolerates a repository that later steps
+ * removed: the file under tempDir holds the secrets and goes regardless.
+ */
+async function removeGitAccess(directory, configFile) {
+    if (!configFile)
+        return;
+    await promises_namespaceObject.rm(configFile, { force: true });
+    const repositoryConfig = repositoryConfigFile(directory);
+    if (!(await isFile(repositoryConfig)))
+        return;
+    // Exit 5: the line was already gone.
+    await new Git(directory).run([
+        'config',
+        '--file',
+        repositoryConfig,
+        '--fixed-value',
+        '--unset-all',
+        'include.path',
+        configFile
+    ], { okExitCodes: [5] });
+}
+async function isFile(file) {
+    try {
+        return (await promises_namespaceObject.stat(file)).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/log.ts
+function formatBytes(bytes) {
+    if (bytes < 1024 * 1024)
+        return `${(bytes / 1024).toFixed(1)} KiB`;
+    if (bytes < 1024 ** 3)
+        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+/** MB/s (decimal megabytes, as network speeds are quoted). */
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${(bytes / 1e6 / seconds).toFixed(1)} MB/s` : 'n/a';
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+/** The job summary: what was restored, how big, how long each phase took, how fast. */
+
+
+/** Links a commit to its page when the repository is on a web host that has one. */
+function commitLink(repositoryUrl, commit) {
+    if (!commit)
+        return 'not given';
+    return `[\`${commit.slice(0, 12)}\`](${repositoryUrl}/commit/${commit})`;
+}
+async function writeSummary(result) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    const { download } = result;
+    const downloadPhase = result.phases.find(p => p.name === 'Download and extract');
+    const rows = [
+        ['Repository', result.repositoryUrl],
+        ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
+        ['Checked out', `${commitLink(result.repositoryUrl, result.commit)} (${result.ref})`],
+        ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
+        ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
+        [
+            'Downloaded',
+            `${formatBytes(download.bytes)} in ${download.requests} request(s), ${download.mode}`
+        ],
+        ['Throughput', formatRate(download.bytes, downloadPhase?.seconds ?? result.seconds)],
+        ['Most requests in flight', String(download.maxInFlight)],
+        ['Retries', String(download.retries)],
+        ['Restarts (snapshot changed)', String(result.restarts)],
+        ['Entries extracted', String(result.entries)],
+        // The action's own process (tar runs beside it with a few MiB).
+        ['Peak memory (RSS)', formatBytes(process.resourceUsage().maxRSS * 1024)]
+    ];
+    await summary
+        .addHeading('cachew-restore', 3)
+        .addTable([
+        [
+            { data: 'What', header: true },
+            { data: 'Value', header: true }
+        ],
+        ...rows
+    ])
+        .addTable([
+        [
+            { data: 'Phase', header: true },
+            { data: 'Seconds', header: true }
+        ],
+        ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
+        ['Total', result.seconds.toFixed(2)]
+    ])
+        .write();
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./node_modules/fzstd/esm/index.mjs
+// Some numerical data is initialized as -1 even when it doesn't need initialization to help the JIT infer types
+// aliases for shorter compressed code (most minifers don't do this)
+var ab = ArrayBuffer, u8 = Uint8Array, u16 = Uint16Array, i16 = Int16Array, u32 = (/* unused pure expression or super */ null && (Uint32Array)), i32 = Int32Array;
+var slc = function (v, s, e) {
+    if (u8.prototype.slice)
+        return u8.prototype.slice.call(v, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    var n = new u8(e - s);
+    n.set(v.subarray(s, e));
+    return n;
+};
+var fill = function (v, n, s, e) {
+    if (u8.prototype.fill)
+        return u8.prototype.fill.call(v, n, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    for (; s < e; ++s)
+        v[s] = n;
+    return v;
+};
+var cpw = function (v, t, s, e) {
+    if (u8.prototype.copyWithin)
+        return u8.prototype.copyWithin.call(v, t, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    while (s < e) {
+        v[t++] = v[s++];
+    }
+};
+/**
+ * Codes for errors generated within this library
+ */
+var ZstdErrorCode = {
+    InvalidData: 0,
+    WindowSizeTooLarge: 1,
+    InvalidBlockType: 2,
+    FSEAccuracyTooHigh: 3,
+    DistanceTooFarBack: 4,
+    UnexpectedEOF: 5
+};
+// error codes
+var ec = [
+    'invalid zstd data',
+    'window size too large (>2046MB)',
+    'invalid block type',
+    'FSE accuracy too high',
+    'match distance too far back',
+    'unexpected EOF'
+];
+var err = function (ind, msg, nt) {
+    var e = new Error(msg || ec[ind]);
+    e.code = ind;
+    if (Error.captureStackTrace)
+        Error.captureStackTrace(e, err);
+    if (!nt)
+        throw e;
+    return e;
+};
+var rb = function (d, b, n) {
+    var i = 0, o = 0;
+    for (; i < n; ++i)
+        o |= d[b++] << (i << 3);
+    return o;
+};
+var b4 = function (d, b) { return (d[b] | (d[b + 1] << 8) | (d[b + 2] << 16) | (d[b + 3] << 24)) >>> 0; };
+// read Zstandard frame header
+var rzfh = function (dat, w) {
+    var n3 = dat[0] | (dat[1] << 8) | (dat[2] << 16);
+    if (n3 == 0x2FB528 && dat[3] == 253) {
+        // Zstandard
+        var flg = dat[4];
+        //    single segment       checksum             dict flag     frame content flag
+        var ss = (flg >> 5) & 1, cc = (flg >> 2) & 1, df = flg & 3, fcf = flg >> 6;
+        if (flg & 8)
+            err(0);
+        // byte
+        var bt = 6 - ss;
+        // dict bytes
+        var db = df == 3 ? 4 : df;
+        // dictionary id
+        var di = rb(dat, bt, db);
+        bt += db;
+        // frame size bytes
+        var fsb = fcf ? (1 << fcf) : ss;
+        // frame source size
+        var fss = rb(dat, bt, fsb) + ((fcf == 1) && 256);
+        // window size
+        var ws = fss;
+        if (!ss) {
+            // window descriptor
+            var wb = 1 << (10 + (dat[5] >> 3));
+            ws = wb + (wb >> 3) * (dat[5] & 7);
+        }
+        if (ws > 2145386496)
+            err(1);
+        var buf = new u8((w == 1 ? (fss || ws) : w ? 0 : ws) + 12);
+        buf[0] = 1, buf[4] = 4, buf[8] = 8;
+        return {
+            b: bt + fsb,
+            y: 0,
+            l: 0,
+            d: di,
+            w: (w && w != 1) ? w : buf.subarray(12),
+            e: ws,
+            o: new i32(buf.buffer, 0, 3),
+            u: fss,
+            c: cc,
+            m: Math.min(131072, ws)
+        };
+    }
+    else if (((n3 >> 4) | (dat[3] << 20)) == 0x184D2A5) {
+        // skippable
+        return b4(dat, 4) + 8;
+    }
+    err(0);
+};
+// most significant bit for nonzero
+var msb = function (val) {
+    var bits = 0;
+    for (; (1 << bits) <= val; ++bits)
+        ;
+    return bits - 1;
+};
+// read finite state entropy
+var rfse = function (dat, bt, mal) {
+    // table pos
+    var tpos = (bt << 3) + 4;
+    // accuracy log
+    var al = (dat[bt] & 15) + 5;
+    if (al > mal)
+        err(3);
+    // size
+    var sz = 1 << al;
+    // probabilities symbols  repeat   index   high threshold
+    var probs = sz, sym = -1, re = -1, i = -1, ht = sz;
+    // optimization: single allocation is much faster
+    var buf = new ab(512 + (sz << 2));
+    var freq = new i16(buf, 0, 256);
+    // same view as freq
+    var dstate = new u16(buf, 0, 256);
+    var nstate = new u16(buf, 512, sz);
+    var bb1 = 512 + (sz << 1);
+    var syms = new u8(buf, bb1, sz);
+    var nbits = new u8(buf, bb1 + sz);
+    while (sym < 255 && probs > 0) {
+        var bits = msb(probs + 1);
+        var cbt = tpos >> 3;
+        // mask
+        var msk = (1 << (bits + 1)) - 1;
+        var val = ((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (tpos & 7)) & msk;
+        // mask (1 fewer bit)
+        var msk1fb = (1 << bits) - 1;
+        // max small value
+        var msv = msk - probs - 1;
+        // small value
+        var sval = val & msk1fb;
+        if (sval < msv)
+            tpos += bits, val = sval;
+        else {
+            tpos += bits + 1;
+            if (val > msk1fb)
+                val -= msv;
+        }
+        freq[++sym] = --val;
+        if (val == -1) {
+            probs += val;
+            syms[--ht] = sym;
+        }
+        else
+            probs -= val;
+        if (!val) {
+            do {
+                // repeat byte
+                var rbt = tpos >> 3;
+                re = ((dat[rbt] | (dat[rbt + 1] << 8)) >> (tpos & 7)) & 3;
+                tpos += 2;
+                sym += re;
+            } while (re == 3);
+        }
+    }
+    if (sym > 255 || probs)
+        err(0);
+    var sympos = 0;
+    // sym step (coprime with sz - formula from zstd source)
+    var sstep = (sz >> 1) + (sz >> 3) + 3;
+    // sym mask
+    var smask = sz - 1;
+    for (var s = 0; s <= sym; ++s) {
+        var sf = freq[s];
+        if (sf < 1) {
+            dstate[s] = -sf;
+            continue;
+        }
+        // This is split into two loops in zstd to avoid branching, but as JS is higher-level that is unnecessary
+        for (i = 0; i < sf; ++i) {
+            syms[sympos] = s;
+            do {
+                sympos = (sympos + sstep) & smask;
+            } while (sympos >= ht);
+        }
+    }
+    // After spreading symbols, should be zero again
+    if (sympos)
+        err(0);
+    for (i = 0; i < sz; ++i) {
+        // next state
+        var ns = dstate[syms[i]]++;
+        // num bits
+        var nb = nbits[i] = al - msb(ns);
+        nstate[i] = (ns << nb) - sz;
+    }
+    return [(tpos + 7) >> 3, {
+            b: al,
+            s: syms,
+            n: nbits,
+            t: nstate
+        }];
+};
+// read huffman
+var rhu = function (dat, bt) {
+    //  index  weight count
+    var i = 0, wc = -1;
+    //    buffer             header byte
+    var buf = new u8(292), hb = dat[bt];
+    // huffman weights
+    var hw = buf.subarray(0, 256);
+    // rank count
+    var rc = buf.subarray(256, 268);
+    // rank index
+    var ri = new u16(buf.buffer, 268);
+    // NOTE: at this point bt is 1 less than expected
+    if (hb < 128) {
+        // end byte, fse decode table
+        var _a = rfse(dat, bt + 1, 6), ebt = _a[0], fdt = _a[1];
+        bt += hb;
+        var epos = ebt << 3;
+        // last byte
+        var lb = dat[bt];
+        if (!lb)
+            err(0);
+        //  state1   state2   state1 bits   state2 bits
+        var st1 = 0, st2 = 0, btr1 = fdt.b, btr2 = btr1;
+        // fse pos
+        // pre-increment to account for original deficit of 1
+        var fpos = (++bt << 3) - 8 + msb(lb);
+        for (;;) {
+            fpos -= btr1;
+            if (fpos < epos)
+                break;
+            var cbt = fpos >> 3;
+            st1 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr1) - 1);
+            hw[++wc] = fdt.s[st1];
+            fpos -= btr2;
+            if (fpos < epos)
+                break;
+            cbt = fpos >> 3;
+            st2 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr2) - 1);
+            hw[++wc] = fdt.s[st2];
+            btr1 = fdt.n[st1];
+            st1 = fdt.t[st1];
+            btr2 = fdt.n[st2];
+            st2 = fdt.t[st2];
+        }
+        if (++wc > 255)
+            err(0);
+    }
+    else {
+        wc = hb - 127;
+        for (; i < wc; i += 2) {
+            var byte = dat[++bt];
+            hw[i] = byte >> 4;
+            hw[i + 1] = byte & 15;
+        }
+        ++bt;
+    }
+    // weight exponential sum
+    var wes = 0;
+    for (i = 0; i < wc; ++i) {
+        var wt = hw[i];
+        // bits must be at most 11, same as weight
+        if (wt > 11)
+            err(0);
+        wes += wt && (1 << (wt - 1));
+    }
+    // max bits
+    var mb = msb(wes) + 1;
+    // table size
+    var ts = 1 << mb;
+    // remaining sum
+    var rem = ts - wes;
+    // must be power of 2
+    if (rem & (rem - 1))
+        err(0);
+    hw[wc++] = msb(rem) + 1;
+    for (i = 0; i < wc; ++i) {
+        var wt = hw[i];
+        ++rc[hw[i] = wt && (mb + 1 - wt)];
+    }
+    // huf buf
+    var hbuf = new u8(ts << 1);
+    //    symbols                      num bits
+    var syms = hbuf.subarray(0, ts), nb = hbuf.subarray(ts);
+    ri[mb] = 0;
+    for (i = mb; i > 0; --i) {
+        var pv = ri[i];
+        fill(nb, i, pv, ri[i - 1] = pv + rc[i] * (1 << (mb - i)));
+    }
+    if (ri[0] != ts)
+        err(0);
+    for (i = 0; i < wc; ++i) {
+        var bits = hw[i];
+        if (bits) {
+            var code = ri[bits];
+            fill(syms, i, code, ri[bits] = code + (1 << (mb - bits)));
+        }
+    }
+    return [bt, {
+            n: nb,
+            b: mb,
+            s: syms
+        }];
+};
+// Tables generated using this:
+// https://gist.github.com/101arrowz/a979452d4355992cbf8f257cbffc9edd
+// default literal length table
+var dllt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
+    81, 16, 99, 140, 49, 198, 24, 99, 12, 33, 196, 24, 99, 102, 102, 134, 70, 146, 4
+]), 0, 6)[1];
+// default match length table
+var dmlt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
+    33, 20, 196, 24, 99, 140, 33, 132, 16, 66, 8, 33, 132, 16, 66, 8, 33, 68, 68, 68, 68, 68, 68, 68, 68, 36, 9
+]), 0, 6)[1];
+// default offset code table
+var doct = /*#__PURE__ */ rfse(/*#__PURE__*/ new u8([
+    32, 132, 16, 66, 102, 70, 68, 68, 68, 68, 36, 73, 2
+]), 0, 5)[1];
+// bits to baseline
+var b2bl = function (b, s) {
+    var len = b.length, bl = new i32(len);
+    for (var i = 0; i < len; ++i) {
+        bl[i] = s;
+        s += 1 << b[i];
+    }
+    return bl;
+};
+// literal length bits
+var llb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
+    0, 0, 0, 0, 16843009, 50528770, 134678020, 202050057, 269422093
+])).buffer, 0, 36);
+// literal length baseline
+var llbl = /*#__PURE__ */ b2bl(llb, 0);
+// match length bits
+var mlb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
+    0, 0, 0, 0, 0, 0, 0, 0, 16843009, 50528770, 117769220, 185207048, 252579084, 16
+])).buffer, 0, 53);
+// match length baseline
+var mlbl = /*#__PURE__ */ b2bl(mlb, 3);
+// decode huffman stream
+var dhu = function (dat, out, hu) {
+    var len = dat.length, ss = out.length, lb = dat[len - 1], msk = (1 << hu.b) - 1, eb = -hu.b;
+    if (!lb)
+        err(0);
+    var st = 0, btr = hu.b, pos = (len << 3) - 8 + msb(lb) - btr, i = -1;
+    for (; pos > eb && i < ss;) {
+        var cbt = pos >> 3;
+        var val = (dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (pos & 7);
+        st = ((st << btr) | val) & msk;
+        out[++i] = hu.s[st];
+        pos -= (btr = hu.n[st]);
+    }
+    if (pos != eb || i + 1 != ss)
+        err(0);
+};
+// decode huffman stream 4x
+// TODO: use workers to parallelize
+var dhu4 = function (dat, out, hu) {
+    var bt = 6;
+    var ss = out.length, sz1 = (ss + 3) >> 2, sz2 = sz1 << 1, sz3 = sz1 + sz2;
+    dhu(dat.subarray(bt, bt += dat[0] | (dat[1] << 8)), out.subarray(0, sz1), hu);
+    dhu(dat.subarray(bt, bt += dat[2] | (dat[3] << 8)), out.subarray(sz1, sz2), hu);
+    dhu(dat.subarray(bt, bt += dat[4] | (dat[5] << 8)), out.subarray(sz2, sz3), hu);
+    dhu(dat.subarray(bt), out.subarray(sz3), hu);
+};
+// read Zstandard block
+var rzb = function (dat, st, out) {
+    var _a;
+    var bt = st.b;
+    //    byte 0        block type
+    var b0 = dat[bt], btype = (b0 >> 1) & 3;
+    st.l = b0 & 1;
+    var sz = (b0 >> 3) | (dat[bt + 1] << 5) | (dat[bt + 2] << 13);
+    // end byte for block
+    var ebt = (bt += 3) + sz;
+    if (btype == 1) {
+        if (bt >= dat.length)
+            return;
+        st.b = bt + 1;
+        if (out) {
+            fill(out, dat[bt], st.y, st.y += sz);
+            return out;
+        }
+        return fill(new u8(sz), dat[bt]);
+    }
+    if (ebt > dat.length)
+        return;
+    if (btype == 0) {
+        st.b = ebt;
+        if (out) {
+            out.set(dat.subarray(bt, ebt), st.y);
+            st.y += sz;
+            return out;
+        }
+        return slc(dat, bt, ebt);
+    }
+    if (btype == 2) {
+        //    byte 3        lit btype     size format
+        var b3 = dat[bt], lbt = b3 & 3, sf = (b3 >> 2) & 3;
+        // lit src size  lit cmp sz 4 streams
+        var lss = b3 >> 4, lcs = 0, s4 = 0;
+        if (lbt < 2) {
+            if (sf & 1)
+                lss |= (dat[++bt] << 4) | ((sf & 2) && (dat[++bt] << 12));
+            else
+                lss = b3 >> 3;
+        }
+        else {
+            s4 = sf;
+            if (sf < 2)
+                lss |= ((dat[++bt] & 63) << 4), lcs = (dat[bt] >> 6) | (dat[++bt] << 2);
+            else if (sf == 2)
+                lss |= (dat[++bt] << 4) | ((dat[++bt] & 3) << 12), lcs = (dat[bt] >> 2) | (dat[++bt] << 6);
+            else
+                lss |= (dat[++bt] << 4) | ((dat[++bt] & 63) << 12), lcs = (dat[bt] >> 6) | (dat[++bt] << 2) | (dat[++bt] << 10);
+        }
+        ++bt;
+        // add literals to end - can never overlap with backreferences because unused literals always appended
+        var buf = out ? out.subarray(st.y, st.y + st.m) : new u8(st.m);
+        // starting point for literals
+        var spl = buf.length - lss;
+        if (lbt == 0)
+            buf.set(dat.subarray(bt, bt += lss), spl);
+        else if (lbt == 1)
+            fill(buf, dat[bt++], spl);
+        else {
+            // huffman table
+            var hu = st.h;
+            if (lbt == 2) {
+                var hud = rhu(dat, bt);
+                // subtract description length
+                lcs += bt - (bt = hud[0]);
+                st.h = hu = hud[1];
+            }
+            else if (!hu)
+                err(0);
+            (s4 ? dhu4 : dhu)(dat.subarray(bt, bt += lcs), buf.subarray(spl), hu);
+        }
+        // num sequences
+        var ns = dat[bt++];
+        if (ns) {
+            if (ns == 255)
+                ns = (dat[bt++] | (dat[bt++] << 8)) + 0x7F00;
+            else if (ns > 127)
+                ns = ((ns - 128) << 8) | dat[bt++];
+            // symbol compression modes
+            var scm = dat[bt++];
+            if (scm & 3)
+                err(0);
+            var dts = [dmlt, doct, dllt];
+            for (var i = 2; i > -1; --i) {
+                var md = (scm >> ((i << 1) + 2)) & 3;
+                if (md == 1) {
+                    // rle buf
+                    var rbuf = new u8([0, 0, dat[bt++]]);
+                    dts[i] = {
+                        s: rbuf.subarray(2, 3),
+                        n: rbuf.subarray(0, 1),
+                        t: new u16(rbuf.buffer, 0, 1),
+                        b: 0
+                    };
+                }
+                else if (md == 2) {
+                    // accuracy log 8 for offsets, 9 for others
+                    _a = rfse(dat, bt, 9 - (i & 1)), bt = _a[0], dts[i] = _a[1];
+                }
+                else if (md == 3) {
+                    if (!st.t)
+                        err(0);
+                    dts[i] = st.t[i];
+                }
+            }
+            var _b = st.t = dts, mlt = _b[0], oct = _b[1], llt = _b[2];
+            var lb = dat[ebt - 1];
+            if (!lb)
+                err(0);
+            var spos = (ebt << 3) - 8 + msb(lb) - llt.b, cbt = spos >> 3, oubt = 0;
+            var lst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << llt.b) - 1);
+            cbt = (spos -= oct.b) >> 3;
+            var ost = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << oct.b) - 1);
+            cbt = (spos -= mlt.b) >> 3;
+            var mst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mlt.b) - 1);
+            for (++ns; --ns;) {
+                var llc = llt.s[lst];
+                var lbtr = llt.n[lst];
+                var mlc = mlt.s[mst];
+                var mbtr = mlt.n[mst];
+                var ofc = oct.s[ost];
+                var obtr = oct.n[ost];
+                cbt = (spos -= ofc) >> 3;
+                var ofp = 1 << ofc;
+                var off = ofp + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16) | (dat[cbt + 3] << 24)) >>> (spos & 7)) & (ofp - 1));
+                cbt = (spos -= mlb[mlc]) >> 3;
+                var ml = mlbl[mlc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << mlb[mlc]) - 1));
+                cbt = (spos -= llb[llc]) >> 3;
+                var ll = llbl[llc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << llb[llc]) - 1));
+                cbt = (spos -= lbtr) >> 3;
+                lst = llt.t[lst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << lbtr) - 1));
+                cbt = (spos -= mbtr) >> 3;
+                mst = mlt.t[mst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mbtr) - 1));
+                cbt = (spos -= obtr) >> 3;
+                ost = oct.t[ost] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << obtr) - 1));
+                if (off > 3) {
+                    st.o[2] = st.o[1];
+                    st.o[1] = st.o[0];
+                    st.o[0] = off -= 3;
+                }
+                else {
+                    var idx = off - (ll != 0);
+                    if (idx) {
+                        off = idx == 3 ? st.o[0] - 1 : st.o[idx];
+                        if (idx > 1)
+                            st.o[2] = st.o[1];
+                        st.o[1] = st.o[0];
+                        st.o[0] = off;
+                    }
+                    else
+                        off = st.o[0];
+                }
+                for (var i = 0; i < ll; ++i) {
+                    buf[oubt + i] = buf[spl + i];
+                }
+                oubt += ll, spl += ll;
+                var stin = oubt - off;
+                if (stin < 0) {
+                    var len = -stin;
+                    var bs = st.e + stin;
+                    if (len > ml)
+                        len = ml;
+                    for (var i = 0; i < len; ++i) {
+                        buf[oubt + i] = st.w[bs + i];
+                    }
+                    oubt += len, ml -= len, stin = 0;
+                }
+                for (var i = 0; i < ml; ++i) {
+                    buf[oubt + i] = buf[stin + i];
+                }
+                oubt += ml;
+            }
+            if (oubt != spl) {
+                while (spl < buf.length) {
+                    buf[oubt++] = buf[spl++];
+                }
+            }
+            else
+                oubt = buf.length;
+            if (out)
+                st.y += oubt;
+            else
+                buf = slc(buf, 0, oubt);
+        }
+        else if (out) {
+            st.y += lss;
+            if (spl) {
+                for (var i = 0; i < lss; ++i) {
+                    buf[i] = buf[spl + i];
+                }
+            }
+        }
+        else if (spl)
+            buf = slc(buf, spl);
+        st.b = ebt;
+        return buf;
+    }
+    err(2);
+};
+// concat
+var cct = function (bufs, ol) {
+    if (bufs.length == 1)
+        return bufs[0];
+    var buf = new u8(ol);
+    for (var i = 0, b = 0; i < bufs.length; ++i) {
+        var chk = bufs[i];
+        buf.set(chk, b);
+        b += chk.length;
+    }
+    return buf;
+};
+/**
+ * Decompresses Zstandard data
+ * @param dat The input data
+ * @param buf The output buffer. If unspecified, the function will allocate
+ *            exactly enough memory to fit the decompressed data. If your
+ *            data has multiple frames and you know the output size, specifying
+ *            it will yield better performance.
+ * @returns The decompressed data
+ */
+function decompress(dat, buf) {
+    var bufs = [], nb = +!buf;
+    var bt = 0, ol = 0;
+    for (; dat.length;) {
+        var st = rzfh(dat, nb || buf);
+        if (typeof st == 'object') {
+            if (nb) {
+                buf = null;
+                if (st.w.length == st.u) {
+                    bufs.push(buf = st.w);
+                    ol += st.u;
+                }
+            }
+            else {
+                bufs.push(buf);
+                st.e = 0;
+            }
+            for (; !st.l;) {
+                var blk = rzb(dat, st, buf);
+                if (!blk)
+                    err(5);
+                if (buf)
+                    st.e = st.y;
+                else {
+                    bufs.push(blk);
+                    ol += blk.length;
+                    cpw(st.w, 0, blk.length);
+                    st.w.set(blk, st.w.length - blk.length);
+                }
+            }
+            bt = st.b + (st.c * 4);
+        }
+        else
+            bt = st;
+        dat = dat.subarray(bt);
+    }
+    return cct(bufs, ol);
+}
+/**
+ * Decompressor for Zstandard streamed data
+ */
+var Decompress = /*#__PURE__*/ (function () {
+    /**
+     * Creates a Zstandard decompressor
+     * @param ondata The handler for stream data
+     */
+    function Decompress(ondata) {
+        this.ondata = ondata;
+        this.c = [];
+        this.l = 0;
+        this.z = 0;
+    }
+    /**
+     * Pushes data to be decompressed
+     * @param chunk The chunk of data to push
+     * @param final Whether or not this is the last chunk in the stream
+     */
+    Decompress.prototype.push = function (chunk, final) {
+        if (typeof this.s == 'number') {
+            var sub = Math.min(chunk.length, this.s);
+            chunk = chunk.subarray(sub);
+            this.s -= sub;
+        }
+        var sl = chunk.length;
+        var ncs = sl + this.l;
+        if (!this.s) {
+            if (final) {
+                if (!ncs) {
+                    this.ondata(new u8(0), true);
+                    return;
+                }
+                // min for frame + one block
+                if (ncs < 5)
+                    err(5);
+            }
+            else if (ncs < 18) {
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            if (this.l) {
+                this.c.push(chunk);
+                chunk = cct(this.c, ncs);
+                this.c = [];
+                this.l = 0;
+            }
+            if (typeof (this.s = rzfh(chunk)) == 'number')
+                return this.push(chunk, final);
+        }
+        if (typeof this.s != 'number') {
+            if (ncs < (this.z || 3)) {
+                if (final)
+                    err(5);
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            if (this.l) {
+                this.c.push(chunk);
+                chunk = cct(this.c, ncs);
+                this.c = [];
+                this.l = 0;
+            }
+            if (!this.z && ncs < (this.z = (chunk[this.s.b] & 2) ? 4 : 3 + ((chunk[this.s.b] >> 3) | (chunk[this.s.b + 1] << 5) | (chunk[this.s.b + 2] << 13)))) {
+                if (final)
+                    err(5);
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            else
+                this.z = 0;
+            for (;;) {
+                var blk = rzb(chunk, this.s);
+                if (!blk) {
+                    if (final)
+                        err(5);
+                    var adc = chunk.subarray(this.s.b);
+                    this.s.b = 0;
+                    this.c.push(adc), this.l += adc.length;
+                    return;
+                }
+                else {
+                    this.ondata(blk, false);
+                    cpw(this.s.w, 0, blk.length);
+                    this.s.w.set(blk, this.s.w.length - blk.length);
+                }
+                if (this.s.l) {
+                    var rest = chunk.subarray(this.s.b);
+                    this.s = this.s.c * 4;
+                    this.push(rest, final);
+                    return;
+                }
+            }
+        }
+        else if (final)
+            err(5);
+    };
+    return Decompress;
+}());
+
+
+;// CONCATENATED MODULE: ./src/archive/zstd-frames.ts
+
+/**
+ * Walks the structure of a zstd stream (RFC 8878) without decompressing it: frame headers,
+ * block headers and checksums are parsed so the caller knows exactly where each frame starts
+ * and ends, and can hand every frame to its own decompressor. Block bodies are never copied:
+ * they go out as views into the caller's chunks.
+ */
+const ZSTD_MAGIC = 0xfd2fb528;
+const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
+const SKIPPABLE_MAGIC_BASE = 0x184d2a50;
+/** RFC 8878 3.1.1.2: no block, compressed or not, is larger than 128 KiB. */
+const BLOCK_SIZE_MAX = 128 * 1024;
+const BLOCK_TYPE_RLE = 1;
+const BLOCK_TYPE_RESERVED = 3;
+/** Magic (4) + descriptor (1) + window (1) + dictionary id (4) + content size (8). */
+const FRAME_HEADER_MAX = 18;
+const STATE_NAMES = {
+    magic: 'a frame magic number',
+    'frame-header': 'a frame header',
+    'block-header': 'a block header',
+    'block-body': 'block data',
+    checksum: 'the frame checksum',
+    'skippable-header': 'a skippable frame header',
+    'skippable-body': 'a skippable frame'
+};
+function zstdError(detail, offset) {
+    const where = offset === undefined ? '' : ` (frame at byte ${offset})`;
+    return new ArchiveError(`zstd stream is damaged: ${detail}${where}`);
+}
+class FrameWalker {
+    state = 'magic';
+    /** Small header fields (magic, frame header, block header, checksum) gathered across chunks. */
+    scratch = new Uint8Array(FRAME_HEADER_MAX);
+    scratchLength = 0;
+    scratchNeeded = 4;
+    /** Bytes left in the current block body or skippable frame payload. */
+    remaining = 0;
+    lastBlock = false;
+    header;
+    /** Stream offset of the first byte of the unit (frame or skippable frame) being parsed. */
+    unitOffset = 0;
+    chunkOffset = 0;
+    framesSeen = 0;
+    blockAligned;
+    constructor(options = {}) {
+        this.blockAligned = options.blockAligned ?? false;
+    }
+    /** Total compressed bytes consumed so far. */
+    get position() {
+        return this.chunkOffset;
+    }
+    /** The pieces found in `chunk`, in stream order. Throws ArchiveError on a malformed stream. */
+    *walk(chunk) {
+        const length = chunk.length;
+        let pos = 0;
+        // Start of the current frame's bytes in this chunk that have not been handed out yet.
+        let pending = 0;
+        // An empty block (zstd ends streamed frames with one) completes with no body bytes at all.
+        while (pos < length || (this.state === 'block-body' && this.remaining === 0)) {
+            switch (this.state) {
+                case 'block-body':
+                case 'skippable-body': {
+                    const take = Math.min(this.remaining, length - pos);
+                    pos += take;
+                    this.remaining -= take;
+                    if (this.remaining > 0)
+                        break;
+                    if (this.state === 'skippable-body') {
+                        this.expectMagic();
+                        break;
+                    }
+                    if (!this.lastBlock) {
+                        this.expect('block-header', 3);
+                        if (this.blockAligned) {
+                            yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true };
+                            pending = pos;
+                        }
+                        break;
+                    }
+                    if (this.header?.hasChecksum) {
+                        this.expect('checksum', 4);
+                        break;
+                    }
+                    if (pos > pending)
+                        yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true };
+                    pending = pos;
+                    yield this.endFrame(undefined);
+                    break;
+                }
+                default: {
+                    if (this.state === 'magic' && this.scratchLength === 0) {
+                        this.unitOffset = this.chunkOffset + pos;
+                    }
+                    const take = Math.min(this.scratchNeeded - this.scratchLength, length - pos);
+                    this.scratch.set(chunk.subarray(pos, pos + take), this.scratchLength);
+                    this.scratchLength += take;
+                    pos += take;
+                    if (this.scratchLength < this.scratchNeeded)
+                        break;
+                    const piece = this.fieldComplete();
+                    if (piece === undefined)
+                        break;
+                    if (piece.kind === 'start') {
+                        yield piece;
+                        yield { kind: 'bytes', bytes: this.scratch.slice(0, this.scratchLength), whole: true };
+                        this.expect('block-header', 3);
+                        pending = pos;
+                    }
+                    else {
+                        if (pos > pending)
+                            yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true };
+                        pending = pos;
+                        yield piece;
+                    }
+                }
+            }
+        }
+        if (this.inFrameBody() && pos > pending) {
+            yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: false };
+        }
+        this.chunkOffset += length;
+    }
+    /** Call at the end of input: throws unless the stream ended cleanly between frames. */
+    finish() {
+        if (this.state !== 'magic' || this.scratchLength > 0) {
+            throw zstdError(`truncated: input ended inside ${STATE_NAMES[this.state]} after ${this.chunkOffset} bytes`, this.unitOffset);
+        }
+        if (this.framesSeen === 0) {
+            throw new ArchiveError(`zstd stream is empty: ${this.chunkOffset} bytes of input held no zstd frame`);
+        }
+    }
+    inFrameBody() {
+        return this.state === 'block-header' || this.state === 'block-body' || this.state === 'checksum';
+    }
+    expect(state, bytes) {
+        this.state = state;
+        this.scratchLength = 0;
+        this.scratchNeeded = bytes;
+    }
+    expectMagic() {
+        this.expect('magic', 4);
+    }
+    /** A header field is complete in `scratch`: act on it. Returns a piece to hand out, if any. */
+    fieldComplete() {
+        switch (this.state) {
+            case 'magic':
+                return this.magicComplete();
+            case 'frame-header':
+                return this.frameHeaderProgress();
+            case 'block-header':
+                this.blockHeaderComplete();
+                return undefined;
+            case 'checksum':
+                return this.endFrame(readU32(this.scratch, 0));
+            case 'skippable-header':
+                this.state = 'skippable-body';
+                this.remaining = readU32(this.scratch, 4);
+                if (this.remaining === 0)
+                    this.expectMagic();
+                return undefined;
+            default:
+                throw new Error(`zstd frame walker: no field in state ${this.state}`);
+        }
+    }
+    magicComplete() {
+        const magic = readU32(this.scratch, 0);
+        if (magic === ZSTD_MAGIC) {
+            this.state = 'frame-header';
+            this.scratchNeeded = 5;
+        }
+        else if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC_BASE) {
+            this.state = 'skippable-header';
+            this.scratchNeeded = 8;
+        }
+        else {
+            const what = this.framesSeen === 0 ? 'not a zstd stream' : 'bad frame magic number';
+            throw zstdError(`${what} 0x${magic.toString(16).padStart(8, '0')}`, this.unitOffset);
+        }
+        return undefined;
+    }
+    /** The descriptor byte tells how long the rest of the header is; then parse it whole. */
+    frameHeaderProgress() {
+        const descriptor = this.scratch[4];
+        const singleSegment = (descriptor & 0x20) !== 0;
+        if (descriptor & 0x08) {
+            throw zstdError('reserved bit set in the frame header descriptor', this.unitOffset);
+        }
+        const dictionaryIdBytes = [0, 1, 2, 4][descriptor & 3];
+        const contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6];
+        const headerLength = 5 + (singleSegment ? 0 : 1) + dictionaryIdBytes + contentSizeBytes;
+        if (this.scratchLength < headerLength) {
+            this.scratchNeeded = headerLength;
+            return undefined;
+        }
+        let at = 5;
+        let windowSize = 0;
+        if (!singleSegment) {
+            const exponent = 10 + (this.scratch[at] >> 3);
+            const base = 2 ** exponent;
+            windowSize = base + (base / 8) * (this.scratch[at] & 7);
+            at += 1;
+        }
+        const dictionaryId = readUnsigned(this.scratch, at, dictionaryIdBytes);
+        at += dictionaryIdBytes;
+        let contentSize;
+        if (contentSizeBytes > 0) {
+            contentSize = readUnsigned(this.scratch, at, contentSizeBytes);
+            if (contentSizeBytes === 2)
+                contentSize += 256;
+        }
+        if (singleSegment)
+            windowSize = contentSize ?? 0;
+        if (dictionaryId !== 0) {
+            throw zstdError(`frame needs dictionary ${dictionaryId}, which is not available`, this.unitOffset);
+        }
+        this.header = {
+            offset: this.unitOffset,
+            windowSize,
+            contentSize,
+            hasChecksum: (descriptor & 0x04) !== 0,
+            dictionaryId
+        };
+        this.framesSeen += 1;
+        return { kind: 'start', header: this.header };
+    }
+    blockHeaderComplete() {
+        const word = this.scratch[0] | (this.scratch[1] << 8) | (this.scratch[2] << 16);
+        const type = (word >> 1) & 3;
+        const size = word >>> 3;
+        if (type === BLOCK_TYPE_RESERVED) {
+            throw zstdError('block uses the reserved block type 3', this.header?.offset);
+        }
+        if (size > BLOCK_SIZE_MAX) {
+            throw zstdError(`block of ${size} bytes exceeds the 128 KiB limit`, this.header?.offset);
+        }
+        this.lastBlock = (word & 1) !== 0;
+        this.state = 'block-body';
+        // An RLE block stores its one repeated byte; its size field is the decompressed length.
+        this.remaining = type === BLOCK_TYPE_RLE ? 1 : size;
+    }
+    endFrame(checksum) {
+        const header = this.header;
+        if (header === undefined)
+            throw new Error('zstd frame walker: frame end without a header');
+        this.header = undefined;
+        this.expectMagic();
+        return { kind: 'end', header, checksum };
+    }
+}
+function readU32(bytes, at) {
+    return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+}
+/** Little-endian unsigned integer of up to 8 bytes (exact up to 2^53, which no real size nears). */
+function readUnsigned(bytes, at, length) {
+    let value = 0;
+    for (let i = length - 1; i >= 0; i--)
+        value = value * 256 + bytes[at + i];
+    return value;
+}
+
+;// CONCATENATED MODULE: ./src/archive/zstd-xxh64.ts
+/**
+ * Streaming XXH64 (seed 0), the content checksum of zstd frames, for the JS decoder, which does
+ * not verify checksums itself. 64-bit words are held as two uint32 halves because BigInt
+ * arithmetic is an order of magnitude slower; results of the helpers go through `outHi`/`outLo`
+ * to avoid allocating on the hot path.
+ */
+// The five XXH64 primes, split into high and low 32-bit halves.
+const P1_HI = 0x9e3779b1;
+const P1_LO = 0x85ebca87;
+const P2_HI = 0xc2b2ae3d;
+const P2_LO = 0x27d4eb4f;
+const P3_HI = 0x165667b1;
+const P3_LO = 0x9e3779f9;
+const P4_HI = 0x85ebca77;
+const P4_LO = 0xc2b2ae63;
+const P5_HI = 0x27d4eb2f;
+const P5_LO = 0x165667c5;
+const STRIPE = 32;
+/**
+ * `Math` read once: inside a vm context (as under jest) each read of a global goes through an
+ * interceptor, which made the hot loop 100 times slower; a plain alias of the function itself
+ * (`const { imul } = Math`) was twice as slow in a normal context.
+ */
+const M = Math;
+// Module constants, not global lookups: inside a vm context (as under jest) every access to a
+// global such as `Math` goes through an interceptor and the hot loop ran 100 times slower.
+let outHi = 0;
+let outLo = 0;
+/** High 32 bits of the 64-bit product of two uint32, from exact 16-bit partial products. */
+function productHigh(a, b) {
+    const a0 = a & 0xffff;
+    const a1 = a >>> 16;
+    const b0 = b & 0xffff;
+    const b1 = b >>> 16;
+    const p01 = a0 * b1;
+    const p10 = a1 * b0;
+    const middle = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+    return a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (middle >>> 16);
+}
+/** (ah:al) * (bh:bl) mod 2^64. */
+function multiply(ah, al, bh, bl) {
+    outLo = M.imul(al, bl) >>> 0;
+    outHi = (productHigh(al, bl) + M.imul(ah, bl) + M.imul(al, bh)) >>> 0;
+}
+function add(ah, al, bh, bl) {
+    const low = al + bl;
+    outLo = low >>> 0;
+    outHi = (ah + bh + (low > 0xffffffff ? 1 : 0)) >>> 0;
+}
+/** Rotate left by 0 < bits < 32. */
+function rotateLeft(h, l, bits) {
+    outHi = ((h << bits) | (l >>> (32 - bits))) >>> 0;
+    outLo = ((l << bits) | (h >>> (32 - bits))) >>> 0;
+}
+/** acc = rotl(acc + input * P2, 31) * P1 */
+function round(accHi, accLo, inHi, inLo) {
+    multiply(inHi, inLo, P2_HI, P2_LO);
+    add(accHi, accLo, outHi, outLo);
+    rotateLeft(outHi, outLo, 31);
+    multiply(outHi, outLo, P1_HI, P1_LO);
+}
+/** acc = (acc ^ round(0, lane)) * P1 + P4 */
+function mergeRound(accHi, accLo, laneHi, laneLo) {
+    round(0, 0, laneHi, laneLo);
+    multiply((accHi ^ outHi) >>> 0, (accLo ^ outLo) >>> 0, P1_HI, P1_LO);
+    add(outHi, outLo, P4_HI, P4_LO);
+}
+class Xxh64 {
+    /** Lane accumulators as [hi, lo] pairs, initialised for seed 0: P1 + P2, P2, 0, -P1. */
+    lanes = Uint32Array.of(0x60ea27ee, 0xadc0b5d6, P2_HI, P2_LO, 0, 0, 0x61c8864e, 0x7a143579);
+    tail = new Uint8Array(STRIPE);
+    tailLength = 0;
+    total = 0;
+    update(bytes) {
+        this.total += bytes.length;
+        let at = 0;
+        if (this.tailLength > 0) {
+            const take = Math.min(STRIPE - this.tailLength, bytes.length);
+            this.tail.set(bytes.subarray(0, take), this.tailLength);
+            this.tailLength += take;
+            at = take;
+            if (this.tailLength < STRIPE)
+                return;
+            this.stripes(this.tail, 0, STRIPE);
+            this.tailLength = 0;
+        }
+        const whole = at + M.floor((bytes.length - at) / STRIPE) * STRIPE;
+        if (whole > at)
+            this.stripes(bytes, at, whole);
+        this.tail.set(bytes.subarray(whole), 0);
+        this.tailLength = bytes.length - whole;
+    }
+    /** The low 32 bits of the digest: what a zstd frame stores as its checksum. */
+    digestLow32() {
+        let h;
+        let l;
+        if (this.total >= STRIPE) {
+            rotateLeft(this.lanes[0], this.lanes[1], 1);
+            let sh = outHi;
+            let sl = outLo;
+            rotateLeft(this.lanes[2], this.lanes[3], 7);
+            add(sh, sl, outHi, outLo);
+            sh = outHi;
+            sl = outLo;
+            rotateLeft(this.lanes[4], this.lanes[5], 12);
+            add(sh, sl, outHi, outLo);
+            sh = outHi;
+            sl = outLo;
+            rotateLeft(this.lanes[6], this.lanes[7], 18);
+            add(sh, sl, outHi, outLo);
+            mergeRound(outHi, outLo, this.lanes[0], this.lanes[1]);
+            mergeRound(outHi, outLo, this.lanes[2], this.lanes[3]);
+            mergeRound(outHi, outLo, this.lanes[4], this.lanes[5]);
+            mergeRound(outHi, outLo, this.lanes[6], this.lanes[7]);
+            h = outHi;
+            l = outLo;
+        }
+        else {
+            h = P5_HI;
+            l = P5_LO;
+        }
+        add(h, l, M.floor(this.total / 2 ** 32) >>> 0, this.total >>> 0);
+        h = outHi;
+        l = outLo;
+        const t = this.tail;
+        let at = 0;
+        for (; at + 8 <= this.tailLength; at += 8) {
+            round(0, 0, zstd_xxh64_readU32(t, at + 4), zstd_xxh64_readU32(t, at));
+            rotateLeft((h ^ outHi) >>> 0, (l ^ outLo) >>> 0, 27);
+            multiply(outHi, outLo, P1_HI, P1_LO);
+            add(outHi, outLo, P4_HI, P4_LO);
+            h = outHi;
+            l = outLo;
+        }
+        if (at + 4 <= this.tailLength) {
+            multiply(0, zstd_xxh64_readU32(t, at), P1_HI, P1_LO);
+            rotateLeft((h ^ outHi) >>> 0, (l ^ outLo) >>> 0, 23);
+            multiply(outHi, outLo, P2_HI, P2_LO);
+            add(outHi, outLo, P3_HI, P3_LO);
+            h = outHi;
+            l = outLo;
+            at += 4;
+        }
+        for (; at < this.tailLength; at++) {
+            multiply(0, t[at], P5_HI, P5_LO);
+            rotateLeft((h ^ outHi) >>> 0, (l ^ outLo) >>> 0, 11);
+            multiply(outHi, outLo, P1_HI, P1_LO);
+            h = outHi;
+            l = outLo;
+        }
+        // Avalanche: h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32.
+        multiply(h, (l ^ (h >>> 1)) >>> 0, P2_HI, P2_LO);
+        h = outHi;
+        l = outLo;
+        multiply((h ^ (h >>> 29)) >>> 0, (l ^ ((l >>> 29) | (h << 3))) >>> 0, P3_HI, P3_LO);
+        return (outLo ^ outHi) >>> 0;
+    }
+    /**
+     * The hot loop, with round() written out: keeping lanes in a typed array and reading through
+     * a DataView measured twice as fast as the helper functions above.
+     */
+    stripes(bytes, start, end) {
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const lanes = this.lanes;
+        for (let at = start; at < end; at += STRIPE) {
+            for (let lane = 0; lane < 8; lane += 2) {
+                const inLo = view.getUint32(at + lane * 4, true);
+                const inHi = view.getUint32(at + lane * 4 + 4, true);
+                const sum = lanes[lane + 1] + (M.imul(inLo, P2_LO) >>> 0);
+                const sumLo = sum >>> 0;
+                const sumHi = (lanes[lane] +
+                    productHigh(inLo, P2_LO) +
+                    M.imul(inHi, P2_LO) +
+                    M.imul(inLo, P2_HI) +
+                    (sum > 0xffffffff ? 1 : 0)) >>>
+                    0;
+                const rotHi = ((sumHi << 31) | (sumLo >>> 1)) >>> 0;
+                const rotLo = ((sumLo << 31) | (sumHi >>> 1)) >>> 0;
+                lanes[lane + 1] = M.imul(rotLo, P1_LO);
+                lanes[lane] = productHigh(rotLo, P1_LO) + M.imul(rotHi, P1_LO) + M.imul(rotLo, P1_HI);
+            }
+        }
+    }
+}
+function zstd_xxh64_readU32(bytes, at) {
+    return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+}
+
+;// CONCATENATED MODULE: ./src/archive/zstd-backends.ts
+
+
+
+
+
+
+/** Small input pieces held back to be handed on as one, bounded by the caller's threshold. */
+class Gatherer {
+    pieces = [];
+    length = 0;
+    get size() {
+        return this.length;
+    }
+    add(bytes) {
+        if (bytes.length === 0)
+            return;
+        this.pieces.push(bytes);
+        this.length += bytes.length;
+    }
+    /** Everything gathered, as one array (a copy only when there was more than one piece). */
+    take() {
+        const pieces = this.pieces;
+        const length = this.length;
+        this.pieces = [];
+        this.length = 0;
+        if (pieces.length === 1)
+            return pieces[0];
+        return pieces.length === 0 ? EMPTY : Buffer.concat(pieces, length);
+    }
+}
+const EMPTY = new Uint8Array(0);
+/**
+ * Every zlib write is a round trip to the thread pool: fed 4 KiB network-sized chunks it ran at
+ * a quarter of its speed. Input is handed on in pieces of at least this size.
+ */
+const ZLIB_GATHER_BYTES = 64 * 1024;
+/** zlib's 16 KiB default output chunk doubles decode time; 1 MiB measured best (see bench/). */
+const ZLIB_CHUNK_SIZE = 1024 * 1024;
+/** `zstd --long=31` frames declare a 2 GiB window, which libzstd refuses by default. */
+const ZLIB_WINDOW_LOG_MAX = 31;
+function zlibZstdAvailable() {
+    return typeof external_node_zlib_.createZstdDecompress === 'function';
+}
+function asArchiveError(error, header) {
+    if (error instanceof ArchiveError)
+        return error;
+    const detail = error instanceof Error ? error.message : String(error);
+    return zstdError(detail, header.offset);
+}
+const openZlibFrameDecoder = (header, output) => new ZlibFrameDecoder(header, output);
+class ZlibFrameDecoder {
+    header;
+    stream;
+    done;
+    input = new Gatherer();
+    failure;
+    constructor(header, output) {
+        this.header = header;
+        this.stream = external_node_zlib_.createZstdDecompress({
+            chunkSize: ZLIB_CHUNK_SIZE,
+            params: { [external_node_zlib_.constants.ZSTD_d_windowLogMax]: ZLIB_WINDOW_LOG_MAX }
+        });
+        this.stream.on('data', (chunk) => {
+            if (output.push(chunk))
+                return;
+            this.stream.pause();
+            void output.demand().then(() => this.stream.resume());
+        });
+        this.stream.on('error', error => {
+            this.failure ??= asArchiveError(error, header);
+            output.fail(this.failure);
+        });
+        this.done = (0,external_node_stream_promises_namespaceObject.finished)(this.stream);
+        // Observed through `failure` and end(); this keeps an early rejection from going unhandled.
+        this.done.catch(() => undefined);
+    }
+    async write(bytes) {
+        this.input.add(bytes);
+        if (this.input.size >= ZLIB_GATHER_BYTES)
+            await this.writeGathered();
+    }
+    async end() {
+        await this.writeGathered();
+        this.stream.end();
+        try {
+            await this.done;
+        }
+        catch (error) {
+            throw this.failure ?? asArchiveError(error, this.header);
+        }
+    }
+    async writeGathered() {
+        if (this.failure)
+            throw this.failure;
+        if (this.input.size === 0 || this.stream.write(this.input.take()))
+            return;
+        await new Promise((resolve, reject) => {
+            const settle = () => {
+                this.stream.off('drain', settle);
+                this.stream.off('error', settle);
+                this.stream.off('close', settle);
+                if (this.failure)
+                    reject(this.failure);
+                else
+                    resolve();
+            };
+            this.stream.on('drain', settle);
+            this.stream.on('error', settle);
+            this.stream.on('close', settle);
+        });
+    }
+    destroy() {
+        this.stream.destroy();
+    }
+}
+/**
+ * fzstd decodes match distances beyond 2^25 wrongly (its README warns of it; measured: a
+ * `zstd --long=27` stream of a 364 MB tar fails its checksum), cannot allocate 2 GiB windows at
+ * all, and shifts its whole window after every block, so its cost grows with the window. Frames
+ * with a larger window are refused with an error that names the frame, never decoded wrongly.
+ */
+const JS_WINDOW_SIZE_MAX = 32 * 1024 * 1024;
+/**
+ * fzstd copies everything it holds on every push while a block is incomplete, so tiny input
+ * chunks would cost quadratic time: pieces are gathered up to a block end or this many bytes.
+ */
+const JS_GATHER_BYTES = 256 * 1024;
+const openJsFrameDecoder = (header, output) => new JsFrameDecoder(header, output);
+class JsFrameDecoder {
+    header;
+    output;
+    decoder;
+    /** fzstd skips the stored checksum, so it is computed here. */
+    hash;
+    blocked = false;
+    input = new Gatherer();
+    constructor(header, output) {
+        this.header = header;
+        this.output = output;
+        if (header.windowSize > JS_WINDOW_SIZE_MAX) {
+            throw new ArchiveError(`zstd frame at byte ${header.offset} needs a ${formatMiB(header.windowSize)} window; ` +
+                `the JavaScript zstd decoder handles at most ${formatMiB(JS_WINDOW_SIZE_MAX)} ` +
+                `(run on a Node.js with zlib zstd support, which has no such limit)`);
+        }
+        this.hash = header.hasChecksum ? new Xxh64() : undefined;
+        this.decoder = new Decompress(chunk => {
+            if (chunk.length === 0)
+                return;
+            this.hash?.update(chunk);
+            if (!output.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length))) {
+                this.blocked = true;
+            }
+        });
+    }
+    async write(bytes, whole) {
+        this.input.add(bytes);
+        if (!whole && this.input.size < JS_GATHER_BYTES)
+            return;
+        this.push(this.input.take(), false);
+        // Pieces end at block ends, so at most one block was produced before this wait.
+        if (this.blocked) {
+            this.blocked = false;
+            await this.output.demand();
+        }
+    }
+    async end(storedChecksum) {
+        this.push(this.input.take(), true);
+        if (this.hash === undefined)
+            return;
+        const actual = this.hash.digestLow32();
+        if (actual !== storedChecksum) {
+            throw zstdError(`checksum mismatch: content hashes to ${hex32(actual)}, ` +
+                `frame stores ${hex32(storedChecksum ?? 0)}`, this.header.offset);
+        }
+    }
+    destroy() {
+        this.decoder.ondata = () => undefined;
+    }
+    push(bytes, final) {
+        try {
+            this.decoder.push(bytes, final);
+        }
+        catch (error) {
+            throw asArchiveError(error, this.header);
+        }
+    }
+}
+function formatMiB(bytes) {
+    return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+function hex32(value) {
+    return `0x${value.toString(16).padStart(8, '0')}`;
+}
+
+;// CONCATENATED MODULE: ./src/archive/zstd.ts
+
+
+
+
+/** 'node-zlib' when this Node has zlib.createZstdDecompress, else 'js'. */
+function defaultZstdBackend() {
+    return zlibZstdAvailable() ? 'node-zlib' : 'js';
+}
+/**
+ * A Transform: compressed bytes in (any chunking), decompressed bytes out. Errors are
+ * ArchiveError with a message that names zstd.
+ */
+function createZstdDecoder(options = {}) {
+    const backend = options.backend ?? defaultZstdBackend();
+    if (backend === 'node-zlib' && !zlibZstdAvailable()) {
+        throw new ArchiveError(`zstd backend 'node-zlib' needs Node.js with zlib zstd support`);
+    }
+    return backend === 'node-zlib'
+        ? new ZstdDecoder(openZlibFrameDecoder, false)
+        : new ZstdDecoder(openJsFrameDecoder, true);
+}
+/** Decoded bytes buffered ahead of the consumer: one zlib output chunk. */
+const READABLE_HIGH_WATER_MARK = 1024 * 1024;
+class ZstdDecoder extends external_node_stream_.Transform {
+    openFrame;
+    walker;
+    frame;
+    /** Decoded bytes of the current frame, checked against the content size its header declares. */
+    produced = 0;
+    demandWaiters = [];
+    output = {
+        push: bytes => {
+            this.produced += bytes.length;
+            return this.push(bytes);
+        },
+        demand: () => new Promise(resolve => this.demandWaiters.push(resolve)),
+        fail: error => this.destroy(error)
+    };
+    constructor(openFrame, blockAligned) {
+        super({ readableHighWaterMark: READABLE_HIGH_WATER_MARK });
+        this.openFrame = openFrame;
+        this.walker = new FrameWalker({ blockAligned });
+    }
+    _transform(chunk, _encoding, callback) {
+        this.consume(chunk).then(() => callback(), callback);
+    }
+    _flush(callback) {
+        try {
+            this.walker.finish();
+            callback();
+        }
+        catch (error) {
+            callback(error);
+        }
+    }
+    _read(size) {
+        const waiters = this.demandWaiters;
+        this.demandWaiters = [];
+        for (const resume of waiters)
+            resume();
+        super._read(size);
+    }
+    _destroy(error, callback) {
+        this.frame?.destroy();
+        this.frame = undefined;
+        callback(error);
+    }
+    async consume(chunk) {
+        for (const piece of this.walker.walk(chunk)) {
+            if (this.destroyed)
+                return;
+            await this.handle(piece);
+        }
+    }
+    async handle(piece) {
+        switch (piece.kind) {
+            case 'start':
+                this.produced = 0;
+                this.frame = this.openFrame(piece.header, this.output);
+                return;
+            case 'bytes':
+                return this.currentFrame().write(piece.bytes, piece.whole);
+            case 'end':
+                await this.currentFrame().end(piece.checksum);
+                this.frame = undefined;
+                this.checkContentSize(piece.header);
+        }
+    }
+    currentFrame() {
+        if (this.frame === undefined)
+            throw new Error('zstd decoder: frame bytes outside a frame');
+        return this.frame;
+    }
+    checkContentSize(header) {
+        if (header.contentSize === undefined || header.contentSize === this.produced)
+            return;
+        throw zstdError(`frame declares ${header.contentSize} bytes of content but decoded to ${this.produced}`, header.offset);
+    }
+}
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: ./src/archive/tar-gate.ts
+
+
+/**
+ * TarGate sits between the decoded archive and the runner's tar. It parses only the tar
+ * headers (file data is counted, never inspected) and lets an entry through only after its
+ * header and any extended headers that belong to it have been judged. An unsafe entry stops
+ * the stream with UnsafeEntryError before tar sees any byte of it.
+ *
+ * The gate must read every header exactly as GNU tar and bsdtar will, or a crafted archive
+ * could show it one entry and tar another. Wherever the two tars (or this parser) could
+ * disagree, the gate refuses rather than guesses: strict numeric fields, no duplicated or
+ * conflicting extended headers, no data on entries that should have none, no exotic types.
+ *
+ * Entry types:
+ *   passed:  regular ('0', NUL, contiguous '7'), directory '5', symlink '2', hard link '1'
+ *   skipped: character '3' and block '4' devices, FIFO '6', volume label 'V' (onSkip)
+ *   refused: GNU sparse 'S' (and PAX GNU.sparse.* keys), multi-volume 'M', dumpdir 'D',
+ *            old long names 'N', and any other type; tar could only misplace them.
+ */
+const BLOCK = 512;
+/** tar stops at the first zero block; the gate ends the stream with a clean two-block marker. */
+const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
+/**
+ * Extended headers are buffered until their entry arrives; real ones are a few hundred bytes.
+ * (libarchive rejects PAX records from 1 MB and long names over 1 MiB.)
+ */
+const MAX_EXTENDED_HEADER = 512 * 1024;
+const USTAR_MAGIC = Buffer.from('ustar\0', 'latin1');
+/** Header field offsets and lengths (POSIX ustar layout). */
+const FIELD = {
+    name: [0, 100],
+    size: [124, 12],
+    checksum: [148, 8],
+    typeflag: [156, 1],
+    linkname: [157, 100],
+    magic: [257, 6],
+    prefix: [345, 155]
+};
+const TYPE = {
+    regular: 0x30, // '0'
+    regularOld: 0x00, // NUL
+    hardLink: 0x31, // '1'
+    symlink: 0x32, // '2'
+    charDevice: 0x33, // '3'
+    blockDevice: 0x34, // '4'
+    directory: 0x35, // '5'
+    fifo: 0x36, // '6'
+    contiguous: 0x37, // '7'
+    paxEntry: 0x78, // 'x'
+    paxGlobal: 0x67, // 'g'
+    gnuLongName: 0x4c, // 'L'
+    gnuLongLink: 0x4b, // 'K'
+    gnuVolume: 0x56 // 'V'
+};
+const SKIPPED_TYPES = new Map([
+    [TYPE.charDevice, 'character device'],
+    [TYPE.blockDevice, 'block device'],
+    [TYPE.fifo, 'FIFO'],
+    [TYPE.gnuVolume, 'volume label']
+]);
+const REFUSED_TYPES = new Map([
+    [0x53, 'GNU sparse file'], // 'S'
+    [0x4d, 'multi-volume continuation'], // 'M'
+    [0x44, 'GNU incremental dump directory'], // 'D'
+    [0x4e, 'old GNU long name list'] // 'N'
+]);
+/** PAX keys that change how tar reads the data or names the file in ways the gate does not model. */
+const REFUSED_PAX_KEY = /^(GNU\.sparse\.|GNU\.volume\.|GNU\.dumpdir$|SCHILY\.realsize$|SUN\.holesdata$)/;
+/** Passes a tar stream through unchanged, except: refuses unsafe entries (UnsafeEntryError from src/errors.ts) before any byte of that entry (including its PAX/GNU long-name headers) is pushed; drops device, fifo (and other non-file types it must not let tar create) entries together with their extended headers, calling onSkip(entryName, reason). */
+class TarGate extends external_node_stream_.Transform {
+    onSkip;
+    tree = new ArchiveTree();
+    passed = 0;
+    phase = 'header';
+    /** Input bytes consumed so far; error messages give offsets in the decoded archive. */
+    position = 0;
+    /** Offset of the header being judged. */
+    headerAt = 0;
+    /** Data and padding bytes left in the current entry or extended header. */
+    remaining = 0;
+    passingData = false;
+    pending = { blocks: [] };
+    extendedType = 0;
+    extendedSize = 0;
+    extendedParts = [];
+    partialHeader = null;
+    partialLength = 0;
+    /** The current input chunk and the run of it to push as one slice: file data is never copied. */
+    chunk = tar_gate_EMPTY;
+    runStart = 0;
+    runEnd = 0;
+    constructor(options = {}) {
+        super();
+        this.onSkip = options.onSkip;
+    }
+    /** Entries passed so far. */
+    get entries() {
+        return this.passed;
+    }
+    _transform(chunk, _encoding, callback) {
+        this.chunk = chunk;
+        this.runStart = this.runEnd = 0;
+        let failure;
+        try {
+            let offset = 0;
+            while (offset < chunk.length)
+                offset = this.consume(offset);
+        }
+        catch (error) {
+            failure = error;
+        }
+        this.flushRun();
+        this.chunk = tar_gate_EMPTY;
+        callback(failure);
+    }
+    _flush(callback) {
+        if (this.phase === 'end')
+            return callback();
+        const atBoundary = this.phase === 'header' && this.partialLength === 0 && !this.hasPending();
+        const message = atBoundary
+            ? `The archive ends after ${this.position} bytes without an end-of-archive marker (truncated?)`
+            : `The archive is truncated: it ends inside an entry after ${this.position} bytes`;
+        callback(new ArchiveError(message));
+    }
+    /** Handles input from offset on; returns the offset after what it used. */
+    consume(offset) {
+        switch (this.phase) {
+            case 'header':
+                return this.consumeHeader(offset);
+            case 'data':
+                return this.consumeData(offset);
+            case 'extended':
+                return this.consumeExtended(offset);
+            case 'end':
+                this.position += this.chunk.length - offset;
+                return this.chunk.length;
+        }
+    }
+    consumeData(offset) {
+        const end = offset + Math.min(this.remaining, this.chunk.length - offset);
+        if (this.passingData)
+            this.passRange(offset, end);
+        this.position += end - offset;
+        this.remaining -= end - offset;
+        if (this.remaining === 0)
+            this.phase = 'header';
+        return end;
+    }
+    consumeExtended(offset) {
+        const end = offset + Math.min(this.remaining, this.chunk.length - offset);
+        const part = this.chunk.subarray(offset, end);
+        this.extendedParts.push(part);
+        this.pending.blocks.push(part);
+        this.position += end - offset;
+        this.remaining -= end - offset;
+        if (this.remaining === 0)
+            this.finishExtended();
+        return end;
+    }
+    consumeHeader(offset) {
+        const available = this.chunk.length - offset;
+        if (this.partialLength === 0 && available >= BLOCK) {
+            this.headerAt = this.position;
+            this.position += BLOCK;
+            const block = this.chunk.subarray(offset, offset + BLOCK);
+            this.handleHeader(block, () => this.passRange(offset, offset + BLOCK));
+            return offset + BLOCK;
+        }
+        // A header split across chunks is gathered in a buffer of its own, unpushed until judged.
+        if (this.partialHeader === null) {
+            this.partialHeader = Buffer.alloc(BLOCK);
+            this.headerAt = this.position;
+        }
+        const taken = Math.min(BLOCK - this.partialLength, available);
+        this.chunk.copy(this.partialHeader, this.partialLength, offset, offset + taken);
+        this.partialLength += taken;
+        this.position += taken;
+        if (this.partialLength === BLOCK) {
+            const block = this.partialHeader;
+            this.partialHeader = null;
+            this.partialLength = 0;
+            this.handleHeader(block, () => this.passBuffer(block));
+        }
+        return offset + taken;
+    }
+    /** Judges one header block; `pass` pushes the block itself. */
+    handleHeader(block, pass) {
+        if (block.equals(ZERO_BLOCK))
+            return this.endArchive();
+        verifyChecksum(block, this.headerAt);
+        const type = block[TYPEFLAG];
+        const headerSize = readNumber(block, FIELD.size, false, this.headerAt);
+        if (isExtendedHeader(type))
+            return this.startExtended(type, headerSize, block);
+        this.handleEntry(this.resolveEntry(block, type, headerSize), pass);
+    }
+    startExtended(type, size, block) {
+        if (size > MAX_EXTENDED_HEADER) {
+            throw new ArchiveError(`Extended tar header of ${size} bytes at byte ${this.headerAt}`);
+        }
+        if (type === TYPE.paxGlobal && this.hasPending()) {
+            throw new ArchiveError(`PAX global header between an entry's headers at byte ${this.headerAt}`);
+        }
+        this.pending.blocks.push(block);
+        this.extendedType = type;
+        this.extendedSize = size;
+        this.extendedParts = [];
+        this.remaining = padded(size);
+        this.phase = 'extended';
+        if (this.remaining === 0)
+            this.finishExtended();
+    }
+    finishExtended() {
+        const data = Buffer.concat(this.extendedParts).subarray(0, this.extendedSize);
+        this.extendedParts = [];
+        this.phase = 'header';
+        const pending = this.pending;
+        switch (this.extendedType) {
+            case TYPE.gnuLongName:
+                if (pending.longName !== undefined)
+                    throw this.duplicated('GNU long name');
+                pending.longName = cString(data);
+                return;
+            case TYPE.gnuLongLink:
+                if (pending.longLink !== undefined)
+                    throw this.duplicated('GNU long link name');
+                pending.longLink = cString(data);
+                return;
+            case TYPE.paxEntry:
+                if (pending.pax !== undefined)
+                    throw this.duplicated('PAX extended');
+                pending.pax = parsePaxRecords(data, this.headerAt);
+                return;
+            default:
+                checkGlobalRecords(parsePaxRecords(data, this.headerAt));
+                this.pushPending();
+        }
+    }
+    duplicated(kind) {
+        return new ArchiveError(`Two ${kind} headers for one tar entry at byte ${this.headerAt}`);
+    }
+    /** Applies the extended headers the way both tars do: PAX over GNU long names over ustar. */
+    resolveEntry(block, type, headerSize) {
+        const { pax, longName, longLink } = this.pending;
+        const ustarName = headerName(block);
+        const name = pick(pax?.get('path'), longName, () => ustarName, 'name');
+        const overridden = [ustarName, longName ?? ''].filter(other => other !== '' && other !== name);
+        const linkName = pick(pax?.get('linkpath'), longLink, () => cString(field(block, FIELD.linkname)), 'link name');
+        if (pax !== undefined)
+            checkEntryRecords(pax, name);
+        const paxSize = pax?.get('size');
+        const size = paxSize === undefined ? headerSize : parsePaxSize(paxSize, name);
+        return { type, name, linkName, size, headerSize, overridden };
+    }
+    handleEntry(entry, pass) {
+        const skipReason = SKIPPED_TYPES.get(entry.type);
+        if (skipReason === undefined) {
+            this.tree.admit(entry);
+            this.pushPending();
+            pass();
+            this.passed++;
+        }
+        else {
+            if (entry.type !== TYPE.gnuVolume)
+                splitPath(entry.name, entry.name);
+            this.pending = { blocks: [] };
+            this.onSkip?.(display(entry.name), `${skipReason} entries are not extracted`);
+        }
+        this.remaining = padded(entry.size);
+        this.passingData = skipReason === undefined;
+        this.phase = this.remaining > 0 ? 'data' : 'header';
+    }
+    endArchive() {
+        if (this.hasPending()) {
+            throw new ArchiveError(`Extended tar header without an entry at byte ${this.headerAt}`);
+        }
+        this.passBuffer(END_OF_ARCHIVE);
+        this.phase = 'end';
+    }
+    hasPending() {
+        return this.pending.blocks.length > 0;
+    }
+    pushPending() {
+        if (this.pending.blocks.length > 0) {
+            this.flushRun();
+            for (const block of this.pending.blocks)
+                this.push(block);
+        }
+        this.pending = { blocks: [] };
+    }
+    /** Extends the run of the current chunk to push, or starts a new one. */
+    passRange(start, end) {
+        if (start !== this.runEnd) {
+            this.flushRun();
+            this.runStart = start;
+        }
+        this.runEnd = end;
+    }
+    passBuffer(buffer) {
+        this.flushRun();
+        this.push(buffer);
+    }
+    flushRun() {
+        if (this.runEnd > this.runStart)
+            this.push(this.chunk.subarray(this.runStart, this.runEnd));
+        this.runStart = this.runEnd;
+    }
+}
+const tar_gate_EMPTY = Buffer.alloc(0);
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
+const TYPEFLAG = 156;
+/**
+ * What the archive has created so far, by folded path, to judge later entries against:
+ * writes through symlinks, hard links to things the archive did not make.
+ */
+class ArchiveTree {
+    /** Paths that were ever symlinks; never forgotten, so a later entry cannot launder one. */
+    symlinks = new Set();
+    directories = new Set();
+    files = new Set();
+    admit(entry) {
+        const refuse = (reason) => {
+            throw new UnsafeEntryError(display(entry.name), reason);
+        };
+        const kind = entryKind(entry, refuse);
+        if (kind !== 'file' && (entry.size !== 0 || entry.headerSize !== 0)) {
+            refuse(`a ${kind} entry must not carry data (size ${entry.size})`);
+        }
+        // libarchive judges "a file named with a trailing slash is a directory" on the ustar or
+        // GNU name even when a PAX path overrides it, and then skips no data.
+        if (entry.size !== 0 && entry.overridden.some(other => other.endsWith('/'))) {
+            refuse('one of its names ends with a slash (a directory) but it carries data');
+        }
+        // Overridden names are never used by a tar that reads the archive as the gate does; they
+        // are checked anyway, against one that does not.
+        for (const other of entry.overridden)
+            splitPath(other, entry.name);
+        const keys = pathKeys(splitPath(entry.name, entry.name));
+        const key = keys.at(-1);
+        if (key === undefined) {
+            if (kind !== 'directory')
+                refuse(`a ${kind} cannot take the place of the archive root`);
+            return;
+        }
+        if (keys.slice(0, -1).some(parent => this.symlinks.has(parent))) {
+            refuse('its path passes through a symlink the archive created earlier');
+        }
+        if (this.symlinks.has(key))
+            refuse('it would replace a symlink the archive created earlier');
+        if (kind === 'symlink')
+            this.admitSymlink(entry, key, keys.length - 1, refuse);
+        if (kind === 'hard link')
+            this.checkHardLinkTarget(entry.linkName, refuse);
+        for (const parent of keys.slice(0, -1))
+            this.directories.add(parent);
+        if (kind === 'directory')
+            this.directories.add(key);
+        if (kind === 'file' || kind === 'hard link')
+            this.files.add(key);
+    }
+    /**
+     * A symlink may climb with leading '..' no higher than its own directory's depth, then only
+     * descend. Climbing after a name is refused: that name could be (or later become) a symlink,
+     * and then '..' would leave wherever it points, which a textual check cannot follow.
+     */
+    admitSymlink(entry, key, depth, refuse) {
+        const target = entry.linkName;
+        if (this.directories.has(key))
+            refuse('a symlink would replace a directory the archive created');
+        if (target === '')
+            refuse('its symlink target is empty');
+        if (isAbsolute(target))
+            refuse(`it is a symlink to the absolute path '${display(target)}'`);
+        let climbs = 0;
+        let descended = false;
+        for (const part of splitComponents(target)) {
+            if (part === '..') {
+                if (descended)
+                    refuse(`its symlink target '${display(target)}' climbs with '..' after a directory name`);
+                climbs++;
+            }
+            else if (isDotted(part)) {
+                refuse(`its symlink target has the component '${display(part)}'`);
+            }
+            else {
+                descended = true;
+            }
+        }
+        if (climbs > depth)
+            refuse(`its symlink target '${display(target)}' leads outside the extraction directory`);
+        this.symlinks.add(key);
+    }
+    checkHardLinkTarget(target, refuse) {
+        if (target === '')
+            refuse('its hard link target is empty');
+        if (isAbsolute(target))
+            refuse(`it is a hard link to the absolute path '${display(target)}'`);
+        if (splitComponents(target).some(part => part === '..' || isDotted(part))) {
+            refuse(`its hard link target '${display(target)}' contains '..'`);
+        }
+        const keys = pathKeys(splitComponents(target));
+        const key = keys.at(-1);
+        if (key === undefined)
+            refuse('it is a hard link to the archive root');
+        if (keys.some(part => this.symlinks.has(part))) {
+            refuse(`its hard link target '${display(target)}' is or passes through a symlink`);
+        }
+        if (!this.files.has(key)) {
+            refuse(`its hard link target '${display(target)}' is not a file the archive created earlier`);
+        }
+    }
+}
+function entryKind(entry, refuse) {
+    switch (entry.type) {
+        case TYPE.regular:
+        case TYPE.regularOld:
+        case TYPE.contiguous:
+            // Both tars extract a "file" whose name ends in '/' as a directory (old tar convention).
+            return entry.name.endsWith('/') ? 'directory' : 'file';
+        case TYPE.directory:
+            return 'directory';
+        case TYPE.symlink:
+            return 'symlink';
+        case TYPE.hardLink:
+            return 'hard link';
+    }
+    const known = REFUSED_TYPES.get(entry.type);
+    return refuse(`entry type '${typeName(entry.type)}'${known ? ` (${known})` : ''} is not supported`);
+}
+/** Splits a name the way tar resolves it, refusing absolute paths and climbing components. */
+function splitPath(name, entryName) {
+    const refuse = (reason) => {
+        throw new UnsafeEntryError(display(entryName), reason);
+    };
+    if (name === '')
+        refuse('its name is empty');
+    if (isAbsolute(name))
+        refuse('its path is absolute');
+    const components = splitComponents(name);
+    for (const part of components) {
+        if (part === '..')
+            refuse("its path contains a '..' component");
+        if (isDotted(part))
+            refuse(`its path contains the component '${display(part)}'`);
+    }
+    return components;
+}
+/** Both separators count: on Windows '\' is one, and refusing more is safe elsewhere. */
+function splitComponents(name) {
+    return name.split(/[\\/]/).filter(part => part !== '' && part !== '.');
+}
+/** '/x', '\x', 'C:\x' and drive-relative 'C:x' all leave the extraction directory. */
+function isAbsolute(name) {
+    return /^([\\/]|[A-Za-z]:)/.test(name);
+}
+/** Components like '...' or '.. ': Windows trims trailing dots and spaces, turning some into '..'. */
+function isDotted(part) {
+    return part !== '.' && /^[. ]+$/.test(part) && part.includes('..');
+}
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
+/**
+ * Keys for each prefix of a path, folded so that names one filesystem treats as the same
+ * file (case-insensitive macOS and Windows volumes, Unicode normalisation, characters HFS+
+ * ignores, Windows' trailing dots and spaces) collide. Folding can only add refusals.
+ */
+function pathKeys(components) {
+    const keys = [];
+    let prefix = '';
+    for (const part of components) {
+        const folded = Buffer.from(part, 'latin1')
+            .toString('utf8')
+            .normalize('NFC')
+            .toUpperCase()
+            .toLowerCase()
+            .replace(IGNORABLE, '')
+            .replace(/[. ]+$/, '');
+        prefix = prefix === '' ? folded : `${prefix}/${folded}`;
+        keys.push(prefix);
+    }
+    return keys;
+}
+function isExtendedHeader(type) {
+    return (type === TYPE.paxEntry ||
+        type === TYPE.paxGlobal ||
+        type === TYPE.gnuLongName ||
+        type === TYPE.gnuLongLink);
+}
+/** A name from a PAX record wins over a GNU long name; if both are given they must agree. */
+function pick(paxValue, gnuValue, headerValue, what) {
+    if (paxValue !== undefined && gnuValue !== undefined && paxValue !== gnuValue) {
+        throw new UnsafeEntryError(display(paxValue), `its GNU and PAX ${what}s differ`);
+    }
+    return paxValue ?? gnuValue ?? headerValue();
+}
+function field(block, [start, length]) {
+    return block.subarray(start, start + length);
+}
+/** Header strings end at the first NUL or the end of their field, as both tars read them. */
+function cString(bytes) {
+    const end = bytes.indexOf(0);
+    return bytes.toString('latin1', 0, end === -1 ? bytes.length : end);
+}
+/** The POSIX prefix field counts only in POSIX ustar headers; GNU headers use it for times. */
+function headerName(block) {
+    const name = cString(field(block, FIELD.name));
+    const prefix = field(block, FIELD.prefix);
+    if (prefix[0] !== 0 && field(block, FIELD.magic).equals(USTAR_MAGIC)) {
+        return `${cString(prefix)}/${name}`;
+    }
+    return name;
+}
+/**
+ * Reads a numeric header field in the forms that GNU tar and libarchive read alike: all NUL
+ * (zero), optional leading spaces then octal digits ended by the field, a NUL or a space, or
+ * (sizes only) positive base-256. GNU tar also reads base-64 and tolerates other blanks and a
+ * leading NUL, where libarchive reads something else: those are refused.
+ */
+function readNumber(block, [start, length], octalOnly, at) {
+    const end = start + length;
+    const bad = () => {
+        const raw = JSON.stringify(block.toString('latin1', start, end));
+        throw new ArchiveError(`Malformed numeric field ${raw} in the tar header at byte ${at}`);
+    };
+    if (!octalOnly && block[start] === 0x80)
+        return readBase256(block, start + 1, end, bad);
+    let i = start;
+    while (i < end && block[i] === 0x20)
+        i++;
+    if (i === start && block.subarray(start, end).every(byte => byte === 0))
+        return 0;
+    let value = 0;
+    const digitsStart = i;
+    for (; i < end && block[i] >= 0x30 && block[i] <= 0x37; i++)
+        value = value * 8 + block[i] - 0x30;
+    if (i === digitsStart || (i < end && block[i] !== 0 && block[i] !== 0x20))
+        bad();
+    return value;
+}
+function readBase256(block, start, end, bad) {
+    let value = 0;
+    for (let i = start; i < end; i++)
+        value = value * 256 + block[i];
+    return Number.isSafeInteger(value) ? value : bad();
+}
+/**
+ * tar accepts the POSIX (unsigned) and the historic Sun (signed) checksum; so does the gate.
+ * The field must hold only octal digits, spaces and NULs: libarchive treats anything else as
+ * a damaged header and scans ahead for the next one, which the gate would not follow.
+ */
+function verifyChecksum(block, at) {
+    const [start, length] = FIELD.checksum;
+    const digitsOrBlanks = field(block, FIELD.checksum).every(byte => byte === 0 || byte === 0x20 || (byte >= 0x30 && byte <= 0x37));
+    let unsigned = 0;
+    let signed = 0;
+    for (let i = 0; i < BLOCK; i++) {
+        const byte = i >= start && i < start + length ? 0x20 : block[i];
+        unsigned += byte;
+        signed += byte >= 0x80 ? byte - 0x100 : byte;
+    }
+    const recorded = digitsOrBlanks ? readNumber(block, FIELD.checksum, true, at) : NaN;
+    if (recorded !== unsigned && recorded !== signed) {
+        throw new ArchiveError(`Tar header checksum mismatch at byte ${at} (corrupt archive, or not a tar archive)`);
+    }
+}
+/**
+ * Parses PAX records ("LEN key=value\n"). Anything malformed is refused, NUL padding
+ * included: GNU tar applies the records before it, libarchive drops the whole header and
+ * falls back to the ustar name. A key given twice with two values is refused too.
+ */
+function parsePaxRecords(data, at) {
+    const records = new Map();
+    const bad = (detail) => {
+        throw new ArchiveError(`Malformed PAX extended header at byte ${at}: ${detail}`);
+    };
+    let i = 0;
+    while (i < data.length) {
+        let j = i;
+        while (j < data.length && data[j] >= 0x30 && data[j] <= 0x39)
+            j++;
+        if (j === i || data[j] !== 0x20)
+            bad('a record does not start with its length');
+        const length = Number(data.toString('latin1', i, j));
+        const end = i + length;
+        if (end > data.length || end <= j + 1 || data[end - 1] !== 0x0a)
+            bad('a record length is wrong');
+        const equals = data.indexOf(0x3d, j + 1);
+        if (equals <= j + 1 || equals >= end)
+            bad('a record has no key');
+        const key = data.toString('latin1', j + 1, equals);
+        if (key.includes('\0'))
+            bad('a key contains NUL');
+        const value = data.toString('latin1', equals + 1, end - 1);
+        const earlier = records.get(key);
+        if (earlier !== undefined && earlier !== value)
+            bad(`the key '${key}' is given twice`);
+        records.set(key, value);
+        i = end;
+    }
+    for (const key of ['path', 'linkpath']) {
+        const value = records.get(key);
+        if (value === '' || value?.includes('\0'))
+            bad(`the '${key}' value is empty or contains NUL`);
+    }
+    return records;
+}
+function checkEntryRecords(records, name) {
+    for (const key of records.keys()) {
+        if (REFUSED_PAX_KEY.test(key)) {
+            throw new UnsafeEntryError(display(name), `PAX key '${key}' (sparse or multi-volume data) is not supported`);
+        }
+    }
+}
+/** A global header applies to every later entry; one that renames or resizes them is refused. */
+function checkGlobalRecords(records) {
+    for (const [key, value] of records) {
+        if (key === 'path' || key === 'linkpath' || key === 'size' || REFUSED_PAX_KEY.test(key)) {
+            throw new UnsafeEntryError(display(value), `a PAX global header sets '${key}' for every entry`);
+        }
+    }
+}
+function parsePaxSize(value, name) {
+    const size = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(size)) {
+        throw new ArchiveError(`Malformed PAX size '${display(value)}' for tar entry '${display(name)}'`);
+    }
+    return size;
+}
+function padded(size) {
+    return Math.ceil(size / BLOCK) * BLOCK;
+}
+function typeName(type) {
+    return type >= 0x21 && type <= 0x7e
+        ? String.fromCharCode(type)
+        : `\\x${type.toString(16).padStart(2, '0')}`;
+}
+/**
+ * Names for messages: decoded as UTF-8, control characters escaped so a name cannot forge log
+ * lines, and the middle of very long names left out.
+ */
+function display(latin1Name) {
+    const text = Buffer.from(latin1Name, 'latin1')
+        .toString('utf8')
+        .replace(/\p{Cc}/gu, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    return text.length <= 1000 ? text : `${text.slice(0, 700)}...${text.slice(-250)}`;
+}
+
+;// CONCATENATED MODULE: ./src/archive/extract.ts
+/**
+ * Extraction with the runner's own tar (GNU tar on Linux, bsdtar on macOS and Windows):
+ * several times faster than any JavaScript extractor on a large tree. Every byte tar reads
+ * has been judged by a TarGate first, and tar runs with arguments that keep ownership,
+ * permission bits and extended attributes from the archive off the runner.
+ */
+
+
+
+
+
+
+
+/** Enough of tar's stderr to explain a failure; the rest is drained and dropped. */
+const STDERR_LIMIT = 64 * 1024;
+const STDERR_LINES = 10;
+/**
+ * Variables that make tar read options nobody passed (GNU TAR_OPTIONS could add -P, i.e.
+ * absolute names) or change its defaults; tar runs without them.
+ */
+const TAR_ENVIRONMENT_OVERRIDES = [
+    'TAR_OPTIONS',
+    'TAR_READER_OPTIONS',
+    'TAR_WRITER_OPTIONS',
+    'TAPE',
+    'POSIXLY_CORRECT'
+];
+/** On Windows the system's bsdtar, not whichever GNU tar (Git's, MSYS) comes first on PATH. */
+function defaultTarCommand() {
+    if (process.platform !== 'win32')
+        return 'tar';
+    return external_node_path_namespaceObject.join(process.env.SystemRoot ?? 'C:\\Windows', 'System32', 'tar.exe');
+}
+/** Runs `tar --version` to tell GNU tar from bsdtar. */
+async function detectTar(command = defaultTarCommand()) {
+    const version = await new Promise((resolve, reject) => {
+        (0,external_node_child_process_namespaceObject.execFile)(command, ['--version'], { env: tarEnvironment('gnu') }, (error, stdout) => error ? reject(error) : resolve(String(stdout)));
+    }).catch((error) => {
+        throw new ExpectedError(`Cannot run '${command} --version' (tar is required): ${error.message}`);
+    });
+    if (/GNU tar/.test(version))
+        return { command, flavour: 'gnu' };
+    if (/bsdtar/.test(version))
+        return { command, flavour: 'bsd' };
+    const first = version.split('\n')[0];
+    throw new ExpectedError(`'${command}' is neither GNU tar nor bsdtar ('${first}')`);
+}
+/**
+ * Arguments that extract stdin into directory. Both tars already refuse absolute names and
+ * '..' without -P and never follow symlinks when creating an entry; on top of that:
+ * ownership from the archive is ignored and the umask applies (no setuid, setgid, sticky or
+ * world-writable bits; executable bits stay); no ACLs, xattrs, SELinux labels or file flags.
+ */
+function extractArguments(program, directory) {
+    const common = ['-x', '-f', '-', '-C', directory, '--no-same-owner', '--no-same-permissions'];
+    if (program.flavour === 'gnu') {
+        // Directory times and modes are set at the end, so a read-only directory can be filled.
+        return [...common, '--delay-directory-restore', '--no-acls', '--no-xattrs', '--no-selinux'];
+    }
+    return [...common, '--no-acls', '--no-xattrs', '--no-fflags', '--no-mac-metadata'];
+}
+/**
+ * The environment for tar: no option-injecting variables. GNU tar runs in the C locale, so it
+ * writes names byte for byte as the gate read them and speaks English. bsdtar converts PAX
+ * (UTF-8) names to the locale's charset and fails in the C locale, so it gets a UTF-8 one.
+ */
+function tarEnvironment(flavour) {
+    const environment = { ...process.env };
+    for (const name of TAR_ENVIRONMENT_OVERRIDES)
+        delete environment[name];
+    if (flavour === 'gnu') {
+        environment.LC_ALL = 'C';
+    }
+    else if (!/utf-?8/i.test(environment.LC_ALL || environment.LC_CTYPE || environment.LANG || '')) {
+        environment.LC_ALL = process.platform === 'darwin' ? 'en_US.UTF-8' : 'C.UTF-8';
+    }
+    return environment;
+}
+/** Extracts a tar stream into directory (which exists and is empty) with the runner's tar behind a TarGate. Rejects with UnsafeEntryError / ArchiveError (tar's stderr summarised) ; on any failure or abort the tar process is killed and awaited before the promise settles. */
+async function extractTar(input, directory, options = {}) {
+    let program;
+    input.on('error', () => undefined);
+    try {
+        program = await detectTar();
+    }
+    catch (error) {
+        input.destroy();
+        throw error;
+    }
+    return extractTarWith(program, input, directory, options);
+}
+/** extractTar with a given tar program. */
+async function extractTarWith(program, input, directory, options = {}) {
+    const { signal } = options;
+    // The input may fail while tar starts; its error is taken up by the pipeline below.
+    input.on('error', () => undefined);
+    try {
+        signal?.throwIfAborted();
+        await requireEmptyDirectory(directory);
+        if (input.errored)
+            throw input.errored;
+    }
+    catch (error) {
+        input.destroy();
+        throw error;
+    }
+    const skipped = [];
+    const gate = new TarGate({
+        onSkip: (entry, reason) => {
+            skipped.push(entry);
+            options.onSkip?.(entry, reason);
+        }
+    });
+    const tar = await startTar(program, directory, input);
+    // An abort after the input is through must still stop tar.
+    const killTar = () => void tar.child.kill('SIGKILL');
+    signal?.addEventListener('abort', killTar, { once: true });
+    try {
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(input, gate, tar.child.stdin, { signal });
+        }
+        catch (error) {
+            killTar();
+            const exit = await tar.exited;
+            throw streamFailure(error, exit, tar.stderr(), signal);
+        }
+        const exit = await tar.exited;
+        signal?.throwIfAborted();
+        if (exit.code !== 0) {
+            throw new ArchiveError(`tar failed to extract the archive (${describeExit(exit)}):\n${tar.stderr()}`);
+        }
+        return { entries: gate.entries, skipped };
+    }
+    finally {
+        signal?.removeEventListener('abort', killTar);
+    }
+}
+async function startTar(program, directory, input) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(program.command, extractArguments(program, directory), {
+        stdio: ['pipe', 'ignore', 'pipe'],
+        env: tarEnvironment(program.flavour),
+        windowsHide: true
+    });
+    const exited = new Promise(resolve => {
+        child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+    const stderr = collectStderr(child);
+    try {
+        await (0,external_node_events_.once)(child, 'spawn');
+    }
+    catch (error) {
+        input.destroy();
+        throw new ExpectedError(`Cannot run '${program.command}': ${error.message}`);
+    }
+    // Errors after the start (a failed kill) surface through 'close' and the pipeline.
+    child.on('error', () => undefined);
+    return { child, exited, stderr };
+}
+function collectStderr(child) {
+    let collected = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text) => {
+        if (collected.length < STDERR_LIMIT)
+            collected += text.slice(0, STDERR_LIMIT - collected.length);
+    });
+    return () => summariseStderr(collected);
+}
+function summariseStderr(text) {
+    const lines = text.split('\n').filter(line => line.trim() !== '');
+    if (lines.length === 0)
+        return '(tar printed nothing)';
+    const shown = lines.slice(0, STDERR_LINES).map(line => `  ${shorten(line)}`);
+    if (lines.length > STDERR_LINES)
+        shown.push(`  ... ${lines.length - STDERR_LINES} more lines`);
+    return shown.join('\n');
+}
+/** Long lines (tar quotes whole paths) keep their start and the error at their end. */
+function shorten(line) {
+    return line.length <= 300 ? line : `${line.slice(0, 150)}...${line.slice(-150)}`;
+}
+function describeExit(exit) {
+    return exit.code === null ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+}
+/**
+ * Chooses the error that explains a failed pipeline: the abort reason; the gate's or the
+ * input's own error; or, when tar stopped reading (broken pipe), what tar said.
+ */
+function streamFailure(error, exit, stderr, signal) {
+    if (signal?.aborted)
+        return signal.reason;
+    const code = error?.code;
+    if (code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+        return new ArchiveError(`tar stopped reading the archive (${describeExit(exit)}):\n${stderr}`);
+    }
+    return error;
+}
+async function requireEmptyDirectory(directory) {
+    const names = await promises_namespaceObject.readdir(directory);
+    if (names.length > 0) {
+        throw new Error(`Extraction directory ${directory} is not empty (${names.length} entries)`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/archive/staging.ts
+/**
+ * A staging directory on the target's filesystem, so that putting the restored tree in
+ * place is a handful of renames, and a failed restore leaves the target as it was.
+ *
+ * Layouts:
+ *  - beside: `<parent>/.cachew-restore-XXXXXX`, the usual case. An absent target is created
+ *    by renaming the staging directory onto it.
+ *  - inside: `<target>/.cachew-restore-XXXXXX`, when the target is a mount point (a rename
+ *    from its parent would cross filesystems) or its parent is not writable.
+ * An existing target keeps its own inode (it may be a mount point, or the runner's working
+ * directory): its children are swapped, never the directory itself.
+ */
+
+
+
+const STAGING_PREFIX = '.cachew-restore-';
+const BACKUP_PREFIX = '.cachew-backup-';
+async function prepareStaging(target, hooks = {}) {
+    const resolved = await resolveTarget(target);
+    const rename = hooks.rename ?? promises_namespaceObject.rename;
+    if (!resolved.exists) {
+        const directory = await createStaging(resolved.nearestExisting);
+        return new AbsentTargetStaging(resolved.path, directory, rename);
+    }
+    const mountPoint = await (hooks.isMountPoint ?? isMountPoint)(resolved.path);
+    const directory = mountPoint
+        ? await createStaging(resolved.path)
+        : await createStagingBeside(resolved.path);
+    return new ExistingTargetStaging(resolved.path, directory, rename);
+}
+/** A directory whose device differs from its parent's is a mount point. */
+async function isMountPoint(directory) {
+    const [own, parent] = await Promise.all([promises_namespaceObject.stat(directory), promises_namespaceObject.stat(external_node_path_namespaceObject.dirname(directory))]);
+    return own.dev !== parent.dev || own.ino === parent.ino;
+}
+async function resolveTarget(target) {
+    const absolute = external_node_path_namespaceObject.resolve(target);
+    let existing = absolute;
+    const missing = [];
+    for (;;) {
+        try {
+            const real = await promises_namespaceObject.realpath(existing);
+            const stat = await promises_namespaceObject.stat(real);
+            if (!stat.isDirectory()) {
+                throw new ExpectedError(`The target ${existing} exists and is not a directory`);
+            }
+            const resolved = external_node_path_namespaceObject.join(real, ...missing);
+            return { path: resolved, exists: missing.length === 0, nearestExisting: real };
+        }
+        catch (error) {
+            if (error.code !== 'ENOENT')
+                throw error;
+            missing.unshift(external_node_path_namespaceObject.basename(existing));
+            existing = external_node_path_namespaceObject.dirname(existing);
+        }
+    }
+}
+async function createStaging(parent) {
+    const directory = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(parent, STAGING_PREFIX));
+    // mkdtemp makes it 0700; a target created from it should look like any new directory.
+    await promises_namespaceObject.chmod(directory, 0o755);
+    return directory;
+}
+/** Beside the target, or inside it when its parent is not writable. */
+async function createStagingBeside(target) {
+    try {
+        return await createStaging(external_node_path_namespaceObject.dirname(target));
+    }
+    catch (error) {
+        if (!isPermissionError(error))
+            throw error;
+        return createStaging(target);
+    }
+}
+function isPermissionError(error) {
+    return error.code === 'EACCES' || error.code === 'EPERM' || error.code === 'EROFS';
+}
+class BaseStaging {
+    target;
+    directory;
+    rename;
+    state = 'open';
+    constructor(target, directory, rename) {
+        this.target = target;
+        this.directory = directory;
+        this.rename = rename;
+    }
+    async commit() {
+        if (this.state !== 'open')
+            throw new Error(`Staging for ${this.target} is already ${this.state}`);
+        this.state = 'committed';
+        try {
+            await this.putInPlace();
+        }
+        finally {
+            await promises_namespaceObject.rm(this.directory, { recursive: true, force: true });
+        }
+    }
+    async discard() {
+        if (this.state === 'open')
+            this.state = 'discarded';
+        await promises_namespaceObject.rm(this.directory, { recursive: true, force: true });
+    }
+}
+/** The target does not exist: create its parents and rename the staging directory onto it. */
+class AbsentTargetStaging extends BaseStaging {
+    async putInPlace() {
+        const parent = external_node_path_namespaceObject.dirname(this.target);
+        const created = await promises_namespaceObject.mkdir(parent, { recursive: true });
+        try {
+            await this.rename(this.directory, this.target);
+        }
+        catch (error) {
+            if (created !== undefined)
+                await removeCreatedParents(created, parent);
+            throw error;
+        }
+    }
+}
+/** Undoes `mkdir -p`: removes the directories it made, deepest first, if still empty. */
+async function removeCreatedParents(firstCreated, deepest) {
+    for (let dir = deepest; dir.length >= firstCreated.length; dir = external_node_path_namespaceObject.dirname(dir)) {
+        await promises_namespaceObject.rmdir(dir).catch(() => undefined);
+        if (dir === firstCreated)
+            break;
+    }
+}
+/**
+ * The target exists: its old children go to a backup directory on the same filesystem, the
+ * staged children move in, and only then is the backup deleted. If a move fails, every move
+ * made so far is undone in reverse order.
+ */
+class ExistingTargetStaging extends BaseStaging {
+    async putInPlace() {
+        const own = new Set([external_node_path_namespaceObject.basename(this.directory)]);
+        const oldChildren = (await promises_namespaceObject.readdir(this.target)).filter(name => !own.has(name));
+        const stagedChildren = await promises_namespaceObject.readdir(this.directory);
+        const backup = oldChildren.length > 0 ? await this.createBackup() : undefined;
+        const moves = [];
+        const move = async (from, to) => {
+            await this.rename(from, to);
+            moves.push([from, to]);
+        };
+        try {
+            for (const name of oldChildren)
+                await move(external_node_path_namespaceObject.join(this.target, name), external_node_path_namespaceObject.join(backup, name));
+            for (const name of stagedChildren)
+                await move(external_node_path_namespaceObject.join(this.directory, name), external_node_path_namespaceObject.join(this.target, name));
+        }
+        catch (error) {
+            await this.undo(moves, backup, error);
+            throw error;
+        }
+        if (backup !== undefined)
+            await removeBackup(backup);
+    }
+    /** Beside the staging directory, so on the target's filesystem in either layout. */
+    async createBackup() {
+        return promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(external_node_path_namespaceObject.dirname(this.directory), BACKUP_PREFIX));
+    }
+    /** Undoes the moves, newest first; one that fails does not stop the others. */
+    async undo(moves, backup, cause) {
+        const failures = [];
+        for (const [from, to] of moves.reverse()) {
+            await this.rename(to, from).catch((error) => failures.push(error.message));
+        }
+        if (failures.length === 0) {
+            if (backup !== undefined)
+                await promises_namespaceObject.rmdir(backup);
+            return;
+        }
+        throw new ExpectedError(`Could not restore ${this.target} after a failed swap (${cause.message}): ` +
+            `${failures.join('; ')}; its previous content may be in ${backup}`);
+    }
+}
+/**
+ * The new tree is in place by now, so a failure here must not fail the restore; the leftover
+ * is named in a process warning (shown in the job log) instead.
+ */
+async function removeBackup(backup) {
+    try {
+        await promises_namespaceObject.rm(backup, { recursive: true, force: true, maxRetries: 3 });
+    }
+    catch (error) {
+        process.emitWarning(`Could not remove the previous content of the target, left in ${backup}: ${error.message}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cachew/snapshot.ts
+
+function first(value) {
+    const text = Array.isArray(value) ? value[0] : value;
+    return text?.trim() || undefined;
+}
+function snapshotFields(serverUrl, headers) {
+    const commit = first(headers['x-cachew-snapshot-commit']);
+    const bundle = first(headers['x-cachew-bundle-url']);
+    return {
+        commit: commit && /^[0-9a-f]{40,64}$/i.test(commit) ? commit.toLowerCase() : undefined,
+        bundleUrl: bundle ? resolveServerUrl(serverUrl, bundle) : undefined
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cachew/status.ts
+/**
+ * What each HTTP status from cachew means for the action: the policy in one place.
+ * Messages name the status and what to do, and never carry credentials.
+ */
+
+const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
+/** Maps a status that is not the expected success to the error to throw. */
+function errorForStatus(status, context) {
+    const where = `the ${context.what} (${context.url})`;
+    if (status === 401 || status === 403) {
+        const hint = context.authorized
+            ? "the server refused the credentials in the 'authorization' input; check the secret's value and that it is allowed to read this repository"
+            : "the server requires credentials; set the 'authorization' input (e.g. authorization: Bearer ${{ secrets.CACHEW_TOKEN }})";
+        return new ServerError(status, `cachew answered HTTP ${status} for ${where}: ${hint}.`);
+    }
+    if (status === 404) {
+        return new CacheMissError(status, `cachew has no ${context.what} for this repository (HTTP 404 from ${context.url}).`);
+    }
+    if (status === 412 || status === 416) {
+        return new SnapshotChangedError(`cachew regenerated the snapshot while it was being downloaded (HTTP ${status}).`);
+    }
+    if (RETRYABLE.has(status)) {
+        return new TransientError(`cachew answered HTTP ${status} for ${where}`, parseRetryAfter(context.retryAfter));
+    }
+    return new ServerError(status, `cachew answered HTTP ${status} for ${where}; check the server's logs and that server-url points at a cachew server.`);
+}
+/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const trimmed = value.trim();
+    if (/^\d+$/.test(trimmed))
+        return Number(trimmed) * 1000;
+    const date = Date.parse(trimmed);
+    if (Number.isNaN(date))
+        return undefined;
+    return Math.max(0, date - now);
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: ./src/download/http.ts
+/**
+ * One HTTP transport for every request to cachew: kept-alive connections, the proxy
+ * settings the runner's environment gives (https_proxy/no_proxy, through
+ * @actions/http-client's agents), the Authorization header, and cancellation by
+ * AbortSignal. Bodies are returned as streams; nothing is buffered here.
+ */
+
+
+
+
+class HttpTransport {
+    authorization;
+    client;
+    constructor(authorization, maxSockets) {
+        this.authorization = authorization;
+        this.client = new lib_HttpClient('cachew-restore', [], { keepAlive: true, maxSockets });
+    }
+    /** Sends a request; resolves with the response once its headers arrive. */
+    request(url, options = {}) {
+        const target = new URL(url);
+        const module = target.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
+        const headers = { 'user-agent': 'cachew-restore', ...options.headers };
+        if (this.authorization)
+            headers.authorization = this.authorization;
+        if (options.body !== undefined)
+            headers['content-length'] = String(Buffer.byteLength(options.body));
+        return new Promise((resolve, reject) => {
+            const request = module.request(target, {
+                method: options.method ?? 'GET',
+                headers,
+                agent: this.client.getAgent(url),
+                signal: options.signal
+            });
+            request.on('response', resolve);
+            request.on('error', error => reject(asTransient(error, target)));
+            request.end(options.body);
+        });
+    }
+    /** Closes idle kept-alive sockets so the process can exit. */
+    close() {
+        this.client.dispose();
+    }
+}
+/** Network failures are transient; the message names the host, never credentials. */
+function asTransient(error, target) {
+    if (error instanceof TransientError)
+        return error;
+    const err = error;
+    if (err?.name === 'AbortError')
+        return err;
+    const reason = err?.code ?? err?.message ?? String(error);
+    return new TransientError(`network error talking to ${target.host}: ${reason}`);
+}
+/**
+ * Gets rid of a response whose body is not wanted: a small one is drained so its kept-alive
+ * connection can be reused, a large or unknown one (a whole snapshot that ignored Range) is
+ * cut off rather than downloaded.
+ */
+function discard(response) {
+    const length = Number(header(response, 'content-length') ?? NaN);
+    if (length <= 65536)
+        response.resume();
+    else
+        response.destroy();
+}
+function header(response, name) {
+    const value = response.headers[name.toLowerCase()];
+    return Array.isArray(value) ? value[0] : value;
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/download/retry.ts
+/**
+ * The one retry policy of the download: exponential backoff with full jitter, the
+ * server's Retry-After honoured (plus jitter, so many runners do not return in
+ * lockstep), bounded per request and for the whole download.
+ */
+
+
+const DEFAULT_RETRY_POLICY = {
+    attemptsPerRequest: 8,
+    totalRetries: 200,
+    baseDelayMs: 250,
+    maxDelayMs: 15_000,
+    maxRetryAfterMs: 60_000
+};
+/** Delay before retry number `attempt` (1-based). */
+function retryDelay(policy, attempt, retryAfterMs, random = Math.random) {
+    if (retryAfterMs !== undefined) {
+        const wait = Math.min(retryAfterMs, policy.maxRetryAfterMs);
+        return wait + random() * Math.max(wait / 2, policy.baseDelayMs);
+    }
+    const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    return ceiling / 2 + (random() * ceiling) / 2;
+}
+/** Counts retries across the whole download. */
+class RetryBudget {
+    policy;
+    used = 0;
+    constructor(policy) {
+        this.policy = policy;
+    }
+    /** Waits before the next attempt, or rethrows when a bound is reached. */
+    async wait(error, consecutiveFailures, signal) {
+        if (consecutiveFailures >= this.policy.attemptsPerRequest) {
+            throw new TransientError(`${error.message} (gave up after ${consecutiveFailures} attempts)`);
+        }
+        if (this.used >= this.policy.totalRetries) {
+            throw new TransientError(`${error.message} (gave up: ${this.used} retries in this download)`);
+        }
+        this.used++;
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(retryDelay(this.policy, consecutiveFailures, error.retryAfterMs), undefined, {
+            signal
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/download/download.ts
+
+
+
+
+/** A body that carried more bytes than its range: the chunk is fetched again from its start. */
+class OverlongBodyError extends TransientError {
+}
+class Download {
+    url;
+    spool;
+    options;
+    stats;
+    /** Settles when every byte is in the spool (then spool.finish was called) or on failure. */
+    completion;
+    info;
+    budget;
+    segments = [];
+    resumable = false;
+    /** Aborts every request of this download once one part has failed for good. */
+    cancel = new AbortController();
+    signal;
+    constructor(url, spool, options) {
+        this.url = url;
+        this.spool = spool;
+        this.options = options;
+        this.budget = new RetryBudget(options.retry ?? DEFAULT_RETRY_POLICY);
+        this.signal = AbortSignal.any([options.signal, this.cancel.signal]);
+        this.stats = {
+            mode: 'single',
+            bytes: 0,
+            requests: 0,
+            retries: 0,
+            inFlight: 0,
+            maxInFlight: 0,
+            concurrencyLimit: options.concurrency
+        };
+    }
+    /**
+     * Sends the discovery request and resolves once the plan is known; the transfer goes on
+     * in the background (`completion`). A failure before the plan is known rejects here.
+     */
+    static async start(url, spool, options) {
+        const download = new Download(url, spool, options);
+        const first = await download.discover();
+        download.completion = download.transfer(first).then(() => spool.finish(download.totalBytes()), (error) => {
+            const failure = error instanceof Error ? error : new Error(String(error));
+            spool.fail(failure);
+            throw failure;
+        });
+        // The caller observes completion; this keeps an early failure from being "unhandled".
+        download.completion.catch(() => undefined);
+        return download;
+    }
+    totalBytes() {
+        const last = this.segments[this.segments.length - 1];
+        return last.end === Infinity ? this.spool.frontier : last.end;
+    }
+    get what() {
+        return this.options.what ?? 'snapshot';
+    }
+    /** Returns the first response (headers read, body unread) and fixes the plan. */
+    async discover() {
+        const { concurrency, chunkSize } = this.options;
+        let askRange = concurrency > 1;
+        let failures = 0;
+        for (;;) {
+            const headers = askRange ? { range: `bytes=0-${chunkSize - 1}` } : {};
+            try {
+                const attempt = await this.send(headers);
+                const { response } = attempt;
+                const status = response.statusCode ?? 0;
+                if (status === 416 && askRange) {
+                    // An empty object cannot be ranged: ask for it whole.
+                    attempt.release();
+                    askRange = false;
+                    continue;
+                }
+                if (status !== 200 && status !== 206 && status !== 204) {
+                    attempt.release();
+                    throw this.statusError(response);
+                }
+                if (this.plan(response))
+                    return attempt;
+                // A partial answer the action cannot pin (no ETag): ask for the whole object.
+                attempt.release();
+                askRange = false;
+            }
+            catch (error) {
+                if (!(error instanceof TransientError))
+                    throw error;
+                failures++;
+                this.stats.retries++;
+                await this.budget.wait(error, failures, this.signal);
+            }
+        }
+    }
+    /** Sets info, segments and mode from the first response; false when it must be asked again. */
+    plan(response) {
+        const status = response.statusCode ?? 0;
+        const etag = strongEtag(header(response, 'etag'));
+        const range = parseContentRange(header(response, 'content-range'));
+        const length = parseLength(header(response, 'content-length'));
+        const chunkSize = this.options.chunkSize;
+        if (status === 206) {
+            if (!range || range.start !== 0)
+                return false;
+            if (range.end + 1 < range.size && !etag)
+                return false;
+            this.info = { size: range.size, etag, headers: response.headers, status };
+            this.resumable = etag !== undefined;
+            this.segments = [{ start: 0, end: range.end + 1 }];
+            for (let start = range.end + 1; start < range.size; start += chunkSize) {
+                this.segments.push({ start, end: Math.min(start + chunkSize, range.size) });
+            }
+        }
+        else {
+            // 204 (a bundle endpoint's "nothing to apply") is an empty object.
+            const size = status === 204 ? 0 : length;
+            this.info = { size, etag, headers: response.headers, status };
+            this.resumable =
+                etag !== undefined && size !== undefined && header(response, 'accept-ranges') === 'bytes';
+            this.segments = [{ start: 0, end: size ?? Infinity }];
+        }
+        this.stats.mode = this.segments.length > 1 ? 'parallel' : 'single';
+        this.spool.setSegments(this.segments);
+        return true;
+    }
+    /** Runs the segments through at most `concurrency` workers; the first one takes the discovery response. */
+    async transfer(first) {
+        const queue = this.segments.map((_, index) => index).slice(1);
+        let failure;
+        const worker = async (firstAttempt) => {
+            try {
+                if (firstAttempt)
+                    await this.fetchSegment(0, firstAttempt);
+                for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
+                    await this.waitForSlot();
+                    await this.fetchSegment(index);
+                }
+            }
+            catch (error) {
+                if (!failure) {
+                    failure = { error };
+                    this.cancel.abort(error);
+                }
+            }
+        };
+        const workers = [worker(first)];
+        for (let i = 1; i < Math.min(this.options.concurrency, this.segments.length); i++)
+            workers.push(worker());
+        await Promise.all(workers);
+        if (failure)
+            throw failure.error;
+    }
+    /**
+     * Backs off when the server is over capacity: after a 429/503 the pool runs fewer
+     * requests at once, growing back by one per completed chunk.
+     */
+    async waitForSlot() {
+        while (this.stats.inFlight >= this.stats.concurrencyLimit) {
+            await new Promise(resolve => setTimeout(resolve, 50));
+            this.signal.throwIfAborted();
+        }
+    }
+    /** Fetches one segment, resuming from where a failed attempt stopped. */
+    async fetchSegment(index, firstAttempt) {
+        const segment = this.segments[index];
+        let position = segment.start;
+        let failures = 0;
+        let attempt = firstAttempt;
+        for (;;) {
+            const cursor = { position };
+            try {
+                attempt ??= await this.send({
+                    range: `bytes=${position}-${segment.end - 1}`,
+                    'if-match': this.info.etag ?? ''
+                });
+                if (attempt !== firstAttempt)
+                    this.checkChunk(attempt.response, position, segment.end);
+                await this.receive(attempt, index, cursor, segment.end);
+                this.stats.concurrencyLimit = Math.min(this.options.concurrency, this.stats.concurrencyLimit + 1);
+                return;
+            }
+            catch (error) {
+                attempt?.release();
+                attempt = undefined;
+                if (!(error instanceof TransientError))
+                    throw error;
+                if (!this.resumable) {
+                    throw new RestartRequiredError(`${error.message}; the server cannot resume this download`);
+                }
+                const progressed = cursor.position > position;
+                position = error instanceof OverlongBodyError ? segment.start : cursor.position;
+                failures = progressed ? 1 : failures + 1;
+                if (error.retryAfterMs !== undefined || /HTTP (429|503)/.test(error.message)) {
+                    this.stats.concurrencyLimit = Math.max(1, Math.ceil(this.stats.concurrencyLimit / 2));
+                }
+                this.stats.retries++;
+                await this.budget.wait(error, failures, this.signal);
+            }
+        }
+    }
+    /** Verifies a chunk response: 206, the exact range and size, the pinned ETag. */
+    checkChunk(response, start, end) {
+        const status = response.statusCode ?? 0;
+        if (status === 200)
+            throw new TransientError('the server ignored Range and sent the whole object');
+        if (status !== 206) {
+            const error = this.statusError(response);
+            // The snapshot was found moments ago: a 404 now is a server failure, not a miss.
+            if (error instanceof CacheMissError)
+                throw new ServerError(404, `${error.message} It disappeared mid-download.`);
+            throw error;
+        }
+        const etag = header(response, 'etag');
+        if (etag !== undefined && etag !== this.info.etag) {
+            throw new SnapshotChangedError('cachew regenerated the snapshot while it was being downloaded (ETag changed).');
+        }
+        const range = parseContentRange(header(response, 'content-range'));
+        if (!range)
+            throw new TransientError('a ranged response had no valid Content-Range');
+        if (range.size !== this.info.size) {
+            throw new SnapshotChangedError('cachew regenerated the snapshot while it was being downloaded (size changed).');
+        }
+        if (range.start !== start || range.end !== end - 1) {
+            throw new TransientError(`asked for bytes ${start}-${end - 1}, got ${range.start}-${range.end}`);
+        }
+        const length = parseLength(header(response, 'content-length'));
+        if (length !== undefined && length !== end - start) {
+            throw new TransientError(`Content-Length ${length} does not match the ${end - start} bytes asked for`);
+        }
+    }
+    /** Streams a response body into the spool; every byte is accounted for. */
+    async receive(attempt, index, cursor, end) {
+        try {
+            for await (const data of attempt.response) {
+                attempt.touch();
+                const room = end - cursor.position;
+                const part = data.length > room ? data.subarray(0, room) : data;
+                if (part.length > 0) {
+                    await this.spool.write(index, part, cursor.position);
+                    cursor.position += part.length;
+                    this.stats.bytes += part.length;
+                }
+                if (data.length > room) {
+                    throw new OverlongBodyError(`a response sent more than the ${end} bytes of its range`);
+                }
+            }
+        }
+        catch (error) {
+            throw attempt.failure(error);
+        }
+        finally {
+            attempt.release();
+        }
+        if (end !== Infinity && cursor.position < end) {
+            throw new TransientError(`a response ended after ${cursor.position} of ${end} bytes`);
+        }
+    }
+    /** Sends one request under a stall watchdog that aborts it (AbortSignal) when no bytes come. */
+    async send(headers) {
+        const attempt = new Attempt(this.url, this.options.stallTimeoutMs, this.signal, this.stats);
+        this.stats.requests++;
+        try {
+            attempt.response = await this.options.transport.request(this.url, {
+                headers,
+                signal: attempt.signal
+            });
+            attempt.touch();
+            return attempt;
+        }
+        catch (error) {
+            attempt.release();
+            throw attempt.failure(error);
+        }
+    }
+    statusError(response) {
+        return errorForStatus(response.statusCode ?? 0, {
+            what: this.what,
+            url: this.url,
+            authorized: this.options.authorized ?? false,
+            retryAfter: header(response, 'retry-after')
+        });
+    }
+}
+/** One request in flight: its abort controller, stall watchdog and in-flight accounting. */
+class Attempt {
+    url;
+    stats;
+    response;
+    controller = new AbortController();
+    signal;
+    watchdog;
+    released = false;
+    constructor(url, stallTimeoutMs, parent, stats) {
+        this.url = url;
+        this.stats = stats;
+        this.signal = AbortSignal.any([parent, this.controller.signal]);
+        this.watchdog = setTimeout(() => {
+            const seconds = Math.round(stallTimeoutMs / 1000);
+            this.controller.abort(new TransientError(`no data for ${seconds} s (stalled); retrying`));
+        }, stallTimeoutMs);
+        stats.inFlight++;
+        stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    }
+    touch() {
+        this.watchdog.refresh();
+    }
+    /** Ends the request: stops the watchdog and frees the slot; a body still unread is dropped. */
+    release() {
+        if (this.released)
+            return;
+        this.released = true;
+        clearTimeout(this.watchdog);
+        this.stats.inFlight--;
+        if (this.response && !this.response.complete)
+            discard(this.response);
+    }
+    /** The error to report for a failure of this request: the stall, the caller's abort, or the network's. */
+    failure(error) {
+        if (this.signal.aborted)
+            return this.signal.reason;
+        if (error instanceof TransientError ||
+            error instanceof RestartRequiredError ||
+            error instanceof ServerError)
+            return error;
+        return asTransient(error, new URL(this.url));
+    }
+}
+/** `bytes S-E/T` → numbers; undefined for anything else (including `*`). */
+function parseContentRange(value) {
+    const match = value && /^bytes (\d+)-(\d+)\/(\d+)$/.exec(value.trim());
+    if (!match)
+        return undefined;
+    const [start, end, size] = match.slice(1).map(Number);
+    return start <= end && end < size ? { start, end, size } : undefined;
+}
+function parseLength(value) {
+    return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+/** Only a strong ETag can pin ranged requests with If-Match (RFC 9110 §13.1.1). */
+function strongEtag(value) {
+    return value && !value.startsWith('W/') ? value : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/download/location.ts
+/**
+ * Where the download's temp file goes: RUNNER_TEMP when it is on the target's filesystem;
+ * otherwise a hidden directory beside the target, so a small tmpfs or a separate quota
+ * cannot break a big restore. Before downloading, the space is checked.
+ */
+
+
+
+
+async function deviceOf(location) {
+    for (let current = external_node_path_namespaceObject.resolve(location);; current = external_node_path_namespaceObject.dirname(current)) {
+        try {
+            return (await promises_namespaceObject.stat(current)).dev;
+        }
+        catch (error) {
+            if (error.code !== 'ENOENT' || current === external_node_path_namespaceObject.dirname(current))
+                throw error;
+        }
+    }
+}
+async function chooseSpoolDirectory(tempDir, target, log) {
+    await promises_namespaceObject.mkdir(tempDir, { recursive: true });
+    const own = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(tempDir, 'cachew-restore-'));
+    if ((await deviceOf(own)) === (await deviceOf(target))) {
+        return { path: own, cleanup: () => promises_namespaceObject.rm(own, { recursive: true, force: true }) };
+    }
+    await promises_namespaceObject.rm(own, { recursive: true, force: true });
+    const parent = external_node_path_namespaceObject.dirname(target);
+    await promises_namespaceObject.mkdir(parent, { recursive: true });
+    const beside = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(parent, '.cachew-download-'));
+    log.info(`RUNNER_TEMP (${tempDir}) is on another filesystem than ${target}; downloading into ${beside}`);
+    return { path: beside, cleanup: () => promises_namespaceObject.rm(beside, { recursive: true, force: true }) };
+}
+/** Fails early, with the numbers, when the compressed snapshot cannot fit. */
+async function ensureFreeSpace(directory, bytes) {
+    if (bytes === undefined)
+        return;
+    const stats = await promises_namespaceObject.statfs(directory);
+    const free = stats.bavail * stats.bsize;
+    if (free < bytes) {
+        throw new ExpectedError(`Not enough disk space for the snapshot: it needs ${formatBytes(bytes)} in ${directory}, ` +
+            `${formatBytes(free)} is free. Free some space or point RUNNER_TEMP at a larger volume.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/download/spool.ts
+/**
+ * The download's temp file: written out of order by many requests, read in order by the
+ * extractor. The frontier is the end of the contiguous prefix that has been written; a
+ * reader never reads past it, so decoding overlaps the download without holding chunks
+ * in memory.
+ */
+
+
+
+class Spool {
+    file;
+    handle;
+    segments = [];
+    head = 0; // first segment not yet complete
+    events = new external_node_events_.EventEmitter();
+    finalSize;
+    failure;
+    frontier = 0;
+    constructor(file, handle) {
+        this.file = file;
+        this.handle = handle;
+        this.events.setMaxListeners(0);
+    }
+    static async create(file) {
+        return new Spool(file, await promises_namespaceObject.open(file, 'wx+', 0o600));
+    }
+    /** Declares the byte ranges that will be written: [0, b1), [b1, b2), ..., in order. */
+    setSegments(bounds) {
+        for (const { start, end } of bounds)
+            this.segments.push({ start, end, highWater: 0 });
+    }
+    /** Writes bytes at an absolute offset inside segment `index`. */
+    async write(index, data, offset) {
+        let done = 0;
+        while (done < data.length) {
+            const { bytesWritten } = await this.handle.write(data, done, data.length - done, offset + done);
+            done += bytesWritten;
+        }
+        const segment = this.segments[index];
+        segment.highWater = Math.max(segment.highWater, offset + data.length - segment.start);
+        this.advance();
+    }
+    /** The download is complete at this size (for streams whose size was unknown). */
+    finish(size) {
+        this.finalSize = size;
+        this.events.emit('change');
+    }
+    /** Wakes the reader with the download's error. */
+    fail(error) {
+        this.failure ??= error;
+        this.events.emit('change');
+    }
+    advance() {
+        while (this.head < this.segments.length) {
+            const segment = this.segments[this.head];
+            this.frontier = segment.start + segment.highWater;
+            if (segment.start + segment.highWater < segment.end)
+                break;
+            this.head++;
+        }
+        this.events.emit('change');
+    }
+    /** Resolves once the frontier passes `position`, the download ends, or it fails. */
+    waitBeyond(position, signal) {
+        if (this.frontier > position || this.finalSize !== undefined || this.failure)
+            return Promise.resolve();
+        return new Promise((resolve, reject) => {
+            const onChange = () => {
+                if (this.frontier > position || this.finalSize !== undefined || this.failure)
+                    done(resolve);
+            };
+            const onAbort = () => done(() => reject(signal?.reason));
+            const done = (settle) => {
+                this.events.off('change', onChange);
+                signal?.removeEventListener('abort', onAbort);
+                settle();
+            };
+            this.events.on('change', onChange);
+            signal?.addEventListener('abort', onAbort, { once: true });
+        });
+    }
+    /** Reads the spool in order, following the frontier, in blocks of up to blockSize. */
+    reader(blockSize, signal) {
+        const spool = this;
+        async function* blocks() {
+            let position = 0;
+            for (;;) {
+                await spool.waitBeyond(position, signal);
+                if (spool.failure)
+                    throw spool.failure;
+                const available = spool.frontier - position;
+                if (available <= 0) {
+                    if (spool.finalSize === undefined)
+                        continue;
+                    if (position >= spool.finalSize)
+                        return;
+                    throw new Error(`internal: spool ended at ${spool.frontier} of ${spool.finalSize} bytes`);
+                }
+                const block = Buffer.allocUnsafe(Math.min(blockSize, available));
+                const { bytesRead } = await spool.handle.read(block, 0, block.length, position);
+                position += bytesRead;
+                yield bytesRead === block.length ? block : block.subarray(0, bytesRead);
+            }
+        }
+        return external_node_stream_.Readable.from(blocks(), { objectMode: false, highWaterMark: 1 });
+    }
+    async close() {
+        await this.handle.close().catch(() => undefined);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/git/bundle.ts
+
+/** Anything wrong with the bundle; the restore warns and falls back to fetching. */
+class BundleError extends Error {
+    name = 'BundleError';
+}
+/** A temporary ref that keeps the fetched objects reachable until the checks pass. */
+const STAGING_REF = 'refs/cachew-restore/bundle';
+async function applyBundle(git, file) {
+    await verifyBundle(git, file);
+    const head = chooseHead(await listBundleHeads(git, file), await preferredBranches(git));
+    const branch = head.ref.slice('refs/heads/'.length);
+    try {
+        await wrapGit('fetch from the bundle', () => git.run([
+            'fetch',
+            '--quiet',
+            '--no-tags',
+            '--no-write-fetch-head',
+            file,
+            `+${head.ref}:${STAGING_REF}`
+        ]));
+        const commit = await git.read(['rev-parse', '--verify', `${STAGING_REF}^{commit}`]);
+        if (commit !== head.commit) {
+            throw new BundleError(`bundle head ${head.ref} resolved to ${commit}, expected ${head.commit}`);
+        }
+        if (!(await git.test(['merge-base', '--is-ancestor', 'HEAD', commit]))) {
+            throw new BundleError(`bundle head ${commit} does not descend from the snapshot's HEAD`);
+        }
+        await git.run(['update-ref', `refs/remotes/origin/${branch}`, commit]);
+        return { ref: head.ref, commit, branch };
+    }
+    finally {
+        await git.run(['update-ref', '-d', STAGING_REF]);
+    }
+}
+/** `git bundle verify` checks the header and that every prerequisite commit is here. */
+async function verifyBundle(git, file) {
+    await wrapGit('bundle verify', () => git.run(['bundle', 'verify', '--quiet', file]));
+}
+async function listBundleHeads(git, file) {
+    const output = await wrapGit('bundle list-heads', () => git.read(['bundle', 'list-heads', file]));
+    return output
+        .split('\n')
+        .filter(line => line.trim() !== '')
+        .map(line => {
+        const [commit, ref] = line.trim().split(/\s+/, 2);
+        return { commit, ref };
+    });
+}
+/**
+ * The snapshot's current branch first, then origin's default branch; a bundle with a single
+ * branch head needs no preference.
+ */
+function chooseHead(heads, preferred) {
+    const branches = heads.filter(head => head.ref.startsWith('refs/heads/'));
+    for (const branch of preferred) {
+        const match = branches.find(head => head.ref === `refs/heads/${branch}`);
+        if (match)
+            return match;
+    }
+    if (branches.length === 1)
+        return branches[0];
+    const names = heads.map(head => head.ref).join(', ') || 'none';
+    throw new BundleError(`no bundle head matches the snapshot's branch (bundle heads: ${names})`);
+}
+async function preferredBranches(git) {
+    const names = [];
+    const current = await git.run(['symbolic-ref', '--quiet', '--short', 'HEAD'], {
+        okExitCodes: [1]
+    });
+    if (current.exitCode === 0)
+        names.push(current.stdout.trim());
+    const originHead = await git.run(['symbolic-ref', '--quiet', 'refs/remotes/origin/HEAD'], {
+        okExitCodes: [1, 128]
+    });
+    const prefix = 'refs/remotes/origin/';
+    if (originHead.exitCode === 0 && originHead.stdout.startsWith(prefix)) {
+        names.push(originHead.stdout.trim().slice(prefix.length));
+    }
+    return names;
+}
+async function wrapGit(what, action) {
+    try {
+        return await action();
+    }
+    catch (error) {
+        if (error instanceof GitError)
+            throw new BundleError(`${what}: ${error.stderr || error.message}`);
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/git/freshen.ts
+/**
+ * Making the destination's commit local when the snapshot and bundle do not have it: ask
+ * cachew to make sure it has the refs and commits (`ensure-refs`), then fetch just those
+ * through cachew's git endpoint (straight from upstream only when git-through-cachew is off).
+ * The snapshot has full history, so fetches are never shallow.
+ */
+
+
+
+
+
+const ENSURE_REFS_TIMEOUT_MS = 120_000;
+/** Asks cachew to bring its mirror up to date for these refs and commits. */
+async function ensureRefs(settings, request) {
+    const client = new lib_HttpClient('cachew-restore', [], {
+        socketTimeout: ENSURE_REFS_TIMEOUT_MS,
+        allowRetries: false
+    });
+    const headers = { 'content-type': 'application/json' };
+    if (settings.authorization)
+        headers.authorization = settings.authorization;
+    try {
+        const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl);
+        const response = await client.post(url, JSON.stringify(request), headers);
+        const body = await response.readBody();
+        const status = response.message.statusCode ?? 0;
+        if (status !== 200) {
+            throw new ExpectedError(`ensure-refs answered HTTP ${status}${briefBody(body)}`);
+        }
+        return parseEnsureRefsAnswer(body);
+    }
+    finally {
+        client.dispose();
+    }
+}
+function briefBody(body) {
+    const text = body.trim().slice(0, 200);
+    return text ? `: ${text}` : '';
+}
+function parseEnsureRefsAnswer(body) {
+    let parsed;
+    try {
+        parsed = JSON.parse(body);
+    }
+    catch {
+        throw new ExpectedError(`ensure-refs answered with invalid JSON${briefBody(body)}`);
+    }
+    const value = (parsed ?? {});
+    const refs = {};
+    if (value.refs && typeof value.refs === 'object') {
+        for (const [name, sha] of Object.entries(value.refs)) {
+            if (typeof sha === 'string' && sha !== '')
+                refs[name] = sha.toLowerCase();
+        }
+    }
+    const missingCommits = Array.isArray(value.missing_commits)
+        ? value.missing_commits
+            .filter((sha) => typeof sha === 'string')
+            .map(s => s.toLowerCase())
+        : [];
+    return { refs, missingCommits, fetched: value.fetched === true };
+}
+/** Runs ensure-refs; a failure is a warning, since the fetch that follows may still work. */
+async function tryEnsureRefs(context, request) {
+    try {
+        return await ensureRefs(context.settings, request);
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        context.log.warning(`cachew ensure-refs failed (${reason}); fetching anyway`);
+        return undefined;
+    }
+}
+/** Fetches refspecs through cachew (or upstream without git-through-cachew), never tags. */
+async function fetchThroughCachew(context, refspecs) {
+    const { git, settings } = context;
+    const via = settings.gitThroughCachew ? 'through cachew' : 'from upstream';
+    context.log.info(`Fetching ${refspecs.join(' ')} ${via}`);
+    await git.run(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', settings.repositoryUrl, ...refspecs], { config: accessConfig(settings) });
+}
+async function hasCommit(git, commit) {
+    return git.test(['rev-parse', '--verify', '--quiet', `${commit}^{commit}`]);
+}
+async function resolveCommit(git, ref) {
+    const result = await git.run(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+        okExitCodes: [1]
+    });
+    return result.exitCode === 0 ? result.stdout.trim() : undefined;
+}
+function missingCommitError(context, commit) {
+    const { repositoryUrl, serverUrl } = context.settings;
+    return new ExpectedError(`Commit ${commit} is not available from ${repositoryUrl} through cachew (${serverUrl}); ` +
+        'was it force-pushed away, or does it belong to another repository?');
+}
+function fetchFailedError(context, commit, error) {
+    const via = context.settings.gitThroughCachew
+        ? `through cachew (${context.settings.serverUrl})`
+        : 'from upstream';
+    return new ExpectedError(`Could not fetch commit ${commit} of ${context.settings.repositoryUrl} ${via}: ${error.stderr || error.message}`);
+}
+function missingRefError(context, what) {
+    return new ExpectedError(`${what} does not exist in ${context.settings.repositoryUrl}`);
+}
+/** Where a fetched ref is kept locally: branches as origin's, pull refs as actions/checkout does. */
+function localRefFor(ref) {
+    if (ref.startsWith('refs/heads/'))
+        return `refs/remotes/origin/${ref.slice('refs/heads/'.length)}`;
+    if (ref.startsWith('refs/tags/'))
+        return ref;
+    return `refs/remotes/${ref.slice('refs/'.length)}`;
+}
+/**
+ * Makes `commit` local: nothing when it already is; otherwise ensure-refs, then fetch `ref`
+ * (cheap and allowed by every server), then the commit itself if the ref has moved on.
+ * Returns whether anything was fetched.
+ */
+async function ensureCommit(context, commit, ref) {
+    const { git } = context;
+    if (await hasCommit(git, commit))
+        return false;
+    const expected = ref.startsWith('refs/tags/') ? '' : commit;
+    const answer = await tryEnsureRefs(context, { refs: { [ref]: expected }, commits: [commit] });
+    if (answer?.missingCommits.includes(commit))
+        throw missingCommitError(context, commit);
+    if (!answer || answer.refs[ref]) {
+        await fetchQuietlyOrWarn(context, [`+${ref}:${localRefFor(ref)}`]);
+    }
+    if (await hasCommit(git, commit))
+        return true;
+    try {
+        await fetchThroughCachew(context, [commit]);
+    }
+    catch (error) {
+        if (error instanceof GitError)
+            throw fetchFailedError(context, commit, error);
+        throw error;
+    }
+    if (!(await hasCommit(git, commit)))
+        throw missingCommitError(context, commit);
+    return true;
+}
+/** A ref fetch that may fail harmlessly, because fetching the commit by SHA follows. */
+async function fetchQuietlyOrWarn(context, refspecs) {
+    try {
+        await fetchThroughCachew(context, refspecs);
+    }
+    catch (error) {
+        if (!(error instanceof GitError))
+            throw error;
+        context.log.warning(`Fetching ${refspecs.join(' ')} failed (${error.stderr}); trying the commit`);
+    }
+}
+/**
+ * The upstream tip of `ref` (a full ref name), fetched into its local ref when not already
+ * there. Undefined when the ref does not exist upstream.
+ */
+async function freshenRef(context, ref, answer) {
+    const { git } = context;
+    const local = localRefFor(ref);
+    const tip = answer?.refs[ref];
+    if (answer && !tip)
+        return undefined;
+    if (tip && (await resolveCommit(git, local)) === tip)
+        return tip;
+    try {
+        await fetchThroughCachew(context, [`+${ref}:${local}`]);
+    }
+    catch (error) {
+        // Without ensure-refs' answer, a failed fetch is how we learn the ref does not exist.
+        if (!answer && error instanceof GitError && /couldn't find remote ref/i.test(error.stderr)) {
+            return undefined;
+        }
+        throw error;
+    }
+    return resolveCommit(git, local);
+}
+/** Moves refs/remotes/origin/<branch> forward to `commit`, never backward. */
+async function advanceRemoteBranch(git, branch, commit) {
+    const remoteRef = `refs/remotes/origin/${branch}`;
+    const current = await resolveCommit(git, remoteRef);
+    if (current === commit)
+        return;
+    if (current && !(await git.test(['merge-base', '--is-ancestor', current, commit])))
+        return;
+    await git.run(['update-ref', remoteRef, commit]);
+}
+/**
+ * Makes the destination's commit local and says where to check out. Returns whether
+ * anything was fetched alongside.
+ */
+async function resolveDestination(context, destination, start, freshness) {
+    switch (destination.kind) {
+        case 'snapshot':
+            return resolveSnapshotHead(context, start, freshness);
+        case 'branch':
+            return resolveBranch(context, destination.branch, destination.commit);
+        case 'tag':
+            return resolveTag(context, destination.tag, destination.commit);
+        case 'detached-ref':
+            return resolveDetachedRef(context, destination.ref, destination.commit);
+        case 'commit': {
+            const ref = destination.commit;
+            const fetched = await ensureCommitBySha(context, destination.commit);
+            return { resolved: { commit: destination.commit, ref }, fetched };
+        }
+        case 'branch-or-tag':
+            return resolveBranchOrTag(context, destination.name);
+    }
+}
+async function resolveSnapshotHead(context, start, freshness) {
+    const { git } = context;
+    if (!start.branch) {
+        const commit = freshness.bundle?.commit ?? start.commit;
+        return { resolved: { commit, ref: commit }, fetched: false };
+    }
+    const ref = `refs/heads/${start.branch}`;
+    if (freshness.bundle?.branch === start.branch) {
+        return {
+            resolved: { commit: freshness.bundle.commit, branch: start.branch, ref },
+            fetched: false
+        };
+    }
+    if (!freshness.fetchInstead) {
+        return { resolved: { commit: start.commit, branch: start.branch, ref }, fetched: false };
+    }
+    const answer = await tryEnsureRefs(context, { refs: { [ref]: '' }, commits: [] });
+    const tip = await freshenRef(context, ref, answer);
+    if (tip && (await git.test(['merge-base', '--is-ancestor', start.commit, tip]))) {
+        return { resolved: { commit: tip, branch: start.branch, ref }, fetched: true };
+    }
+    context.log.warning(`origin/${start.branch} is not ahead of the snapshot; staying at ${start.commit}`);
+    return { resolved: { commit: start.commit, branch: start.branch, ref }, fetched: true };
+}
+async function resolveBranch(context, branch, commit) {
+    const ref = `refs/heads/${branch}`;
+    if (commit) {
+        const fetched = await ensureCommit(context, commit, ref);
+        await advanceRemoteBranch(context.git, branch, commit);
+        return { resolved: { commit, branch, ref }, fetched };
+    }
+    const answer = await tryEnsureRefs(context, { refs: { [ref]: '' }, commits: [] });
+    const tip = await freshenRef(context, ref, answer);
+    if (!tip)
+        throw missingRefError(context, `Branch '${branch}'`);
+    return { resolved: { commit: tip, branch, ref }, fetched: true };
+}
+async function resolveTag(context, tag, commit) {
+    const ref = `refs/tags/${tag}`;
+    const localTag = await resolveCommit(context.git, ref);
+    if (commit) {
+        // The tag itself is fetched too when missing, so `git describe` works as after checkout.
+        const fetched = localTag
+            ? await ensureCommit(context, commit, ref)
+            : await fetchTagFor(context, ref, commit);
+        return { resolved: { commit, ref }, fetched };
+    }
+    if (localTag)
+        return { resolved: { commit: localTag, ref }, fetched: false };
+    const answer = await tryEnsureRefs(context, { refs: { [ref]: '' }, commits: [] });
+    const tip = await freshenRef(context, ref, answer);
+    if (!tip)
+        throw missingRefError(context, `Tag '${tag}'`);
+    return { resolved: { commit: tip, ref }, fetched: true };
+}
+async function fetchTagFor(context, ref, commit) {
+    const answer = await tryEnsureRefs(context, { refs: { [ref]: '' }, commits: [commit] });
+    if (answer?.missingCommits.includes(commit))
+        throw missingCommitError(context, commit);
+    if (!answer || answer.refs[ref])
+        await fetchQuietlyOrWarn(context, [`+${ref}:${ref}`]);
+    await ensureCommitBySha(context, commit);
+    return true;
+}
+async function resolveDetachedRef(context, ref, commit) {
+    if (commit) {
+        const fetched = await ensureCommit(context, commit, ref);
+        return { resolved: { commit, ref }, fetched };
+    }
+    const answer = await tryEnsureRefs(context, { refs: { [ref]: '' }, commits: [] });
+    const tip = await freshenRef(context, ref, answer);
+    if (!tip)
+        throw missingRefError(context, `Ref '${ref}'`);
+    return { resolved: { commit: tip, ref }, fetched: true };
+}
+async function ensureCommitBySha(context, commit) {
+    const { git } = context;
+    if (await hasCommit(git, commit))
+        return false;
+    const answer = await tryEnsureRefs(context, { refs: {}, commits: [commit] });
+    if (answer?.missingCommits.includes(commit))
+        throw missingCommitError(context, commit);
+    try {
+        await fetchThroughCachew(context, [commit]);
+    }
+    catch (error) {
+        if (error instanceof GitError)
+            throw fetchFailedError(context, commit, error);
+        throw error;
+    }
+    if (!(await hasCommit(git, commit)))
+        throw missingCommitError(context, commit);
+    return true;
+}
+/** An unqualified name: a branch if one exists upstream, else a tag (as actions/checkout). */
+async function resolveBranchOrTag(context, name) {
+    const branchRef = `refs/heads/${name}`;
+    const tagRef = `refs/tags/${name}`;
+    const answer = await tryEnsureRefs(context, {
+        refs: { [branchRef]: '', [tagRef]: '' },
+        commits: []
+    });
+    const branchTip = await freshenRef(context, branchRef, answer);
+    if (branchTip)
+        return { resolved: { commit: branchTip, branch: name, ref: branchRef }, fetched: true };
+    const tagTip = await freshenRef(context, tagRef, answer);
+    if (tagTip)
+        return { resolved: { commit: tagTip, ref: tagRef }, fetched: true };
+    throw new ExpectedError(`No branch or tag named '${name}' exists in ${context.settings.repositoryUrl}`);
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/settings.ts
+/**
+ * Every input of the action, read once and validated into a typed RestoreSettings.
+ * Only this module and main.ts know about the Actions runtime's input conventions.
+ */
+
+
+
+
+/** Input names exactly as action.yml declares them. */
+const Inputs = {
+    serverUrl: 'server-url',
+    repository: 'repository',
+    path: 'path',
+    authorization: 'authorization',
+    downloadConcurrency: 'download-concurrency',
+    downloadChunkSizeMb: 'download-chunk-size-mb',
+    stallTimeoutSeconds: 'stall-timeout-seconds',
+    bundle: 'bundle',
+    failOnCacheMiss: 'fail-on-cache-miss',
+    ref: 'ref',
+    keepSnapshotHead: 'keep-snapshot-head',
+    token: 'token',
+    persistCredentials: 'persist-credentials',
+    gitThroughCachew: 'git-through-cachew'
+};
+/**
+ * Defaults that apply when an input is absent (the runner fills action.yml's defaults in;
+ * outside a workflow these apply). A test keeps them equal to action.yml's.
+ */
+const Defaults = {
+    downloadConcurrency: 8,
+    downloadChunkSizeMb: 16,
+    stallTimeoutSeconds: 30,
+    bundle: true,
+    failOnCacheMiss: false,
+    keepSnapshotHead: false,
+    persistCredentials: true,
+    gitThroughCachew: true
+};
+const Limits = {
+    downloadConcurrency: { min: 1, max: 64 },
+    downloadChunkSizeMb: { min: 1, max: 1024 },
+    stallTimeoutSeconds: { min: 1, max: 3600 }
+};
+/** Reads an input the way the runner passes it (INPUT_<NAME>, hyphens kept), trimmed. */
+function readInput(name) {
+    return getInput(name);
+}
+function readSettings(env = process.env) {
+    const workspace = external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd());
+    const authorization = readInput(Inputs.authorization) || env.CACHEW_AUTHORIZATION || undefined;
+    if (authorization)
+        core_setSecret(authorization);
+    const token = readInput(Inputs.token) || undefined;
+    if (token)
+        core_setSecret(token);
+    const chunkMb = parseInteger(Inputs.downloadChunkSizeMb, Defaults.downloadChunkSizeMb, Limits.downloadChunkSizeMb);
+    return {
+        serverUrl: parseServerUrl(readInput(Inputs.serverUrl) || env.CACHEW_URL || ''),
+        repositoryUrl: parseRepository(readInput(Inputs.repository), env),
+        target: parseTargetPath(readInput(Inputs.path), workspace),
+        workspace,
+        tempDir: external_node_path_namespaceObject.resolve(env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir()),
+        authorization,
+        downloadConcurrency: parseInteger(Inputs.downloadConcurrency, Defaults.downloadConcurrency, Limits.downloadConcurrency),
+        chunkSizeBytes: chunkMb * 1024 * 1024,
+        stallTimeoutMs: parseInteger(Inputs.stallTimeoutSeconds, Defaults.stallTimeoutSeconds, Limits.stallTimeoutSeconds) * 1000,
+        applyBundle: parseBoolean(Inputs.bundle, Defaults.bundle),
+        failOnCacheMiss: parseBoolean(Inputs.failOnCacheMiss, Defaults.failOnCacheMiss),
+        ref: readInput(Inputs.ref),
+        keepSnapshotHead: parseBoolean(Inputs.keepSnapshotHead, Defaults.keepSnapshotHead),
+        token,
+        persistCredentials: parseBoolean(Inputs.persistCredentials, Defaults.persistCredentials),
+        gitThroughCachew: parseBoolean(Inputs.gitThroughCachew, Defaults.gitThroughCachew)
+    };
+}
+function parseInteger(name, fallback, range) {
+    const raw = readInput(name);
+    if (raw === '')
+        return fallback;
+    const allowed = `a whole number from ${range.min} to ${range.max}`;
+    if (!/^\d+$/.test(raw))
+        throw new InputError(name, `'${raw}' is not ${allowed}`);
+    const value = Number(raw);
+    if (value < range.min || value > range.max)
+        throw new InputError(name, `${raw} is out of range; use ${allowed}`);
+    return value;
+}
+const TRUE_WORDS = ['true', 'True', 'TRUE'];
+const FALSE_WORDS = ['false', 'False', 'FALSE'];
+function parseBoolean(name, fallback) {
+    const raw = readInput(name);
+    if (raw === '')
+        return fallback;
+    if (TRUE_WORDS.includes(raw))
+        return true;
+    if (FALSE_WORDS.includes(raw))
+        return false;
+    throw new InputError(name, `'${raw}' is not a boolean; use true or false`);
+}
+function parseServerUrl(raw) {
+    const name = Inputs.serverUrl;
+    if (raw === '')
+        throw new InputError(name, 'required: the cachew base URL, e.g. https://cachew.example.com (or set CACHEW_URL)');
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        throw new InputError(name, `'${raw}' is not a URL; use an http:// or https:// URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new InputError(name, `'${url.protocol}' URLs are not supported; use http:// or https://`);
+    }
+    if (url.username || url.password) {
+        throw new InputError(name, 'credentials in the URL are not supported; use the authorization input');
+    }
+    if (url.search || url.hash)
+        throw new InputError(name, 'must not have a query or fragment');
+    return url.origin + url.pathname.replace(/\/+$/, '');
+}
+const OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+/** Accepts https://HOST/OWNER/REPO[.git] or OWNER/REPO (on GITHUB_SERVER_URL's host). */
+function parseRepository(raw, env) {
+    const name = Inputs.repository;
+    const value = raw || env.GITHUB_REPOSITORY || '';
+    const allowed = 'use https://HOST/OWNER/REPO or OWNER/REPO';
+    if (value === '')
+        throw new InputError(name, `required outside a workflow; ${allowed}`);
+    if (OWNER_REPO.test(value)) {
+        const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+        return `${server}/${value.replace(/\.git$/, '')}`;
+    }
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new InputError(name, `'${value}' is not a repository; ${allowed}`);
+    }
+    const repoPath = url.pathname
+        .replace(/^\/+/, '')
+        .replace(/\/+$/, '')
+        .replace(/\.git$/, '');
+    if (!/^https?:$/.test(url.protocol) ||
+        !url.hostname ||
+        repoPath === '' ||
+        url.search ||
+        url.hash) {
+        throw new InputError(name, `'${value}' is not a repository URL; ${allowed}`);
+    }
+    if (url.username || url.password)
+        throw new InputError(name, 'credentials in the URL are not supported');
+    return `${url.protocol}//${url.host}/${repoPath}`;
+}
+function parseTargetPath(raw, workspace) {
+    const target = external_node_path_namespaceObject.resolve(workspace, raw || '.');
+    const relative = external_node_path_namespaceObject.relative(workspace, target);
+    if (relative.startsWith('..') || external_node_path_namespaceObject.isAbsolute(relative)) {
+        throw new InputError(Inputs.path, `'${raw}' resolves outside GITHUB_WORKSPACE (${workspace}); use a path inside it`);
+    }
+    return target;
+}
+
+;// CONCATENATED MODULE: ./src/git/workflow-ref.ts
+/**
+ * Where the restored repository should end: the workflow's own commit (where actions/checkout
+ * would leave it), a `ref` the user named, or the snapshot's head. Pure decisions, no git.
+ */
+
+
+function readWorkflowContext(env = process.env) {
+    return {
+        sha: env.GITHUB_SHA || undefined,
+        ref: env.GITHUB_REF || undefined,
+        eventName: env.GITHUB_EVENT_NAME || undefined,
+        repository: env.GITHUB_REPOSITORY || undefined,
+        serverUrl: env.GITHUB_SERVER_URL || undefined
+    };
+}
+const FULL_SHA = /^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/;
+function isFullSha(value) {
+    return FULL_SHA.test(value);
+}
+function chooseDestination(inputs, workflow) {
+    const ref = inputs.ref.trim();
+    if (inputs.keepSnapshotHead) {
+        if (ref) {
+            throw new InputError(Inputs.keepSnapshotHead, `cannot be combined with ref '${ref}'; set one or the other`);
+        }
+        return { kind: 'snapshot' };
+    }
+    if (ref)
+        return destinationOfRefInput(ref);
+    if (workflow.sha && isWorkflowRepository(inputs.repositoryUrl, workflow)) {
+        return destinationOfWorkflow(workflow.sha, workflow.ref);
+    }
+    return { kind: 'snapshot' };
+}
+/** The `ref` input: a full SHA, refs/heads/…, refs/tags/…, any other refs/…, or a bare name. */
+function destinationOfRefInput(ref) {
+    if (isFullSha(ref))
+        return { kind: 'commit', commit: ref.toLowerCase() };
+    if (ref.startsWith('refs/heads/'))
+        return { kind: 'branch', branch: ref.slice('refs/heads/'.length) };
+    if (ref.startsWith('refs/tags/'))
+        return { kind: 'tag', tag: ref.slice('refs/tags/'.length) };
+    if (ref.startsWith('refs/'))
+        return { kind: 'detached-ref', ref };
+    return { kind: 'branch-or-tag', name: ref };
+}
+/** GITHUB_SHA with GITHUB_REF: a push to a branch stays on it; everything else detaches. */
+function destinationOfWorkflow(sha, ref) {
+    const commit = sha.toLowerCase();
+    if (!ref)
+        return { kind: 'commit', commit };
+    if (ref.startsWith('refs/heads/')) {
+        return { kind: 'branch', branch: ref.slice('refs/heads/'.length), commit };
+    }
+    if (ref.startsWith('refs/tags/'))
+        return { kind: 'tag', tag: ref.slice('refs/tags/'.length), commit };
+    if (ref.startsWith('refs/'))
+        return { kind: 'detached-ref', ref, commit };
+    return { kind: 'commit', commit };
+}
+/**
+ * GITHUB_SHA names a commit of the workflow's repository; restoring another repository must
+ * not try to check it out (actions/checkout uses the default branch then, as we do).
+ */
+function isWorkflowRepository(repositoryUrl, workflow) {
+    if (!workflow.repository)
+        return true;
+    const restored = new URL(repositoryUrl);
+    const restoredName = restored.pathname.replace(/^\/+|\/+$/g, '').replace(/\.git$/, '');
+    if (restoredName.toLowerCase() !== workflow.repository.toLowerCase())
+        return false;
+    if (!workflow.serverUrl)
+        return true;
+    return new URL(workflow.serverUrl).host.toLowerCase() === restored.host.toLowerCase();
+}
+function describeDestination(destination) {
+    switch (destination.kind) {
+        case 'snapshot':
+            return "the snapshot's head";
+        case 'branch':
+            return `branch ${destination.branch}${at(destination.commit)}`;
+        case 'tag':
+            return `tag ${destination.tag}${at(destination.commit)}`;
+        case 'detached-ref':
+            return `${destination.ref}${at(destination.commit)}`;
+        case 'commit':
+            return `commit ${destination.commit}`;
+        case 'branch-or-tag':
+            return `ref ${destination.name}`;
+    }
+}
+function at(commit) {
+    return commit ? ` at ${commit}` : '';
+}
+
+;// CONCATENATED MODULE: ./src/git/finish.ts
+
+
+
+
+
+
+async function finishCheckout(options) {
+    const { directory, settings, workflow, log } = options;
+    const destination = chooseDestination(settings, workflow);
+    const git = new Git(directory, accessSecrets(settings));
+    // Extraction left every file's stat data stale; paying the rehash once here keeps the
+    // checkout below from rewriting unchanged files and the user's first git command fast.
+    await refreshIndex(directory);
+    const start = await readStartingHead(git);
+    const freshness = await applyOfferedBundle(git, options.bundle, log);
+    const context = { git, settings, log };
+    const { resolved, fetched } = await resolveDestination(context, destination, start, freshness);
+    await checkOut(git, resolved);
+    await refreshIndex(directory);
+    await warnIfDirty(git, log);
+    const commit = await git.read(['rev-parse', 'HEAD']);
+    log.info(`Checked out ${describeDestination(destination)}: ${resolved.ref} at ${commit}`);
+    return { commit, ref: resolved.ref, bundleApplied: freshness.bundle !== undefined, fetched };
+}
+async function readStartingHead(git) {
+    const commit = await git.read(['rev-parse', '--verify', 'HEAD^{commit}']);
+    const branch = await git.run(['symbolic-ref', '--quiet', '--short', 'HEAD'], { okExitCodes: [1] });
+    return { commit, branch: branch.exitCode === 0 ? branch.stdout.trim() : undefined };
+}
+async function applyOfferedBundle(git, offer, log) {
+    if (offer === 'none' || offer === 'disabled')
+        return { fetchInstead: false };
+    if (offer === 'up-to-date') {
+        log.info('cachew reports the snapshot is current: no bundle to apply');
+        return { fetchInstead: false };
+    }
+    if (offer === 'unavailable') {
+        log.warning('cachew could not provide the delta bundle; fetching instead');
+        return { fetchInstead: true };
+    }
+    try {
+        const applied = await applyBundle(git, offer.file);
+        log.info(`Applied the delta bundle: origin/${applied.branch} is now ${applied.commit}`);
+        return { bundle: applied, fetchInstead: false };
+    }
+    catch (error) {
+        if (!(error instanceof BundleError))
+            throw error;
+        log.warning(`Could not apply the delta bundle (${error.message}); fetching instead`);
+        return { fetchInstead: true };
+    }
+}
+/**
+ * One checkout to the destination. A branch is (re)created at the commit and set to track
+ * origin's branch, as actions/checkout does with `checkout -B`; anything else is detached.
+ */
+async function checkOut(git, resolved) {
+    const head = await readStartingHead(git);
+    if (resolved.branch) {
+        if (head.branch !== resolved.branch || head.commit !== resolved.commit) {
+            await git.run(['checkout', '--quiet', '--force', '-B', resolved.branch, resolved.commit]);
+        }
+        await trackOrigin(git, resolved.branch);
+        return;
+    }
+    if (head.branch !== undefined || head.commit !== resolved.commit) {
+        await git.run(['checkout', '--quiet', '--force', '--detach', resolved.commit]);
+    }
+}
+async function trackOrigin(git, branch) {
+    const remoteRef = `refs/remotes/origin/${branch}`;
+    if (!(await git.test(['show-ref', '--verify', '--quiet', remoteRef])))
+        return;
+    await git.run(['branch', '--quiet', `--set-upstream-to=origin/${branch}`, branch]);
+}
+/**
+ * Brings the index's stat data in line with the files on disk, so the next git command
+ * does not rehash the whole tree. Cheap when already fresh (a stat per file); the lead may
+ * call it again after moving the repository into place.
+ */
+async function refreshIndex(directory) {
+    await new Git(directory).run(['update-index', '-q', '--refresh']);
+}
+async function warnIfDirty(git, log) {
+    const status = await git.read(['status', '--porcelain', '--untracked-files=no']);
+    if (status === '')
+        return;
+    const count = status.split('\n').length;
+    log.warning(`${count} tracked file(s) differ from the commit after checkout (line-ending or filter ` +
+        'attributes in the repository?); the working tree is left as git produced it');
+}
+
+;// CONCATENATED MODULE: ./src/report/progress.ts
+
+function describeProgress(stats, size, seconds) {
+    const percent = size
+        ? ` of ${formatBytes(size)} (${Math.floor((100 * stats.bytes) / size)}%)`
+        : '';
+    return (`Downloaded ${formatBytes(stats.bytes)}${percent} at ${formatRate(stats.bytes, seconds)}, ` +
+        `${stats.inFlight} request(s) in flight, ${stats.retries} retr${stats.retries === 1 ? 'y' : 'ies'}`);
+}
+function startProgress(stats, size, log, intervalMs = 5000) {
+    const started = performance.now();
+    const timer = setInterval(() => {
+        log.info(describeProgress(stats, size, (performance.now() - started) / 1000));
+    }, intervalMs);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+}
+
+;// CONCATENATED MODULE: ./src/restore.ts
+/**
+ * One restore, start to end: discover and download the snapshot into a spool file,
+ * decode and extract it into a staging directory while it downloads, bring git to the
+ * wanted commit there, then move the tree into place. A failure at any point leaves the
+ * target as it was and removes every temp file.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** How often a regenerated snapshot (or a broken unresumable stream) starts the restore over. */
+const MAX_RESTARTS = 2;
+/** Reads from the spool in large blocks: fewer syscalls, and zstd likes big inputs. */
+const READ_BLOCK = 1024 * 1024;
+async function restore(settings, log) {
+    const transport = new HttpTransport(settings.authorization, settings.downloadConcurrency + 2);
+    const started = performance.now();
+    try {
+        for (let restarts = 0;; restarts++) {
+            try {
+                const result = await restoreOnce(settings, transport, log);
+                return { ...result, restarts, seconds: (performance.now() - started) / 1000 };
+            }
+            catch (error) {
+                if (!(error instanceof RestartRequiredError) || restarts >= MAX_RESTARTS)
+                    throw error;
+                log.warning(`${error.message} Starting over (${restarts + 1} of ${MAX_RESTARTS}).`);
+            }
+        }
+    }
+    finally {
+        transport.close();
+    }
+}
+async function restoreOnce(settings, transport, log) {
+    const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl);
+    const controller = new AbortController();
+    const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log);
+    const phases = [];
+    let staging;
+    let spool;
+    let bundle;
+    let gitConfigFile;
+    try {
+        spool = await Spool.create(external_node_path_namespaceObject.join(spoolDirectory.path, `snapshot-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tar.zst`));
+        const phaseStart = performance.now();
+        const { download, entries } = await log
+            .group('Download and extract the snapshot', async () => {
+            log.info(`Snapshot: ${url}`);
+            const download = await Download.start(url, spool, downloadOptions(settings, transport, controller.signal));
+            const fields = snapshotFields(settings.serverUrl, download.info.headers);
+            log.info(describePlan(download, fields.commit));
+            await ensureFreeSpace(spoolDirectory.path, download.info.size);
+            staging = await prepareStaging(settings.target);
+            bundle = startBundleDownload(settings, fields.bundleUrl, transport, spoolDirectory.path, controller.signal, log);
+            const progress = startProgress(download.stats, download.info.size, log);
+            try {
+                const decoded = (0,external_node_stream_.pipeline)(spool.reader(READ_BLOCK, controller.signal), createZstdDecoder(), () => undefined);
+                const extraction = extractTar(decoded, staging.directory, {
+                    signal: controller.signal,
+                    onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)
+                });
+                const [, extracted] = await allOrAbort([download.completion, extraction], controller);
+                return { download, entries: extracted.entries };
+            }
+            finally {
+                progress.stop();
+            }
+        })
+            .then(value => {
+            phases.push({
+                name: 'Download and extract',
+                seconds: (performance.now() - phaseStart) / 1000
+            });
+            return value;
+        });
+        const fields = snapshotFields(settings.serverUrl, download.info.headers);
+        log.info(`Extracted ${entries} entries; downloaded ${formatBytes(download.stats.bytes)} in ${download.stats.requests} request(s).`);
+        const gitStart = performance.now();
+        const finished = await log.group('Check out the workflow commit', async () => {
+            const options = {
+                directory: staging.directory,
+                settings,
+                workflow: readWorkflowContext(),
+                bundle: await bundle,
+                log
+            };
+            const result = await finishCheckout(options);
+            if (settings.persistCredentials) {
+                gitConfigFile = (await configureGitAccess(staging.directory, settings)).configFile;
+            }
+            return result;
+        });
+        phases.push({ name: 'Git', seconds: (performance.now() - gitStart) / 1000 });
+        const moveStart = performance.now();
+        await staging.commit();
+        phases.push({ name: 'Move into place', seconds: (performance.now() - moveStart) / 1000 });
+        return {
+            repositoryUrl: settings.repositoryUrl,
+            snapshotCommit: fields.commit,
+            commit: finished.commit,
+            ref: finished.ref,
+            bundleApplied: finished.bundleApplied,
+            size: download.info.size,
+            download: download.stats,
+            entries,
+            phases,
+            gitConfigFile
+        };
+    }
+    catch (error) {
+        controller.abort(error);
+        await staging?.discard();
+        if (gitConfigFile)
+            await promises_namespaceObject.rm(gitConfigFile, { force: true });
+        throw error;
+    }
+    finally {
+        await bundle; // settles on its own (never rejects); its file must be closed before cleanup
+        await spool?.close();
+        await spoolDirectory.cleanup();
+    }
+}
+function downloadOptions(settings, transport, signal) {
+    return {
+        transport,
+        concurrency: settings.downloadConcurrency,
+        chunkSize: settings.chunkSizeBytes,
+        stallTimeoutMs: settings.stallTimeoutMs,
+        signal,
+        authorized: settings.authorization !== undefined
+    };
+}
+function describePlan(download, commit) {
+    const size = download.info.size === undefined ? 'size unknown (cold serve)' : formatBytes(download.info.size);
+    const how = download.stats.mode === 'parallel'
+        ? `${download.stats.concurrencyLimit} ranged requests at once`
+        : 'one stream';
+    return `Snapshot ${commit ?? '(commit not given)'}: ${size}, downloading with ${how}.`;
+}
+/**
+ * Fetches the delta bundle while the snapshot downloads and extracts. Any failure here is
+ * a warning: git then fetches the missing commits through cachew instead.
+ */
+function startBundleDownload(settings, bundleUrl, transport, directory, signal, log) {
+    if (!bundleUrl)
+        return Promise.resolve('none');
+    if (!settings.applyBundle)
+        return Promise.resolve('disabled');
+    const file = external_node_path_namespaceObject.join(directory, `bundle-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.bundle`);
+    const fetchBundle = async () => {
+        const spool = await Spool.create(file);
+        try {
+            const download = await Download.start(bundleUrl, spool, {
+                ...downloadOptions(settings, transport, signal),
+                what: 'delta bundle'
+            });
+            if (download.info.status === 204)
+                return 'up-to-date';
+            await download.completion;
+            return { file };
+        }
+        finally {
+            await spool.close();
+        }
+    };
+    return fetchBundle().catch((error) => {
+        if (signal.aborted)
+            return 'unavailable';
+        const reason = error instanceof CacheMissError ? 'the server no longer has it' : error.message;
+        log.warning(`Delta bundle not applied (${reason}); fetching the missing commits through cachew instead.`);
+        return 'unavailable';
+    });
+}
+/**
+ * Awaits every promise; the first failure aborts the others (through the controller) and
+ * is rethrown once all have settled, so no process or request outlives the restore.
+ */
+async function allOrAbort(promises, controller) {
+    let first;
+    const settled = await Promise.all(promises.map(p => p.catch((error) => {
+        if (!first) {
+            first = { error };
+            controller.abort(error);
+        }
+        return undefined;
+    })));
+    if (first)
+        throw first.error;
+    return settled;
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
+/**
+ * The action's edge: read the settings, restore, publish outputs and the summary. The one
+ * place that turns failures into the step's result: expected errors as their message,
+ * anything else as an unexpected error with its stack in the debug log.
+ */
 
 
+
+
+
+
+/** Output names exactly as action.yml declares them. */
+const Outputs = {
+    cacheHit: 'cache-hit',
+    commit: 'commit',
+    snapshotCommit: 'snapshot-commit',
+    ref: 'ref',
+    bundleApplied: 'bundle-applied',
+    downloadBytes: 'download-bytes',
+    downloadSeconds: 'download-seconds',
+    seconds: 'seconds'
+};
+const State = { isPost: 'isPost', repository: 'repository', gitConfig: 'git-config' };
+const coreLog = {
+    info: info,
+    warning: message => warning(message),
+    debug: core_debug,
+    group: (name, fn) => group(name, fn)
+};
 async function run() {
-    info('hello ' + typeof external_node_zlib_.gunzipSync);
+    try {
+        if (getState(State.isPost) === 'true')
+            await post();
+        else
+            await main();
+    }
+    catch (error) {
+        fail(error);
+    }
+}
+async function main() {
+    saveState(State.isPost, 'true');
+    const settings = readSettings();
+    let result;
+    try {
+        result = await restore(settings, coreLog);
+    }
+    catch (error) {
+        if (error instanceof CacheMissError && !settings.failOnCacheMiss) {
+            warning(`${error.message} Nothing was restored; continue with another checkout (cache-hit is false).`);
+            setOutput(Outputs.cacheHit, 'false');
+            return;
+        }
+        throw error;
+    }
+    if (result.gitConfigFile) {
+        saveState(State.repository, settings.target);
+        saveState(State.gitConfig, result.gitConfigFile);
+    }
+    publish(result);
+    await writeSummary(result);
+}
+function publish(result) {
+    const downloadPhase = result.phases.find(p => p.name === 'Download and extract');
+    setOutput(Outputs.cacheHit, 'true');
+    setOutput(Outputs.commit, result.commit);
+    setOutput(Outputs.snapshotCommit, result.snapshotCommit ?? '');
+    setOutput(Outputs.ref, result.ref);
+    setOutput(Outputs.bundleApplied, String(result.bundleApplied));
+    setOutput(Outputs.downloadBytes, String(result.download.bytes));
+    setOutput(Outputs.downloadSeconds, (downloadPhase?.seconds ?? 0).toFixed(3));
+    setOutput(Outputs.seconds, result.seconds.toFixed(3));
+    info(`Restored ${result.repositoryUrl} at ${result.commit} (${result.ref}) in ${result.seconds.toFixed(1)} s.`);
+}
+/** The post step: removes the git credentials the main step left for later steps. */
+async function post() {
+    const repository = getState(State.repository);
+    const configFile = getState(State.gitConfig);
+    if (!repository || !configFile)
+        return;
+    await removeGitAccess(repository, configFile);
+    info('Removed the git credentials this action configured.');
+}
+function fail(error) {
+    if (error instanceof ExpectedError) {
+        setFailed(error.message);
+        return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.stack)
+        core_debug(error.stack);
+    setFailed(`cachew-restore failed unexpectedly: ${message}`);
 }
 
 
@@ -31614,6 +36412,36 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -31629,6 +36457,17 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/

@@ -1,5 +1,100 @@
+/**
+ * The action's edge: read the settings, restore, publish outputs and the summary. The one
+ * place that turns failures into the step's result: expected errors as their message,
+ * anything else as an unexpected error with its stack in the debug log.
+ */
 import * as core from '@actions/core'
-import { gunzipSync } from 'node:zlib'
+import { CacheMissError, ExpectedError } from './errors.js'
+import { removeGitAccess } from './git/access.js'
+import type { Log } from './report/log.js'
+import { writeSummary } from './report/summary.js'
+import { restore, type RestoreResult } from './restore.js'
+import { readSettings } from './settings.js'
+
+/** Output names exactly as action.yml declares them. */
+export const Outputs = {
+  cacheHit: 'cache-hit',
+  commit: 'commit',
+  snapshotCommit: 'snapshot-commit',
+  ref: 'ref',
+  bundleApplied: 'bundle-applied',
+  downloadBytes: 'download-bytes',
+  downloadSeconds: 'download-seconds',
+  seconds: 'seconds'
+} as const
+
+const State = { isPost: 'isPost', repository: 'repository', gitConfig: 'git-config' } as const
+
+const coreLog: Log = {
+  info: core.info,
+  warning: message => core.warning(message),
+  debug: core.debug,
+  group: (name, fn) => core.group(name, fn)
+}
+
 export async function run(): Promise<void> {
-  core.info('hello ' + typeof gunzipSync)
+  try {
+    if (core.getState(State.isPost) === 'true') await post()
+    else await main()
+  } catch (error) {
+    fail(error)
+  }
+}
+
+async function main(): Promise<void> {
+  core.saveState(State.isPost, 'true')
+  const settings = readSettings()
+  let result: RestoreResult
+  try {
+    result = await restore(settings, coreLog)
+  } catch (error) {
+    if (error instanceof CacheMissError && !settings.failOnCacheMiss) {
+      core.warning(
+        `${error.message} Nothing was restored; continue with another checkout (cache-hit is false).`
+      )
+      core.setOutput(Outputs.cacheHit, 'false')
+      return
+    }
+    throw error
+  }
+  if (result.gitConfigFile) {
+    core.saveState(State.repository, settings.target)
+    core.saveState(State.gitConfig, result.gitConfigFile)
+  }
+  publish(result)
+  await writeSummary(result)
+}
+
+function publish(result: RestoreResult): void {
+  const downloadPhase = result.phases.find(p => p.name === 'Download and extract')
+  core.setOutput(Outputs.cacheHit, 'true')
+  core.setOutput(Outputs.commit, result.commit)
+  core.setOutput(Outputs.snapshotCommit, result.snapshotCommit ?? '')
+  core.setOutput(Outputs.ref, result.ref)
+  core.setOutput(Outputs.bundleApplied, String(result.bundleApplied))
+  core.setOutput(Outputs.downloadBytes, String(result.download.bytes))
+  core.setOutput(Outputs.downloadSeconds, (downloadPhase?.seconds ?? 0).toFixed(3))
+  core.setOutput(Outputs.seconds, result.seconds.toFixed(3))
+  core.info(
+    `Restored ${result.repositoryUrl} at ${result.commit} (${result.ref}) in ${result.seconds.toFixed(1)} s.`
+  )
+}
+
+/** The post step: removes the git credentials the main step left for later steps. */
+async function post(): Promise<void> {
+  const repository = core.getState(State.repository)
+  const configFile = core.getState(State.gitConfig)
+  if (!repository || !configFile) return
+  await removeGitAccess(repository, configFile)
+  core.info('Removed the git credentials this action configured.')
+}
+
+function fail(error: unknown): void {
+  if (error instanceof ExpectedError) {
+    core.setFailed(error.message)
+    return
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  if (error instanceof Error && error.stack) core.debug(error.stack)
+  core.setFailed(`cachew-restore failed unexpectedly: ${message}`)
 }

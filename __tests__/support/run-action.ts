@@ -117,3 +117,29 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
 export async function listDir(dir: string): Promise<string[]> {
   return (await fs.readdir(dir)).sort()
 }
+
+/**
+ * Runs the main step and then, like the runner, the post step with the state main saved
+ * and the same directories. Returns the main run; `post` is the post step's run.
+ */
+export async function runActionWithPost(
+  options: RunOptions
+): Promise<ActionRun & { post: ActionRun }> {
+  const main = await runAction(options)
+  const post = await runAction({
+    ...options,
+    workspace: main.workspace,
+    runnerTemp: main.runnerTemp,
+    post: true,
+    state: main.state
+  })
+  return { ...main, post }
+}
+
+/** The log without the runner's ::add-mask:: commands, which carry secrets on purpose. */
+export function visibleLog(run: ActionRun): string {
+  return (run.stdout + run.stderr)
+    .split('\n')
+    .filter(line => !line.startsWith('::add-mask::'))
+    .join('\n')
+}

@@ -7,7 +7,7 @@ import { CacheMissError, ServerError, SnapshotChangedError, TransientError } fro
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504])
 
 export interface StatusContext {
-  /** What was asked for, for the message: e.g. "the snapshot". */
+  /** What was asked for, without an article: "snapshot", "delta bundle". */
   what: string
   /** The URL without credentials (the action never puts any in URLs). */
   url: string
@@ -19,7 +19,7 @@ export interface StatusContext {
 
 /** Maps a status that is not the expected success to the error to throw. */
 export function errorForStatus(status: number, context: StatusContext): Error {
-  const where = `${context.what} (${context.url})`
+  const where = `the ${context.what} (${context.url})`
   if (status === 401 || status === 403) {
     const hint = context.authorized
       ? "the server refused the credentials in the 'authorization' input; check the secret's value and that it is allowed to read this repository"

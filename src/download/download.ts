@@ -25,7 +25,7 @@ export interface DownloadOptions {
   stallTimeoutMs: number
   signal: AbortSignal
   retry?: RetryPolicy
-  /** What is downloaded, for messages: "the snapshot", "the bundle". */
+  /** What is downloaded, for messages, without an article: "snapshot", "delta bundle". */
   what?: string
   authorized?: boolean
 }
@@ -116,7 +116,7 @@ export class Download {
   }
 
   private get what(): string {
-    return this.options.what ?? 'the snapshot'
+    return this.options.what ?? 'snapshot'
   }
 
   /** Returns the first response (headers read, body unread) and fixes the plan. */

@@ -1,0 +1,52 @@
+/** The job summary: what was restored, how big, how long each phase took, how fast. */
+import * as core from '@actions/core'
+import type { RestoreResult } from '../restore.js'
+import { formatBytes, formatRate } from './log.js'
+
+/** Links a commit to its page when the repository is on a web host that has one. */
+function commitLink(repositoryUrl: string, commit: string | undefined): string {
+  if (!commit) return 'not given'
+  return `[\`${commit.slice(0, 12)}\`](${repositoryUrl}/commit/${commit})`
+}
+
+export async function writeSummary(result: RestoreResult): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  const { download } = result
+  const downloadPhase = result.phases.find(p => p.name === 'Download and extract')
+  const rows: string[][] = [
+    ['Repository', result.repositoryUrl],
+    ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
+    ['Checked out', `${commitLink(result.repositoryUrl, result.commit)} (${result.ref})`],
+    ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
+    ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
+    [
+      'Downloaded',
+      `${formatBytes(download.bytes)} in ${download.requests} request(s), ${download.mode}`
+    ],
+    ['Throughput', formatRate(download.bytes, downloadPhase?.seconds ?? result.seconds)],
+    ['Most requests in flight', String(download.maxInFlight)],
+    ['Retries', String(download.retries)],
+    ['Restarts (snapshot changed)', String(result.restarts)],
+    ['Entries extracted', String(result.entries)],
+    // The action's own process (tar runs beside it with a few MiB).
+    ['Peak memory (RSS)', formatBytes(process.resourceUsage().maxRSS * 1024)]
+  ]
+  await core.summary
+    .addHeading('cachew-restore', 3)
+    .addTable([
+      [
+        { data: 'What', header: true },
+        { data: 'Value', header: true }
+      ],
+      ...rows
+    ])
+    .addTable([
+      [
+        { data: 'Phase', header: true },
+        { data: 'Seconds', header: true }
+      ],
+      ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
+      ['Total', result.seconds.toFixed(2)]
+    ])
+    .write()
+}

@@ -85,12 +85,17 @@ async function recordingTar(
 async function expectNotRunning(pidFile: string): Promise<void> {
   const pids = (await fs.readFile(pidFile, 'utf8')).trim().split('\n').map(Number)
   expect(pids.length).toBe(1)
+  expect(pids[0]).toBeGreaterThan(1)
   expect(() => process.kill(pids[0], 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }))
 }
 
-/** Waits (without a deadline: jest's timeout is the limit) until the tar wrapper has started. */
+/**
+ * Waits (without a deadline: jest's timeout is the limit) until the tar wrapper has written
+ * its pid: a whole line, not just the file the shell creates before writing to it.
+ */
 async function fileAppears(file: string): Promise<void> {
-  while (!(await fs.stat(file).catch(() => null))) await new Promise(r => setTimeout(r, 10))
+  const written = async () => (await fs.readFile(file, 'utf8').catch(() => '')).endsWith('\n')
+  while (!(await written())) await new Promise(resolve => setTimeout(resolve, 10))
 }
 
 /** The first half of an entry: tar is waiting for the rest. */

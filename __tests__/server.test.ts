@@ -127,7 +127,7 @@ afterAll(async () => {
 })
 
 describe('fixtures', () => {
-  it('makeMirror builds a real repository with the awkward entries, pushed to a bare mirror', async () => {
+  it('makeMirror builds a real repository with awkward entries, pushed to a bare mirror', async () => {
     const work = mirror.workDir
     expect(await fsp.readlink(path.join(work, SPECIAL_ENTRIES.symlink))).toBe('../docs/README.md')
     expect(fs.existsSync(path.join(work, SPECIAL_ENTRIES.unicode))).toBe(true)
@@ -142,7 +142,7 @@ describe('fixtures', () => {
     expect(await git(mirror.bareDir, 'rev-list', '--count', 'main')).toBe('3')
   })
 
-  it('makeSnapshot archives a clone of the mirror (origin = upstream) as pzstd frames', async () => {
+  it('makeSnapshot archives a clone of the mirror, origin = upstream, as pzstd frames', async () => {
     // pzstd puts a skippable frame (magic 0x184D2A50) before each zstd frame.
     expect(bytes.readUInt32LE(0)).toBe(0x184d2a50)
     expect(bytes.readUInt32LE(12)).toBe(0xfd2fb528)
@@ -374,6 +374,10 @@ describe('faults', () => {
     expect(next.complete).toBe(true)
     expect(next.body.equals(bytes)).toBe(true)
     expect(server.faultsFired.resetAfterBytes).toBe(1)
+    // setOptions alone re-arms the count, whatever the report says.
+    server.setOptions({ faults: { resetAfterBytes: { bytes: 5000, times: 1 } } })
+    expect((await request(url)).complete).toBe(false)
+    expect(server.faultsFired.resetAfterBytes).toBe(2)
     await server.idle()
     expect(server.requests[0]).toMatchObject({ fault: 'resetAfterBytes', aborted: true })
   })
@@ -669,7 +673,7 @@ describe('git smart HTTP', () => {
 })
 
 describe('nginx as a snapshot server', () => {
-  it('answers a ranged GET pinned by If-Match, 412 for a stale ETag, 416 past the end', async () => {
+  it('answers a ranged GET pinned by If-Match, 412 when stale, 416 past the end', async () => {
     const docroot = path.join(root, 'nginx-root')
     const file = path.join(docroot, 'git/github.example/acme/widgets/snapshot.tar.zst')
     await fsp.mkdir(path.dirname(file), { recursive: true })

@@ -2,11 +2,13 @@
  * A cachew-compatible HTTP server on 127.0.0.1 for tests, the demo and the benchmark, with
  * fault injection. It speaks the protocol in the project's PROTOCOL notes:
  *
- *   const server = await startCachewServer()
+ *   const server = await startCachewServer(options?, port = 0)   // listens on 127.0.0.1
  *   server.addRepository(mirror.upstreamUrl, { file, commit, bundleBase: commit }, mirror)
- *   // GET/HEAD {server.url}/git/github.example/acme/widgets/snapshot.tar.zst
+ *   snapshotUrl(server.url, mirror.upstreamUrl) // …/git/github.example/acme/widgets/snapshot.tar.zst
  *   server.setOptions({ faults: { resetAfterBytes: { bytes: 1 << 20, times: 1 } } })
- *   server.requests      // every request: method, path, status, bytes, timing, fault
+ *   await server.idle()  // then: server.requests (method, path, status, bytes, timing, fault),
+ *                        //       server.maxInFlight, server.faultsFired
+ *   server.resetStats()  // clears those three
  *   await server.close()
  *
  * Endpoints under /git/HOST/OWNER/REPO/ (a trailing .git on REPO is ignored):
@@ -244,6 +246,8 @@ class TestCachewServer implements CachewServer {
   private regenerated = false
   private oneShotUsed = false
   private statusAnswered = 0
+  /** Fires since the last setOptions: what `times` counts against (faultsFired is a report). */
+  private firedSinceOptions: Partial<Record<FaultName, number>> = {}
   // Load state.
   private inFlight = 0
   private admitted = 0
@@ -283,6 +287,7 @@ class TestCachewServer implements CachewServer {
     this.regenerated = false
     this.oneShotUsed = false
     this.statusAnswered = 0
+    this.firedSinceOptions = {}
   }
 
   resetStats(): void {
@@ -584,12 +589,13 @@ class TestCachewServer implements CachewServer {
   }
 
   private fired(name: FaultName, exchange?: Exchange): void {
-    this.faultsFired[name] = this.firedCount(name) + 1
+    this.faultsFired[name] = (this.faultsFired[name] ?? 0) + 1
+    this.firedSinceOptions[name] = this.firedCount(name) + 1
     if (exchange) exchange.log.fault = name
   }
 
   private firedCount(name: FaultName): number {
-    return this.faultsFired[name] ?? 0
+    return this.firedSinceOptions[name] ?? 0
   }
 
   /**

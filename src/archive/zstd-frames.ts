@@ -92,11 +92,6 @@ export class FrameWalker {
     this.blockAligned = options.blockAligned ?? false
   }
 
-  /** Total compressed bytes consumed so far. */
-  get position(): number {
-    return this.chunkOffset
-  }
-
   /** The pieces found in `chunk`, in stream order. Throws ArchiveError on a malformed stream. */
   *walk(chunk: Uint8Array): Generator<FramePiece> {
     const length = chunk.length

@@ -101,6 +101,14 @@ export class GroupRssPoller {
   }
 }
 
+/** Process groups running now, so an interrupted harness can take them down. */
+const running = new Set<number>()
+
+/** Kills every measured process group still running (on Ctrl-C). */
+export function killRunning(): void {
+  for (const pid of running) killGroup(pid)
+}
+
 function killGroup(pid: number): void {
   try {
     process.kill(-pid, 'SIGKILL')
@@ -125,6 +133,7 @@ export async function measure(command: string[], options: MeasureOptions): Promi
   const stdout = collect(child.stdout, OUTPUT_LIMIT)
   const stderr = collect(child.stderr, OUTPUT_LIMIT)
   const pid = child.pid
+  if (pid !== undefined) running.add(pid)
   let timedOut = false
   const rss = new GroupRssPoller(pid ?? -1)
   const poller = setInterval(() => rss.poll(), options.pollMs ?? DEFAULT_POLL_MS)
@@ -158,6 +167,7 @@ export async function measure(command: string[], options: MeasureOptions): Promi
       stderr: stderr()
     }
   } finally {
+    if (pid !== undefined) running.delete(pid)
     clearInterval(poller)
     clearTimeout(timer)
     fs.rmSync(path.dirname(timeFile), { recursive: true, force: true })

@@ -31,8 +31,10 @@ import {
   type ContenderResult,
   type Sample
 } from './report.js'
+import { killRunning } from './measure.js'
 import { ensureMirror, ensureSnapshots, type MirrorInfo, type SnapshotSet } from './snapshots.js'
 import { missingTools, toolVersion } from './tools.js'
+import { readManifest } from './verify.js'
 
 const REPO_DIR = path.join(BENCH_DIR, '..')
 
@@ -85,7 +87,8 @@ async function runSamples(
   contenders: Contender[],
   env: Environment,
   fsRoot: string,
-  repetitions: number
+  repetitions: number,
+  stopped: () => boolean
 ): Promise<Map<string, Sample[]>> {
   const samples = new Map<string, Sample[]>(contenders.map(c => [c.id, []]))
   let sequence = 0
@@ -94,23 +97,33 @@ async function runSamples(
     // Each repetition starts at a different contender, so none always follows the same one.
     const shift = Math.round(((repetition - 1) * contenders.length) / repetitions)
     for (const contender of rotate(contenders, shift)) {
+      if (stopped()) throw new Error('interrupted')
       sequence++
       const dir = path.join(fsRoot, `sample-${sequence}`)
       await fsp.mkdir(dir)
+      const clock = performance.now()
       flush()
+      const synced = performance.now()
       const sample: Sample = { repetition, sequence, ok: false }
       try {
-        Object.assign(sample, await contender.run(env, dir), { ok: true })
+        Object.assign(sample, await contender.run(env, dir, { repetition }), { ok: true })
         log(
           `${sequence}/${total} ${contender.id}: ${sample.seconds!.toFixed(2)} s, ` +
             `peak ${Math.round((sample.peakTreeRssBytes ?? 0) / 1e6)} MB`
         )
       } catch (error) {
+        if (stopped()) throw new Error('interrupted')
         sample.error = (error as Error).message
         log(`${sequence}/${total} ${contender.id}: FAILED: ${sample.error}`)
       }
       samples.get(contender.id)!.push(sample)
+      const ran = performance.now()
       await fsp.rm(dir, { recursive: true, force: true })
+      const untimed = (synced - clock + performance.now() - ran) / 1000
+      const checks = (ran - synced) / 1000 - (sample.seconds ?? 0)
+      log(
+        `  outside the clock: sync and delete ${untimed.toFixed(1)} s, setup and checks ${checks.toFixed(1)} s`
+      )
     }
   }
   return samples
@@ -153,8 +166,19 @@ function rerunCommand(options: BenchOptions): string {
   return `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`
 }
 
+/** Other work on the machine slows every contender: the results say how busy it was. */
+function loadLine(load: { start: number[]; end: number[] }): string {
+  const cores = os.availableParallelism()
+  const busy = Math.max(load.start[0], load.end[0]) > cores / 2
+  return (
+    `- Load average (1 min): ${load.start[0].toFixed(1)} at the start, ${load.end[0].toFixed(1)} at the end, on ${cores} cores` +
+    (busy ? ': **the machine was busy with other work; these times are inflated and noisy**.' : '.')
+  )
+}
+
 function headerLines(
   options: BenchOptions,
+  load: { start: number[]; end: number[] },
   fsys: BenchFilesystem,
   mirror: MirrorInfo,
   snapshots: SnapshotSet,
@@ -169,6 +193,7 @@ function headerLines(
       `${options.repetitions} repetitions, contenders alternating; median and min–max wall time per contender.`,
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${(Number(m.memoryBytes) / 1024 ** 3).toFixed(0)} GiB, ${m.os}, Linux ${m.kernel}; Node ${process.version}.`,
+    loadLine(load),
     `- Filesystem for the restores: ${d.fstype} (${d.options}) on ${d.source}: ${d.note}. Every sample restores into a fresh directory; trees are deleted and \`sync\` runs outside the timed region.`,
     `- Repository: ${mirror.trackedFiles} files, ${mirror.commits} commits, pack ${mb(mirror.packBytes)}; snapshot tar ${mb(snapshots.tarBytes)}, ${snapshots.tarEntries} entries; ` +
       `\`tar | pzstd\` ${mb(snapshots.files.pzstd.bytes)} (${snapshots.files.pzstd.frames} frames), \`tar | zstd -T0\` ${mb(snapshots.files.zstd.bytes)} (${snapshots.files.zstd.frames} frame).`,
@@ -205,6 +230,12 @@ async function main(): Promise<number> {
   }
 
   const started = performance.now()
+  const load = { start: os.loadavg(), end: [] as number[] }
+  if (load.start[0] > os.availableParallelism() / 2) {
+    log(
+      `warning: load average ${load.start[0].toFixed(1)} on ${os.availableParallelism()} cores; times will be inflated`
+    )
+  }
   const cleanups = new Cleanups()
   let interrupted = false
   const onSignal = (signal: NodeJS.Signals) => {
@@ -242,6 +273,7 @@ async function main(): Promise<number> {
     const gitServer = await startGitServer(mirror.root)
     cleanups.add('git server', gitServer.stop)
     for (const file of Object.values(snapshots.files)) await warm(file.file)
+    cleanups.add('running samples', async () => killRunning())
 
     const env: Environment = {
       node: process.execPath,
@@ -251,11 +283,19 @@ async function main(): Promise<number> {
       gitUrl: gitServer.url,
       mirror,
       snapshots,
+      manifest: await readManifest(mirror.bareDir, mirror.commit),
       timeoutMs: options.timeoutSeconds * 1000
     }
     log(`${contenders.length} contenders × ${options.repetitions} repetitions`)
-    const samples = await runSamples(contenders, env, fsys.root, options.repetitions)
+    const samples = await runSamples(
+      contenders,
+      env,
+      fsys.root,
+      options.repetitions,
+      () => interrupted
+    )
     const seconds = (performance.now() - started) / 1000
+    load.end = os.loadavg()
 
     const results: ContenderResult[] = contenders.map(c => ({
       id: c.id,
@@ -272,7 +312,7 @@ async function main(): Promise<number> {
     const markdown = renderMarkdown(
       results,
       targets,
-      { header: headerLines(options, fsys, mirror, snapshots, seconds, env), rerun },
+      { header: headerLines(options, load, fsys, mirror, snapshots, seconds, env), rerun },
       SCENARIO_TITLES(options)
     )
     const json = {
@@ -280,6 +320,7 @@ async function main(): Promise<number> {
       command: rerunCommand(options),
       durationSeconds: seconds,
       machine: machine(),
+      loadAverage: load,
       filesystem: { choice: fsys.choice, ...fsys.description },
       node: process.version,
       tools: tools(),

@@ -112,7 +112,7 @@ async function runSamples(
             `peak ${Math.round((sample.peakTreeRssBytes ?? 0) / 1e6)} MB`
         )
       } catch (error) {
-        if (stopped()) throw new Error('interrupted')
+        if (stopped()) throw new Error('interrupted', { cause: error })
         sample.error = (error as Error).message
         log(`${sequence}/${total} ${contender.id}: FAILED: ${sample.error}`)
       }

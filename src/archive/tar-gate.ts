@@ -388,14 +388,7 @@ class ArchiveTree {
     if (kind !== 'file' && (entry.size !== 0 || entry.headerSize !== 0)) {
       refuse(`a ${kind} entry must not carry data (size ${entry.size})`)
     }
-    // libarchive judges "a file named with a trailing slash is a directory" on the ustar or
-    // GNU name even when a PAX path overrides it, and then skips no data.
-    if (entry.size !== 0 && entry.overridden.some(other => other.endsWith('/'))) {
-      refuse('one of its names ends with a slash (a directory) but it carries data')
-    }
-    // Overridden names are never used by a tar that reads the archive as the gate does; they
-    // are checked anyway, against one that does not.
-    for (const other of entry.overridden) splitPath(other, entry.name)
+    for (const other of entry.overridden) checkOverriddenName(other, entry.name)
     const keys = pathKeys(splitPath(entry.name, entry.name), this.caseInsensitive)
     const key = keys.at(-1)
     if (key === undefined) {
@@ -497,6 +490,19 @@ function splitPath(name: string, entryName: string): string[] {
     if (isDotted(part)) refuse(`its path contains the component '${display(part)}'`)
   }
   return components
+}
+
+/**
+ * Names an extended header overrides are never used by a tar that reads the archive as the
+ * gate does; they are checked anyway, against one that might not. Writers fill them with a
+ * truncated or abbreviated form of the long name, whose last component may be cut anywhere
+ * (to '..' from '..foo'): that one is not judged.
+ */
+function checkOverriddenName(other: string, entryName: string): void {
+  const complete = splitComponents(other).slice(0, -1)
+  if (isAbsolute(other) || complete.some(part => part === '..' || isDotted(part))) {
+    throw new UnsafeEntryError(display(entryName), `its header also names it '${display(other)}'`)
+  }
 }
 
 /** Both separators count: on Windows '\' is one, and refusing more is safe elsewhere. */

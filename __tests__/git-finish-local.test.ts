@@ -2,7 +2,7 @@
  * finishCheckout where everything needed is already local (snapshot + bundle). The server URL
  * points at a closed port, so any attempt to reach cachew would fail these tests.
  */
-import { afterEach, describe, expect, it } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs/promises'
 import { finishCheckout, refreshIndex } from '../src/git/finish.js'
 import type { BundleOffer, WorkflowContext } from '../src/git/finish.js'
@@ -10,6 +10,7 @@ import {
   addCommit,
   git,
   makeBundle,
+  copyTree,
   makeStagedClone,
   makeUpstream,
   recordingLog,
@@ -20,17 +21,44 @@ import {
 import type { RestoreSettings } from '../src/settings.js'
 
 const dirs = new TempDirs()
+const fixtureDirs = new TempDirs()
 afterEach(() => dirs.cleanup())
+afterAll(() => fixtureDirs.cleanup())
 
-/** Upstream A → B on main; the snapshot is at A; a bundle takes A to B. */
-async function scenario(options: { detach?: boolean } = {}) {
-  const upstream = await makeUpstream(dirs)
+/**
+ * Built once: upstream base → A → B on main, tag v1 (annotated) at base, branch feature off
+ * base; snapshots (on main, and detached) taken at A; a bundle taking A to B.
+ */
+let fixture: {
+  base: string
+  a: string
+  b: string
+  feature: string
+  onBranch: string
+  detached: string
+  bundle: string
+}
+
+beforeAll(async () => {
+  const upstream = await makeUpstream(fixtureDirs)
   const base = await addCommit(upstream, { 'src/one.txt': '1\n', 'src/two.txt': '2\n' }, 'base')
+  git(upstream.work, 'tag', '-a', '-m', 'release', 'v1', base)
+  git(upstream.work, 'push', '--quiet', 'origin', 'v1')
+  git(upstream.work, 'checkout', '--quiet', '-b', 'feature')
+  const feature = await addCommit(upstream, { 'f.txt': 'f\n' }, 'F')
+  git(upstream.work, 'checkout', '--quiet', 'main')
   const a = await addCommit(upstream, { 'src/one.txt': 'one\n' }, 'A')
-  const staging = await makeStagedClone(dirs, upstream, options)
+  const onBranch = await makeStagedClone(fixtureDirs, upstream)
+  const detached = await makeStagedClone(fixtureDirs, upstream, { detach: true })
   const b = await addCommit(upstream, { 'src/three.txt': '3\n' }, 'B')
-  const bundle = await makeBundle(dirs, upstream, a)
-  return { upstream, staging, base, a, b, bundle }
+  const bundle = await makeBundle(fixtureDirs, upstream, a)
+  fixture = { base, a, b, feature, onBranch, detached, bundle }
+})
+
+/** A fresh copy of the snapshot, as extracted into staging, plus the fixture's facts. */
+async function scenario(options: { detach?: boolean } = {}) {
+  const staging = await copyTree(dirs, options.detach ? fixture.detached : fixture.onBranch)
+  return { ...fixture, staging }
 }
 
 async function finish(
@@ -105,7 +133,8 @@ describe('finishCheckout with a delta bundle', () => {
   })
 
   it('warns about a damaged bundle and carries on when the destination is local', async () => {
-    const { staging, a, bundle } = await scenario()
+    const { staging, a } = await scenario()
+    const bundle = `${await dirs.make('junk')}/junk.bundle`
     await fs.writeFile(bundle, 'not a bundle')
     const workflow = { sha: a, ref: 'refs/heads/main', eventName: 'push' }
     const { result, log } = await finish(staging, { file: bundle }, workflow)
@@ -142,12 +171,7 @@ describe('finishCheckout without a bundle', () => {
   })
 
   it('creates a pushed feature branch that the snapshot knows as origin/feature', async () => {
-    const upstream = await makeUpstream(dirs)
-    await addCommit(upstream, { 'a.txt': 'a\n' }, 'A')
-    git(upstream.work, 'checkout', '--quiet', '-b', 'feature')
-    const feature = await addCommit(upstream, { 'f.txt': 'f\n' }, 'F')
-    git(upstream.work, 'checkout', '--quiet', 'main')
-    const staging = await makeStagedClone(dirs, upstream)
+    const { staging, feature } = await scenario()
     const workflow = { sha: feature, ref: 'refs/heads/feature', eventName: 'push' }
     const { result } = await finish(staging, 'none', workflow)
     expect(result).toMatchObject({ commit: feature, ref: 'refs/heads/feature' })
@@ -156,14 +180,12 @@ describe('finishCheckout without a bundle', () => {
   })
 
   it('detaches at a tag the snapshot already has', async () => {
-    const { upstream, base } = await scenario()
-    git(upstream.work, 'tag', '-a', '-m', 'release', 'v1', base)
-    git(upstream.work, 'push', '--quiet', 'origin', 'v1')
-    const staging = await makeStagedClone(dirs, upstream)
+    const { staging, base } = await scenario()
     const workflow = { sha: base, ref: 'refs/tags/v1', eventName: 'push' }
     const { result } = await finish(staging, 'none', workflow)
     expect(result).toMatchObject({ commit: base, ref: 'refs/tags/v1', fetched: false })
     expect(head(staging)).toEqual({ commit: base, branch: 'HEAD' })
+    expect(git(staging, 'describe', '--exact-match')).toBe('v1')
   })
 
   it('stays at the snapshot head when the workflow belongs to another repository', async () => {
@@ -192,8 +214,22 @@ describe('index stat data', () => {
 
   it('refreshIndex alone brings it up to date', async () => {
     const { staging } = await scenario()
-    await refreshIndex(staging)
+    expect(await refreshIndex(staging)).toEqual([])
     expect(await staleIndexEntries(staging)).toEqual([])
     expectClean(staging)
+  })
+
+  it('refreshIndex names files that really differ and refreshes all the others', async () => {
+    const { staging } = await scenario()
+    await fs.writeFile(`${staging}/src/two.txt`, 'edited\n')
+    expect(await refreshIndex(staging)).toEqual(['src/two.txt'])
+    expect(await staleIndexEntries(staging)).toEqual(['src/two.txt'])
+  })
+
+  it('warns when the snapshot itself holds a modified file', async () => {
+    const { staging } = await scenario()
+    await fs.writeFile(`${staging}/src/two.txt`, 'edited\n')
+    const { log } = await finish(staging, 'none')
+    expect(log.lines.join('\n')).toMatch(/warning: 1 tracked file\(s\) differ .*src\/two.txt/)
   })
 })

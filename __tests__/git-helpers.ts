@@ -91,9 +91,14 @@ export async function makeStagedClone(
   git(root, 'clone', '--quiet', upstream.bare, clone)
   git(clone, 'remote', 'set-url', 'origin', UPSTREAM_URL)
   if (options.detach) git(clone, 'checkout', '--quiet', '--detach', 'HEAD')
-  const staging = await dirs.make('staging')
-  execFileSync('sh', ['-c', `tar -C "${clone}" -cf - . | tar -C "${staging}" -xf -`])
-  return staging
+  return copyTree(dirs, clone)
+}
+
+/** Copies a repository with tar into a new directory: same content, stale index stat data. */
+export async function copyTree(dirs: TempDirs, source: string): Promise<string> {
+  const copy = await dirs.make('staging')
+  execFileSync('sh', ['-c', 'tar -C "$1" -cf - . | tar -C "$2" -xf -', 'sh', source, copy])
+  return copy
 }
 
 /** A bundle taking `base` to the upstream's current `branch`, as cachew makes it. */

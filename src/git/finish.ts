@@ -60,8 +60,7 @@ export async function finishCheckout(options: FinishOptions): Promise<FinishResu
   const context: FreshenContext = { git, settings, log }
   const { resolved, fetched } = await resolveDestination(context, destination, start, freshness)
   await checkOut(git, resolved)
-  await refreshIndex(directory)
-  await warnIfDirty(git, log)
+  warnIfDirty(await refreshIndex(directory), log)
   const commit = await git.read(['rev-parse', 'HEAD'])
   log.info(`Checked out ${describeDestination(destination)}: ${resolved.ref} at ${commit}`)
   return { commit, ref: resolved.ref, bundleApplied: freshness.bundle !== undefined, fetched }
@@ -123,20 +122,26 @@ async function trackOrigin(git: Git, branch: string): Promise<void> {
 }
 
 /**
- * Brings the index's stat data in line with the files on disk, so the next git command
- * does not rehash the whole tree. Cheap when already fresh (a stat per file); the lead may
- * call it again after moving the repository into place.
+ * Brings the index's stat data in line with the files on disk, so the next git command does
+ * not rehash the whole tree. Cheap when already fresh (one lstat per file); the lead may call
+ * it again after moving the repository into place. Returns the tracked paths whose content
+ * differs from the index (none after a clean checkout).
  */
-export async function refreshIndex(directory: string): Promise<void> {
-  await new Git(directory).run(['update-index', '-q', '--refresh'])
+export async function refreshIndex(directory: string): Promise<string[]> {
+  // Without -q git still refreshes and writes every other entry, and names the ones that
+  // differ: the refresh and the cleanliness check in one pass over the tree.
+  const result = await new Git(directory).run(['update-index', '--refresh'], { okExitCodes: [1] })
+  return result.stdout
+    .split('\n')
+    .filter(line => line.trim() !== '')
+    .map(line => line.replace(/: needs \w+$/, ''))
 }
 
-async function warnIfDirty(git: Git, log: FinishLog): Promise<void> {
-  const status = await git.read(['status', '--porcelain', '--untracked-files=no'])
-  if (status === '') return
-  const count = status.split('\n').length
+function warnIfDirty(differing: readonly string[], log: FinishLog): void {
+  if (differing.length === 0) return
+  const examples = differing.slice(0, 5).join(', ')
   log.warning(
-    `${count} tracked file(s) differ from the commit after checkout (line-ending or filter ` +
-      'attributes in the repository?); the working tree is left as git produced it'
+    `${differing.length} tracked file(s) differ from the commit after checkout (${examples}); ` +
+      'line-ending or filter attributes in the repository?'
   )
 }

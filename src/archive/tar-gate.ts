@@ -17,6 +17,12 @@ import { ArchiveError, UnsafeEntryError } from '../errors.js'
  *   skipped: character '3' and block '4' devices, FIFO '6', volume label 'V' (onSkip)
  *   refused: GNU sparse 'S' (and PAX GNU.sparse.* keys), multi-volume 'M', dumpdir 'D',
  *            old long names 'N', and any other type; tar could only misplace them.
+ *
+ * Paths ('./a//b/' is 'a/b', as tar resolves it) are refused when absolute ('/x', '\x',
+ * 'C:\x', 'C:x'), with a '..' component (or '...', '.. ', which Windows trims to '..'), or
+ * through a symlink the archive made earlier. Symlinks are refused when their target is
+ * absolute, climbs above the extraction directory, or climbs after descending. Hard links
+ * must name a regular file the archive made earlier, by a path without '..' or symlinks.
  */
 
 const BLOCK = 512

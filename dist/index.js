@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5012);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4383);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5012:
+/***/ 4383:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32597,10 +32597,6 @@ class FrameWalker {
     constructor(options = {}) {
         this.blockAligned = options.blockAligned ?? false;
     }
-    /** Total compressed bytes consumed so far. */
-    get position() {
-        return this.chunkOffset;
-    }
     /** The pieces found in `chunk`, in stream order. Throws ArchiveError on a malformed stream. */
     *walk(chunk) {
         const length = chunk.length;
@@ -33006,6 +33002,95 @@ function zstd_xxh64_readU32(bytes, at) {
 
 
 
+/**
+ * zlib's 16 KiB default output chunk doubles decode time; 256 KiB to 4 MiB measured alike
+ * (bench/decode.ts).
+ */
+const ZLIB_CHUNK_SIZE = 1024 * 1024;
+/** `zstd --long=31` frames declare a 2 GiB window, which libzstd refuses by default. */
+const ZLIB_WINDOW_LOG_MAX = 31;
+function zlibZstdAvailable() {
+    return typeof external_node_zlib_.createZstdDecompress === 'function';
+}
+function asArchiveError(error, header) {
+    if (error instanceof ArchiveError)
+        return error;
+    const detail = error instanceof Error ? error.message : String(error);
+    return zstdError(detail, header.offset);
+}
+const openZlibFrameDecoder = (header, output) => new ZlibFrameDecoder(header, output);
+class ZlibFrameDecoder {
+    header;
+    stream;
+    done;
+    failure;
+    constructor(header, output) {
+        this.header = header;
+        this.stream = external_node_zlib_.createZstdDecompress({
+            chunkSize: ZLIB_CHUNK_SIZE,
+            params: { [external_node_zlib_.constants.ZSTD_d_windowLogMax]: ZLIB_WINDOW_LOG_MAX }
+        });
+        this.stream.on('data', (chunk) => {
+            if (output.push(chunk))
+                return;
+            this.stream.pause();
+            void output.demand().then(() => this.stream.resume());
+        });
+        this.stream.on('error', error => {
+            this.failure ??= asArchiveError(error, header);
+            output.fail(this.failure);
+        });
+        this.done = (0,external_node_stream_promises_namespaceObject.finished)(this.stream);
+        // Observed through `failure` and end(); this keeps an early rejection from going unhandled.
+        this.done.catch(() => undefined);
+    }
+    async write(bytes) {
+        if (this.failure)
+            throw this.failure;
+        if (this.stream.write(bytes))
+            return;
+        await new Promise((resolve, reject) => {
+            const settle = () => {
+                this.stream.off('drain', settle);
+                this.stream.off('error', settle);
+                this.stream.off('close', settle);
+                if (this.failure)
+                    reject(this.failure);
+                else
+                    resolve();
+            };
+            this.stream.on('drain', settle);
+            this.stream.on('error', settle);
+            this.stream.on('close', settle);
+        });
+    }
+    async end() {
+        if (this.failure)
+            throw this.failure;
+        this.stream.end();
+        try {
+            await this.done;
+        }
+        catch (error) {
+            throw this.failure ?? asArchiveError(error, this.header);
+        }
+    }
+    destroy() {
+        this.stream.destroy();
+    }
+}
+/**
+ * fzstd decodes match distances beyond 2^25 wrongly (its README warns of it; measured: a
+ * `zstd --long=27` stream of a 364 MB tar fails its checksum), cannot allocate 2 GiB windows at
+ * all, and shifts its whole window after every block, so its cost grows with the window. Frames
+ * with a larger window are refused with an error that names the frame, never decoded wrongly.
+ */
+const JS_WINDOW_SIZE_MAX = 32 * 1024 * 1024;
+/**
+ * fzstd copies everything it holds on every push while a block is incomplete, so tiny input
+ * chunks would cost quadratic time: pieces are gathered up to a block end or this many bytes.
+ */
+const JS_GATHER_BYTES = 256 * 1024;
 /** Small input pieces held back to be handed on as one, bounded by the caller's threshold. */
 class Gatherer {
     pieces = [];
@@ -33031,102 +33116,6 @@ class Gatherer {
     }
 }
 const EMPTY = new Uint8Array(0);
-/**
- * Every zlib write is a round trip to the thread pool: fed 4 KiB network-sized chunks it ran at
- * a quarter of its speed. Input is handed on in pieces of at least this size.
- */
-const ZLIB_GATHER_BYTES = 64 * 1024;
-/** zlib's 16 KiB default output chunk doubles decode time; 1 MiB measured best (see bench/). */
-const ZLIB_CHUNK_SIZE = 1024 * 1024;
-/** `zstd --long=31` frames declare a 2 GiB window, which libzstd refuses by default. */
-const ZLIB_WINDOW_LOG_MAX = 31;
-function zlibZstdAvailable() {
-    return typeof external_node_zlib_.createZstdDecompress === 'function';
-}
-function asArchiveError(error, header) {
-    if (error instanceof ArchiveError)
-        return error;
-    const detail = error instanceof Error ? error.message : String(error);
-    return zstdError(detail, header.offset);
-}
-const openZlibFrameDecoder = (header, output) => new ZlibFrameDecoder(header, output);
-class ZlibFrameDecoder {
-    header;
-    stream;
-    done;
-    input = new Gatherer();
-    failure;
-    constructor(header, output) {
-        this.header = header;
-        this.stream = external_node_zlib_.createZstdDecompress({
-            chunkSize: ZLIB_CHUNK_SIZE,
-            params: { [external_node_zlib_.constants.ZSTD_d_windowLogMax]: ZLIB_WINDOW_LOG_MAX }
-        });
-        this.stream.on('data', (chunk) => {
-            if (output.push(chunk))
-                return;
-            this.stream.pause();
-            void output.demand().then(() => this.stream.resume());
-        });
-        this.stream.on('error', error => {
-            this.failure ??= asArchiveError(error, header);
-            output.fail(this.failure);
-        });
-        this.done = (0,external_node_stream_promises_namespaceObject.finished)(this.stream);
-        // Observed through `failure` and end(); this keeps an early rejection from going unhandled.
-        this.done.catch(() => undefined);
-    }
-    async write(bytes) {
-        this.input.add(bytes);
-        if (this.input.size >= ZLIB_GATHER_BYTES)
-            await this.writeGathered();
-    }
-    async end() {
-        await this.writeGathered();
-        this.stream.end();
-        try {
-            await this.done;
-        }
-        catch (error) {
-            throw this.failure ?? asArchiveError(error, this.header);
-        }
-    }
-    async writeGathered() {
-        if (this.failure)
-            throw this.failure;
-        if (this.input.size === 0 || this.stream.write(this.input.take()))
-            return;
-        await new Promise((resolve, reject) => {
-            const settle = () => {
-                this.stream.off('drain', settle);
-                this.stream.off('error', settle);
-                this.stream.off('close', settle);
-                if (this.failure)
-                    reject(this.failure);
-                else
-                    resolve();
-            };
-            this.stream.on('drain', settle);
-            this.stream.on('error', settle);
-            this.stream.on('close', settle);
-        });
-    }
-    destroy() {
-        this.stream.destroy();
-    }
-}
-/**
- * fzstd decodes match distances beyond 2^25 wrongly (its README warns of it; measured: a
- * `zstd --long=27` stream of a 364 MB tar fails its checksum), cannot allocate 2 GiB windows at
- * all, and shifts its whole window after every block, so its cost grows with the window. Frames
- * with a larger window are refused with an error that names the frame, never decoded wrongly.
- */
-const JS_WINDOW_SIZE_MAX = 32 * 1024 * 1024;
-/**
- * fzstd copies everything it holds on every push while a block is incomplete, so tiny input
- * chunks would cost quadratic time: pieces are gathered up to a block end or this many bytes.
- */
-const JS_GATHER_BYTES = 256 * 1024;
 const openJsFrameDecoder = (header, output) => new JsFrameDecoder(header, output);
 class JsFrameDecoder {
     header;
@@ -33316,6 +33305,12 @@ var external_node_events_ = __nccwpck_require__(8474);
  *   skipped: character '3' and block '4' devices, FIFO '6', volume label 'V' (onSkip)
  *   refused: GNU sparse 'S' (and PAX GNU.sparse.* keys), multi-volume 'M', dumpdir 'D',
  *            old long names 'N', and any other type; tar could only misplace them.
+ *
+ * Paths ('./a//b/' is 'a/b', as tar resolves it) are refused when absolute ('/x', '\x',
+ * 'C:\x', 'C:x'), with a '..' component (or '...', '.. ', which Windows trims to '..'), or
+ * through a symlink the archive made earlier. Symlinks are refused when their target is
+ * absolute, climbs above the extraction directory, or climbs after descending. Hard links
+ * must name a regular file the archive made earlier, by a path without '..' or symlinks.
  */
 const BLOCK = 512;
 /** tar stops at the first zero block; the gate ends the stream with a clean two-block marker. */
@@ -33369,7 +33364,7 @@ const REFUSED_PAX_KEY = /^(GNU\.sparse\.|GNU\.volume\.|GNU\.dumpdir$|SCHILY\.rea
 /** Passes a tar stream through unchanged, except: refuses unsafe entries (UnsafeEntryError from src/errors.ts) before any byte of that entry (including its PAX/GNU long-name headers) is pushed; drops device, fifo (and other non-file types it must not let tar create) entries together with their extended headers, calling onSkip(entryName, reason). */
 class TarGate extends external_node_stream_.Transform {
     onSkip;
-    tree = new ArchiveTree();
+    tree;
     passed = 0;
     phase = 'header';
     /** Input bytes consumed so far; error messages give offsets in the decoded archive. */
@@ -33392,6 +33387,8 @@ class TarGate extends external_node_stream_.Transform {
     constructor(options = {}) {
         super();
         this.onSkip = options.onSkip;
+        const usual = process.platform === 'darwin' || process.platform === 'win32';
+        this.tree = new ArchiveTree(options.caseInsensitive ?? usual);
     }
     /** Entries passed so far. */
     get entries() {
@@ -33614,10 +33611,14 @@ const TYPEFLAG = 156;
  * writes through symlinks, hard links to things the archive did not make.
  */
 class ArchiveTree {
+    caseInsensitive;
     /** Paths that were ever symlinks; never forgotten, so a later entry cannot launder one. */
     symlinks = new Set();
     directories = new Set();
     files = new Set();
+    constructor(caseInsensitive) {
+        this.caseInsensitive = caseInsensitive;
+    }
     admit(entry) {
         const refuse = (reason) => {
             throw new UnsafeEntryError(display(entry.name), reason);
@@ -33626,16 +33627,9 @@ class ArchiveTree {
         if (kind !== 'file' && (entry.size !== 0 || entry.headerSize !== 0)) {
             refuse(`a ${kind} entry must not carry data (size ${entry.size})`);
         }
-        // libarchive judges "a file named with a trailing slash is a directory" on the ustar or
-        // GNU name even when a PAX path overrides it, and then skips no data.
-        if (entry.size !== 0 && entry.overridden.some(other => other.endsWith('/'))) {
-            refuse('one of its names ends with a slash (a directory) but it carries data');
-        }
-        // Overridden names are never used by a tar that reads the archive as the gate does; they
-        // are checked anyway, against one that does not.
         for (const other of entry.overridden)
-            splitPath(other, entry.name);
-        const keys = pathKeys(splitPath(entry.name, entry.name));
+            checkOverriddenName(other, entry.name);
+        const keys = pathKeys(splitPath(entry.name, entry.name), this.caseInsensitive);
         const key = keys.at(-1);
         if (key === undefined) {
             if (kind !== 'directory')
@@ -33698,7 +33692,7 @@ class ArchiveTree {
         if (splitComponents(target).some(part => part === '..' || isDotted(part))) {
             refuse(`its hard link target '${display(target)}' contains '..'`);
         }
-        const keys = pathKeys(splitComponents(target));
+        const keys = pathKeys(splitComponents(target), this.caseInsensitive);
         const key = keys.at(-1);
         if (key === undefined)
             refuse('it is a hard link to the archive root');
@@ -33745,6 +33739,18 @@ function splitPath(name, entryName) {
     }
     return components;
 }
+/**
+ * Names an extended header overrides are never used by a tar that reads the archive as the
+ * gate does; they are checked anyway, against one that might not. Writers fill them with a
+ * truncated or abbreviated form of the long name, whose last component may be cut anywhere
+ * (to '..' from '..foo'): that one is not judged.
+ */
+function checkOverriddenName(other, entryName) {
+    const complete = splitComponents(other).slice(0, -1);
+    if (isAbsolute(other) || complete.some(part => part === '..' || isDotted(part))) {
+        throw new UnsafeEntryError(display(entryName), `its header also names it '${display(other)}'`);
+    }
+}
 /** Both separators count: on Windows '\' is one, and refusing more is safe elsewhere. */
 function splitComponents(name) {
     return name.split(/[\\/]/).filter(part => part !== '' && part !== '.');
@@ -33759,25 +33765,28 @@ function isDotted(part) {
 }
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
 /**
- * Keys for each prefix of a path, folded so that names one filesystem treats as the same
- * file (case-insensitive macOS and Windows volumes, Unicode normalisation, characters HFS+
- * ignores, Windows' trailing dots and spaces) collide. Folding can only add refusals.
+ * Keys for each prefix of a path. Folded, names one filesystem treats as the same file
+ * (case-insensitive macOS and Windows volumes, Unicode normalisation, characters HFS+
+ * ignores, Windows' trailing dots and spaces) collide; folding can only add refusals.
  */
-function pathKeys(components) {
+function pathKeys(components, fold) {
     const keys = [];
     let prefix = '';
     for (const part of components) {
-        const folded = Buffer.from(part, 'latin1')
-            .toString('utf8')
-            .normalize('NFC')
-            .toUpperCase()
-            .toLowerCase()
-            .replace(IGNORABLE, '')
-            .replace(/[. ]+$/, '');
+        const folded = fold ? foldName(part) : part;
         prefix = prefix === '' ? folded : `${prefix}/${folded}`;
         keys.push(prefix);
     }
     return keys;
+}
+function foldName(part) {
+    return Buffer.from(part, 'latin1')
+        .toString('utf8')
+        .normalize('NFC')
+        .toUpperCase()
+        .toLowerCase()
+        .replace(IGNORABLE, '')
+        .replace(/[. ]+$/, '');
 }
 function isExtendedHeader(type) {
     return (type === TYPE.paxEntry ||
@@ -34907,6 +34916,47 @@ async function ensureFreeSpace(directory, bytes) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+;// CONCATENATED MODULE: external "node:vm"
+const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
+;// CONCATENATED MODULE: ./src/memory.ts
+/**
+ * Keeps the restore's memory near its working set. A restore streams hundreds of MiB
+ * through short-lived Buffers (network chunks, spool blocks, decoded output). Their memory
+ * lives outside V8's heap and is freed only when V8 collects their small wrappers, which it
+ * does after ~64 MiB of such garbage has piled up; with the allocator's slack that put a
+ * 256 MiB restore at ~165 MiB peak RSS. Collecting the young generation (a scavenge of
+ * about a millisecond with this heap) every few MiB that pass through frees them promptly:
+ * reading 256 MiB in 1 MiB blocks peaked at 123 MiB RSS without it and 62 to 69 MiB with it.
+ * Garbage collection is process-wide, so this is one counter for the process.
+ */
+
+
+const COLLECT_EVERY_BYTES = 4 * 1024 * 1024;
+let collect = null;
+let sinceCollection = 0;
+function exposeCollector() {
+    try {
+        external_node_v8_namespaceObject.setFlagsFromString('--expose-gc');
+        const found = external_node_vm_namespaceObject.runInNewContext('gc');
+        return typeof found === 'function' ? found : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Call with the size of every large Buffer the restore is done with (or about to drop). */
+function noteTransientBytes(bytes) {
+    sinceCollection += bytes;
+    if (sinceCollection < COLLECT_EVERY_BYTES)
+        return;
+    sinceCollection = 0;
+    if (collect === null)
+        collect = exposeCollector();
+    collect?.({ type: 'minor' });
+}
+
 ;// CONCATENATED MODULE: ./src/download/spool.ts
 /**
  * The download's temp file: written out of order by many requests, read in order by the
@@ -34914,6 +34964,7 @@ async function ensureFreeSpace(directory, bytes) {
  * reader never reads past it, so decoding overlaps the download without holding chunks
  * in memory.
  */
+
 
 
 
@@ -34946,6 +34997,7 @@ class Spool {
             const { bytesWritten } = await this.handle.write(data, done, data.length - done, offset + done);
             done += bytesWritten;
         }
+        noteTransientBytes(data.length);
         const segment = this.segments[index];
         segment.highWater = Math.max(segment.highWater, offset + data.length - segment.start);
         this.advance();
@@ -35009,6 +35061,7 @@ class Spool {
                 const block = Buffer.allocUnsafe(Math.min(blockSize, available));
                 const { bytesRead } = await spool.handle.read(block, 0, block.length, position);
                 position += bytesRead;
+                noteTransientBytes(bytesRead);
                 yield bytesRead === block.length ? block : block.subarray(0, bytesRead);
             }
         }
@@ -35706,16 +35759,16 @@ async function finishCheckout(options) {
     const { directory, settings, workflow, log } = options;
     const destination = chooseDestination(settings, workflow);
     const git = new Git(directory, accessSecrets(settings));
-    // Extraction left every file's stat data stale; paying the rehash once here keeps the
-    // checkout below from rewriting unchanged files and the user's first git command fast.
+    // Extraction left every file's stat data stale. Refreshing first pays the one rehash of the
+    // tree here, so the checkout below compares stat data instead of file contents and the
+    // final refresh only has to stat.
     await refreshIndex(directory);
     const start = await readStartingHead(git);
     const freshness = await applyOfferedBundle(git, options.bundle, log);
     const context = { git, settings, log };
     const { resolved, fetched } = await resolveDestination(context, destination, start, freshness);
     await checkOut(git, resolved);
-    await refreshIndex(directory);
-    await warnIfDirty(git, log);
+    warnIfDirty(await refreshIndex(directory), log);
     const commit = await git.read(['rev-parse', 'HEAD']);
     log.info(`Checked out ${describeDestination(destination)}: ${resolved.ref} at ${commit}`);
     return { commit, ref: resolved.ref, bundleApplied: freshness.bundle !== undefined, fetched };
@@ -35772,20 +35825,26 @@ async function trackOrigin(git, branch) {
     await git.run(['branch', '--quiet', `--set-upstream-to=origin/${branch}`, branch]);
 }
 /**
- * Brings the index's stat data in line with the files on disk, so the next git command
- * does not rehash the whole tree. Cheap when already fresh (a stat per file); the lead may
- * call it again after moving the repository into place.
+ * Brings the index's stat data in line with the files on disk, so the next git command does
+ * not rehash the whole tree. Cheap when already fresh (one lstat per file); the lead may call
+ * it again after moving the repository into place. Returns the tracked paths whose content
+ * differs from the index (none after a clean checkout).
  */
 async function refreshIndex(directory) {
-    await new Git(directory).run(['update-index', '-q', '--refresh']);
+    // Without -q git still refreshes and writes every other entry, and names the ones that
+    // differ: the refresh and the cleanliness check in one pass over the tree.
+    const result = await new Git(directory).run(['update-index', '--refresh'], { okExitCodes: [1] });
+    return result.stdout
+        .split('\n')
+        .filter(line => line.trim() !== '')
+        .map(line => line.replace(/: needs \w+$/, ''));
 }
-async function warnIfDirty(git, log) {
-    const status = await git.read(['status', '--porcelain', '--untracked-files=no']);
-    if (status === '')
+function warnIfDirty(differing, log) {
+    if (differing.length === 0)
         return;
-    const count = status.split('\n').length;
-    log.warning(`${count} tracked file(s) differ from the commit after checkout (line-ending or filter ` +
-        'attributes in the repository?); the working tree is left as git produced it');
+    const examples = differing.slice(0, 5).join(', ');
+    log.warning(`${differing.length} tracked file(s) differ from the commit after checkout (${examples}); ` +
+        'line-ending or filter attributes in the repository?');
 }
 
 ;// CONCATENATED MODULE: ./src/report/progress.ts

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events'
 import * as fs from 'node:fs/promises'
 import { Readable } from 'node:stream'
+import { noteTransientBytes } from '../memory.js'
 
 interface Segment {
   start: number
@@ -50,6 +51,7 @@ export class Spool {
       )
       done += bytesWritten
     }
+    noteTransientBytes(data.length)
     const segment = this.segments[index]
     segment.highWater = Math.max(segment.highWater, offset + data.length - segment.start)
     this.advance()
@@ -113,6 +115,7 @@ export class Spool {
         const block = Buffer.allocUnsafe(Math.min(blockSize, available))
         const { bytesRead } = await spool.handle.read(block, 0, block.length, position)
         position += bytesRead
+        noteTransientBytes(bytesRead)
         yield bytesRead === block.length ? block : block.subarray(0, bytesRead)
       }
     }

@@ -52,8 +52,9 @@ export async function finishCheckout(options: FinishOptions): Promise<FinishResu
   const { directory, settings, workflow, log } = options
   const destination = chooseDestination(settings, workflow)
   const git = new Git(directory, accessSecrets(settings))
-  // Extraction left every file's stat data stale; paying the rehash once here keeps the
-  // checkout below from rewriting unchanged files and the user's first git command fast.
+  // Extraction left every file's stat data stale. Refreshing first pays the one rehash of the
+  // tree here, so the checkout below compares stat data instead of file contents and the
+  // final refresh only has to stat.
   await refreshIndex(directory)
   const start = await readStartingHead(git)
   const freshness = await applyOfferedBundle(git, options.bundle, log)

@@ -3,6 +3,7 @@ import { InputError } from '../src/errors.js'
 import {
   chooseDestination,
   describeDestination,
+  isValidRefName,
   isWorkflowRepository,
   readWorkflowContext
 } from '../src/git/workflow-ref.js'
@@ -123,5 +124,27 @@ describe('describeDestination', () => {
       `branch main at ${SHA}`
     )
     expect(describeDestination({ kind: 'snapshot' })).toBe("the snapshot's head")
+  })
+})
+
+describe('ref input validation', () => {
+  it.each([
+    '--upload-pack=x',
+    'a..b',
+    'a b',
+    'refs/heads/-x',
+    'x.lock',
+    'a//b',
+    'a/',
+    '@',
+    'a@{1}',
+    'a~1',
+    '.hidden'
+  ])('refuses %s, naming the input', ref => {
+    expect(() => chooseDestination(inputs(ref), {})).toThrow(/Input 'ref': .* is not a valid/)
+  })
+
+  it.each(['feature/x-1', 'v1.2.3', 'refs/pull/7/merge', 'release_2026'])('accepts %s', ref => {
+    expect(isValidRefName(ref)).toBe(true)
   })
 })

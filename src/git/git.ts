@@ -70,7 +70,14 @@ export function gitEnvironment(
   base: NodeJS.ProcessEnv,
   config: readonly ConfigEntry[] = []
 ): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never' }
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    GIT_TERMINAL_PROMPT: '0',
+    GCM_INTERACTIVE: 'never',
+    // The snapshot holds LFS pointers (cachew clones without smudging); LFS content comes from
+    // its own snapshot, not from a download per file in the middle of our checkout.
+    GIT_LFS_SKIP_SMUDGE: '1'
+  }
   for (const name of REPOSITORY_VARIABLES) delete env[name]
   if (config.length === 0) return env
   const existing = Number.parseInt(base.GIT_CONFIG_COUNT ?? '0', 10)

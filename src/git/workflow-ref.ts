@@ -81,9 +81,26 @@ export function chooseDestination(
   return { kind: 'snapshot' }
 }
 
+/**
+ * git's ref name rules (git check-ref-format), plus no leading dash anywhere, so a name can
+ * never be taken for an option on a git command line.
+ */
+export function isValidRefName(name: string): boolean {
+  if (name === '' || name === '@' || name.endsWith('/') || name.endsWith('.')) return false
+  if (hasControlOrSpace(name) || /[~^:?*[\\]|\.\.|@\{|\/\//.test(name)) return false
+  return name.split('/').every(part => !/^[.-]/.test(part) && !part.endsWith('.lock'))
+}
+
+function hasControlOrSpace(text: string): boolean {
+  return [...text].some(char => char.charCodeAt(0) <= 0x20 || char.charCodeAt(0) === 0x7f)
+}
+
 /** The `ref` input: a full SHA, refs/heads/…, refs/tags/…, any other refs/…, or a bare name. */
 export function destinationOfRefInput(ref: string): Destination {
   if (isFullSha(ref)) return { kind: 'commit', commit: ref.toLowerCase() }
+  if (!isValidRefName(ref)) {
+    throw new InputError(Inputs.ref, `'${ref}' is not a valid branch, tag, ref name or full SHA`)
+  }
   if (ref.startsWith('refs/heads/'))
     return { kind: 'branch', branch: ref.slice('refs/heads/'.length) }
   if (ref.startsWith('refs/tags/')) return { kind: 'tag', tag: ref.slice('refs/tags/'.length) }
@@ -94,7 +111,7 @@ export function destinationOfRefInput(ref: string): Destination {
 /** GITHUB_SHA with GITHUB_REF: a push to a branch stays on it; everything else detaches. */
 export function destinationOfWorkflow(sha: string, ref: string | undefined): Destination {
   const commit = sha.toLowerCase()
-  if (!ref) return { kind: 'commit', commit }
+  if (!ref || !isValidRefName(ref)) return { kind: 'commit', commit }
   if (ref.startsWith('refs/heads/')) {
     return { kind: 'branch', branch: ref.slice('refs/heads/'.length), commit }
   }

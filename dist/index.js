@@ -31504,7 +31504,14 @@ function maskSecrets(text, secrets) {
  * GIT_CONFIG_COUNT entries already present, so a runner's own entries keep working.
  */
 function gitEnvironment(base, config = []) {
-    const env = { ...base, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never' };
+    const env = {
+        ...base,
+        GIT_TERMINAL_PROMPT: '0',
+        GCM_INTERACTIVE: 'never',
+        // The snapshot holds LFS pointers (cachew clones without smudging); LFS content comes from
+        // its own snapshot, not from a download per file in the middle of our checkout.
+        GIT_LFS_SKIP_SMUDGE: '1'
+    };
     for (const name of REPOSITORY_VARIABLES)
         delete env[name];
     if (config.length === 0)
@@ -31739,11 +31746,19 @@ function formatRate(bytes, seconds) {
 /** The job summary: what was restored, how big, how long each phase took, how fast. */
 
 
-/** Links a commit to its page when the repository is on a web host that has one. */
+function escapeHtml(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;');
+}
+/** The commit, linked to its page on the repository's web host (the summary is HTML). */
 function commitLink(repositoryUrl, commit) {
     if (!commit)
         return 'not given';
-    return `[\`${commit.slice(0, 12)}\`](${repositoryUrl}/commit/${commit})`;
+    const href = escapeHtml(`${repositoryUrl}/commit/${commit}`);
+    return `<a href="${href}"><code>${escapeHtml(commit.slice(0, 12))}</code></a>`;
 }
 async function writeSummary(result) {
     if (!process.env.GITHUB_STEP_SUMMARY)
@@ -31751,9 +31766,12 @@ async function writeSummary(result) {
     const { download } = result;
     const downloadPhase = result.phases.find(p => p.name === 'Download and extract');
     const rows = [
-        ['Repository', result.repositoryUrl],
+        ['Repository', escapeHtml(result.repositoryUrl)],
         ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
-        ['Checked out', `${commitLink(result.repositoryUrl, result.commit)} (${result.ref})`],
+        [
+            'Checked out',
+            `${commitLink(result.repositoryUrl, result.commit)} (${escapeHtml(result.ref)})`
+        ],
         ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
         ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
         [
@@ -35687,10 +35705,27 @@ function chooseDestination(inputs, workflow) {
     }
     return { kind: 'snapshot' };
 }
+/**
+ * git's ref name rules (git check-ref-format), plus no leading dash anywhere, so a name can
+ * never be taken for an option on a git command line.
+ */
+function isValidRefName(name) {
+    if (name === '' || name === '@' || name.endsWith('/') || name.endsWith('.'))
+        return false;
+    if (hasControlOrSpace(name) || /[~^:?*[\\]|\.\.|@\{|\/\//.test(name))
+        return false;
+    return name.split('/').every(part => !/^[.-]/.test(part) && !part.endsWith('.lock'));
+}
+function hasControlOrSpace(text) {
+    return [...text].some(char => char.charCodeAt(0) <= 0x20 || char.charCodeAt(0) === 0x7f);
+}
 /** The `ref` input: a full SHA, refs/heads/…, refs/tags/…, any other refs/…, or a bare name. */
 function destinationOfRefInput(ref) {
     if (isFullSha(ref))
         return { kind: 'commit', commit: ref.toLowerCase() };
+    if (!isValidRefName(ref)) {
+        throw new InputError(Inputs.ref, `'${ref}' is not a valid branch, tag, ref name or full SHA`);
+    }
     if (ref.startsWith('refs/heads/'))
         return { kind: 'branch', branch: ref.slice('refs/heads/'.length) };
     if (ref.startsWith('refs/tags/'))
@@ -35702,7 +35737,7 @@ function destinationOfRefInput(ref) {
 /** GITHUB_SHA with GITHUB_REF: a push to a branch stays on it; everything else detaches. */
 function destinationOfWorkflow(sha, ref) {
     const commit = sha.toLowerCase();
-    if (!ref)
+    if (!ref || !isValidRefName(ref))
         return { kind: 'commit', commit };
     if (ref.startsWith('refs/heads/')) {
         return { kind: 'branch', branch: ref.slice('refs/heads/'.length), commit };

@@ -2,14 +2,15 @@
  * npm run demo: the first thing a newcomer runs. Builds a small repository, snapshots it
  * exactly as cachew does (bare mirror, git clone, tar | pzstd), serves it from the
  * project's cachew-compatible test server on 127.0.0.1, runs dist/index.js against it as a
- * runner would, and prints the log, the outputs, the job summary and where the tree landed.
+ * runner would (main step, then the post step that removes the git credentials), and prints
+ * the log, the outputs, the job summary and where the tree landed.
  */
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { startCachewServer } from '../__tests__/support/cachew-server.js'
 import { makeMirror, makeSnapshot } from '../__tests__/support/fixtures.js'
-import { runAction } from '../__tests__/support/run-action.js'
+import { runActionWithPost } from '../__tests__/support/run-action.js'
 
 async function main(): Promise<void> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cachew-restore-demo-'))
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   await fs.mkdir(workspace)
   await fs.mkdir(runnerTemp)
   try {
-    const run = await runAction({
+    const run = await runActionWithPost({
       inputs: {
         'server-url': server.url,
         repository: mirror.upstreamUrl,

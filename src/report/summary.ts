@@ -3,10 +3,19 @@ import * as core from '@actions/core'
 import type { RestoreResult } from '../restore.js'
 import { formatBytes, formatRate } from './log.js'
 
-/** Links a commit to its page when the repository is on a web host that has one. */
+function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+}
+
+/** The commit, linked to its page on the repository's web host (the summary is HTML). */
 function commitLink(repositoryUrl: string, commit: string | undefined): string {
   if (!commit) return 'not given'
-  return `[\`${commit.slice(0, 12)}\`](${repositoryUrl}/commit/${commit})`
+  const href = escapeHtml(`${repositoryUrl}/commit/${commit}`)
+  return `<a href="${href}"><code>${escapeHtml(commit.slice(0, 12))}</code></a>`
 }
 
 export async function writeSummary(result: RestoreResult): Promise<void> {
@@ -14,9 +23,12 @@ export async function writeSummary(result: RestoreResult): Promise<void> {
   const { download } = result
   const downloadPhase = result.phases.find(p => p.name === 'Download and extract')
   const rows: string[][] = [
-    ['Repository', result.repositoryUrl],
+    ['Repository', escapeHtml(result.repositoryUrl)],
     ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
-    ['Checked out', `${commitLink(result.repositoryUrl, result.commit)} (${result.ref})`],
+    [
+      'Checked out',
+      `${commitLink(result.repositoryUrl, result.commit)} (${escapeHtml(result.ref)})`
+    ],
     ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
     ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
     [

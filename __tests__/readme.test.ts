@@ -6,7 +6,10 @@ function between(text: string, start: RegExp, end: string): string {
   const from = text.search(start)
   expect(from).toBeGreaterThanOrEqual(0)
   const bodyStart = text.indexOf('\n', from) + 1
-  return text.slice(bodyStart, text.indexOf(end, bodyStart)).trim()
+  return text
+    .slice(bodyStart, text.indexOf(end, bodyStart))
+    .replace(/<!-- prettier-ignore-(start|end) -->/g, '')
+    .trim()
 }
 
 describe('README', () => {

@@ -65,7 +65,11 @@ async function mountExt4Loop(mountPoint: string): Promise<string> {
     'nodiscard,lazy_itable_init=0,lazy_journal_init=0',
     image
   ])
-  await execTool('mount', ['-o', 'loop', image, mountPoint])
+  await execTool('mount', ['-o', 'loop', image, mountPoint]).catch((error: Error) => {
+    throw new Error(`${error.message}\nNo loop devices here? Use --fs tmpfs or --dir DIR.`, {
+      cause: error
+    })
+  })
   return 'a fresh journaled ext4 image (8 GiB) on a loop device, formatted for this run'
 }
 

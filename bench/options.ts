@@ -26,6 +26,8 @@ export interface BenchOptions {
   /** The action's bundle to run (dist/index.js unless another build is to be measured). */
   action: string
   list: boolean
+  /** Re-render results from this results.json (after a change to the report) without running. */
+  render?: string
   help: boolean
 }
 
@@ -48,6 +50,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --out PREFIX            write PREFIX.json and PREFIX.md (default bench/results)
   --action FILE           the action bundle to run (default dist/index.js)
   --list                  list the contenders and exit
+  --render FILE.json      recompute summaries and targets from the samples in FILE.json and
+                          rewrite it and FILE.md, without running anything
 `
 
 function positiveInteger(flag: string, value: string | undefined): number {
@@ -115,6 +119,9 @@ export function parseOptions(argv: string[], isRoot: boolean): BenchOptions {
         break
       case '--list':
         options.list = true
+        break
+      case '--render':
+        options.render = path.resolve(value())
         break
       case '--help':
       case '-h':

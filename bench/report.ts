@@ -5,6 +5,9 @@
  */
 import * as fsp from 'node:fs/promises'
 import type { Contender, Scenario, SampleOutcome } from './contenders.js'
+import type { FilesystemDescription } from './filesystem.js'
+import type { BenchOptions } from './options.js'
+import type { MirrorInfo, SnapshotSet } from './snapshots.js'
 
 export interface Sample extends Partial<SampleOutcome> {
   repetition: number
@@ -29,6 +32,8 @@ export interface Summary {
   phases?: Record<string, number>
   /** Compressed MiB/s over the download: its download phase, the engine's own transfer time, or the whole run. */
   downloadMiBps?: number
+  /** Medians of what the contender reported about itself (the action's outputs, the engine's JSON). */
+  details?: Record<string, number>
   /** Which time downloadMiBps divides by. */
   downloadTime?: 'download phase' | 'in-process transfer' | 'whole run'
 }
@@ -62,7 +67,10 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
-export function summarize(contender: Contender, samples: Sample[]): Summary {
+export function summarize(
+  contender: Pick<Contender, 'bytes' | 'kind'>,
+  samples: Sample[]
+): Summary {
   const ok = samples.filter(s => s.ok && s.seconds !== undefined)
   const summary: Summary = { samples: samples.length, failures: samples.length - ok.length }
   if (ok.length === 0) return summary
@@ -78,6 +86,13 @@ export function summarize(contender: Contender, samples: Sample[]): Summary {
   if (phaseNames.length > 0) {
     summary.phases = Object.fromEntries(
       phaseNames.map(name => [name, median(ok.map(s => s.phases?.[name] ?? 0))])
+    )
+  }
+  const detailNames = [...new Set(ok.flatMap(s => Object.keys(s.details ?? {})))]
+  const numeric = detailNames.filter(name => ok.every(s => typeof s.details?.[name] === 'number'))
+  if (numeric.length > 0) {
+    summary.details = Object.fromEntries(
+      numeric.map(name => [name, median(ok.map(s => s.details![name] as number))])
     )
   }
   if (contender.bytes > 0) {
@@ -228,6 +243,13 @@ function notes(result: ContenderResult): string {
     const over = summary.downloadTime === 'in-process transfer' ? ' (in-process transfer time)' : ''
     parts.push(`${summary.downloadMiBps.toFixed(0)} MiB/s${over}`)
   }
+  const own = summary.details
+  if (result.kind === 'restore' && own?.seconds !== undefined) {
+    const overlap = own['download-seconds'] ?? 0
+    parts.push(
+      `own timing: ${own.seconds.toFixed(2)} s, of which download+extract ${overlap.toFixed(2)} s`
+    )
+  }
   if (summary.failures > 0) parts.push(`**${summary.failures} of ${summary.samples} failed**`)
   return parts.join('; ')
 }
@@ -260,33 +282,88 @@ function targetTable(targets: Target[]): string[] {
   return lines
 }
 
-export interface RunFacts {
-  header: string[]
-  rerun: string
+/** Everything one run measured and ran on: results.json, and all results.md is made from. */
+export interface RunRecord {
+  generatedAt: string
+  /** The command that reruns it. */
+  command: string
+  durationSeconds: number
+  machine: { cpu: string; cores: number; memoryBytes: number; kernel: string; os: string }
+  loadAverage: { start: number[]; end: number[] }
+  filesystem: FilesystemDescription & { choice: string }
+  node: string
+  tools: Record<string, string>
+  options: BenchOptions
+  /** How the action's halves were run. */
+  engine: string
+  repository: MirrorInfo
+  snapshots: SnapshotSet
+  contenders: ContenderResult[]
+  targets: Target[]
 }
 
-export function renderMarkdown(
-  results: ContenderResult[],
-  targets: Target[],
-  facts: RunFacts,
-  scenarioTitles: Record<Scenario, string>
-): string {
-  const lines: string[] = ['# Benchmark results', '', ...facts.header, '']
-  for (const scenario of ['fast', 'throttled'] as Scenario[]) {
-    const rows = results.filter(r => r.scenario === scenario)
-    if (rows.length === 0) continue
-    lines.push(`## ${scenarioTitles[scenario]}`, '', ...contenderTable(rows), '')
+/** (Re)computes every summary, ratio and target from the samples. */
+export function finalize(record: RunRecord): RunRecord {
+  const contenders = record.contenders.map(c => ({ ...c, summary: summarize(c, c.samples) }))
+  addRatios(contenders)
+  return { ...record, contenders, targets: computeTargets(contenders) }
+}
+
+/** Other work on the machine slows every contender: the results say how busy it was. */
+function loadLine(record: RunRecord): string {
+  const { start, end } = record.loadAverage
+  const busy = Math.max(start[0], end[0]) > record.machine.cores / 2
+  return (
+    `- Load average (1 min): ${start[0].toFixed(1)} at the start, ${end[0]?.toFixed(1) ?? '?'} at the end, on ${record.machine.cores} cores` +
+    (busy ? ': **the machine was busy with other work; these times are inflated and noisy**.' : '.')
+  )
+}
+
+function headerLines(record: RunRecord): string[] {
+  const { machine: m, filesystem: d, repository: repo, snapshots: snaps, options } = record
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`
+  return [
+    `Run ${record.generatedAt.slice(0, 10)} with \`${record.command}\` in ${(record.durationSeconds / 60).toFixed(1)} min: ` +
+      `${options.repetitions} repetitions, contenders alternating; median and min–max wall time per contender.`,
+    '',
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 1024 ** 3).toFixed(0)} GiB, ${m.os}, Linux ${m.kernel}; Node ${record.node}.`,
+    loadLine(record),
+    `- Filesystem for the restores: ${d.fstype} (${d.options}) on ${d.source}: ${d.note}. Every sample restores into a fresh directory; the previous tree is deleted and \`sync\` runs outside the timed region.`,
+    `- Repository: ${repo.trackedFiles} files, ${repo.commits} commits, pack ${mb(repo.packBytes)}; snapshot tar ${mb(snaps.tarBytes)}, ${snaps.tarEntries} entries; ` +
+      `\`tar | pzstd\` ${mb(snaps.files.pzstd.bytes)} (${snaps.files.pzstd.frames} frames), \`tar | zstd -T0\` ${mb(snaps.files.zstd.bytes)} (${snaps.files.zstd.frames} frame).`,
+    `- Servers: nginx on 127.0.0.1, unthrottled and with \`limit_rate ${options.rateMBps}m\` (${options.rateMBps} MiB/s per connection); git clone from \`git http-backend\` behind a small CGI bridge.`,
+    `- Peak RSS (tree): the summed RSS of the contender's whole process tree, polled from /proc every 20 ms. Max RSS (one process): GNU time's maximum RSS, the tree's largest process.`,
+    `- The action runs as a runner runs it (\`node dist/index.js\`, inputs as INPUT_* with action.yml's defaults, GITHUB_SHA at the snapshot's commit). Its halves run alone from \`bench/engine.ts\` (${record.engine}).`
+  ]
+}
+
+export function renderMarkdown(record: RunRecord): string {
+  const titles: Record<Scenario, string> = {
+    fast: 'Unthrottled (loopback)',
+    throttled: `Throttled: ${record.options.rateMBps} MiB/s per connection`
   }
-  lines.push('## Targets', '', ...targetTable(targets), '', facts.rerun, '')
+  const lines: string[] = ['# Benchmark results', '', ...headerLines(record), '']
+  for (const scenario of ['fast', 'throttled'] as Scenario[]) {
+    const rows = record.contenders.filter(r => r.scenario === scenario)
+    if (rows.length === 0) continue
+    lines.push(`## ${titles[scenario]}`, '', ...contenderTable(rows), '')
+  }
+  lines.push('## Targets', '', ...targetTable(record.targets), '')
+  lines.push(
+    `Rerun: \`${record.command}\` (see bench/README.md; cached snapshots make reruns faster).`,
+    ''
+  )
   return lines.join('\n')
 }
 
+/** Writes `${out}.json` and `${out}.md`; `format` styles the markdown like the repository's. */
 export async function writeResults(
   out: string,
-  json: unknown,
-  markdown: string,
+  record: RunRecord,
   format: (markdown: string) => Promise<string>
-): Promise<void> {
-  await fsp.writeFile(`${out}.json`, JSON.stringify(json, null, 2) + '\n')
-  await fsp.writeFile(`${out}.md`, await format(markdown))
+): Promise<string> {
+  const markdown = await format(renderMarkdown(record))
+  await fsp.writeFile(`${out}.json`, JSON.stringify(record, null, 2) + '\n')
+  await fsp.writeFile(`${out}.md`, markdown)
+  return markdown
 }

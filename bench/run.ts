@@ -11,28 +11,14 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import * as prettier from 'prettier'
 import { startNginx } from '../__tests__/support/nginx.js'
-import {
-  allContenders,
-  selectContenders,
-  type Contender,
-  type Environment,
-  type Scenario
-} from './contenders.js'
+import { allContenders, selectContenders, type Contender, type Environment } from './contenders.js'
 import { prepareEngine } from './engine-bundle.js'
-import { prepareFilesystem, type BenchFilesystem } from './filesystem.js'
+import { prepareFilesystem } from './filesystem.js'
 import { startGitServer } from './git-server.js'
 import { BENCH_DIR, parseOptions, USAGE, type BenchOptions } from './options.js'
-import {
-  addRatios,
-  computeTargets,
-  renderMarkdown,
-  summarize,
-  writeResults,
-  type ContenderResult,
-  type Sample
-} from './report.js'
+import { finalize, writeResults, type RunRecord, type Sample } from './report.js'
 import { killRunning } from './measure.js'
-import { ensureMirror, ensureSnapshots, type MirrorInfo, type SnapshotSet } from './snapshots.js'
+import { ensureMirror, ensureSnapshots } from './snapshots.js'
 import { missingTools, toolVersion } from './tools.js'
 import { readManifest } from './verify.js'
 
@@ -129,7 +115,7 @@ async function runSamples(
   return samples
 }
 
-function machine(): Record<string, unknown> {
+function machine(): RunRecord['machine'] {
   const release = fs.existsSync('/etc/os-release')
     ? /PRETTY_NAME="?([^"\n]*)"?/.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1]
     : undefined
@@ -166,53 +152,18 @@ function rerunCommand(options: BenchOptions): string {
   return `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`
 }
 
-/** Other work on the machine slows every contender: the results say how busy it was. */
-function loadLine(load: { start: number[]; end: number[] }): string {
-  const cores = os.availableParallelism()
-  const busy = Math.max(load.start[0], load.end[0]) > cores / 2
-  return (
-    `- Load average (1 min): ${load.start[0].toFixed(1)} at the start, ${load.end[0].toFixed(1)} at the end, on ${cores} cores` +
-    (busy ? ': **the machine was busy with other work; these times are inflated and noisy**.' : '.')
-  )
-}
-
-function headerLines(
-  options: BenchOptions,
-  load: { start: number[]; end: number[] },
-  fsys: BenchFilesystem,
-  mirror: MirrorInfo,
-  snapshots: SnapshotSet,
-  seconds: number,
-  env: Environment
-): string[] {
-  const m = machine()
-  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`
-  const d = fsys.description
-  return [
-    `Run ${new Date().toISOString().slice(0, 10)} with \`${rerunCommand(options)}\` in ${(seconds / 60).toFixed(1)} min: ` +
-      `${options.repetitions} repetitions, contenders alternating; median and min–max wall time per contender.`,
-    '',
-    `- Machine: ${m.cpu}, ${m.cores} cores, ${(Number(m.memoryBytes) / 1024 ** 3).toFixed(0)} GiB, ${m.os}, Linux ${m.kernel}; Node ${process.version}.`,
-    loadLine(load),
-    `- Filesystem for the restores: ${d.fstype} (${d.options}) on ${d.source}: ${d.note}. Every sample restores into a fresh directory; trees are deleted and \`sync\` runs outside the timed region.`,
-    `- Repository: ${mirror.trackedFiles} files, ${mirror.commits} commits, pack ${mb(mirror.packBytes)}; snapshot tar ${mb(snapshots.tarBytes)}, ${snapshots.tarEntries} entries; ` +
-      `\`tar | pzstd\` ${mb(snapshots.files.pzstd.bytes)} (${snapshots.files.pzstd.frames} frames), \`tar | zstd -T0\` ${mb(snapshots.files.zstd.bytes)} (${snapshots.files.zstd.frames} frame).`,
-    `- Servers: nginx on 127.0.0.1, unthrottled and with \`limit_rate ${options.rateMBps}m\` (${options.rateMBps} MiB/s per connection); git clone from \`git http-backend\` behind a small CGI bridge.`,
-    `- Peak RSS (tree): the summed RSS of the contender's whole process tree, polled from /proc every 20 ms. Max RSS (one process): GNU time's maximum RSS, the tree's largest process.`,
-    `- The action runs as a runner runs it (\`node dist/index.js\`, inputs as INPUT_* with action.yml's defaults, GITHUB_SHA at the snapshot's commit). Its halves run alone from \`bench/engine.ts\` (${env.engine.how}).`
-  ]
-}
-
-const SCENARIO_TITLES = (options: BenchOptions): Record<Scenario, string> => ({
-  fast: 'Unthrottled (loopback)',
-  throttled: `Throttled: ${options.rateMBps} MiB/s per connection`
-})
-
 async function main(): Promise<number> {
   const isRoot = process.getuid?.() === 0
   const options = parseOptions(process.argv.slice(2), isRoot)
   if (options.help) {
     console.log(USAGE)
+    return 0
+  }
+  if (options.render) {
+    const record = finalize(JSON.parse(await fsp.readFile(options.render, 'utf8')) as RunRecord)
+    const out = options.render.replace(/\.json$/, '')
+    console.log(await writeResults(out, record, formatMarkdown))
+    log(`rewrote ${out}.json and ${out}.md from its samples`)
     return 0
   }
   requireNode24()
@@ -297,25 +248,7 @@ async function main(): Promise<number> {
     const seconds = (performance.now() - started) / 1000
     load.end = os.loadavg()
 
-    const results: ContenderResult[] = contenders.map(c => ({
-      id: c.id,
-      scenario: c.scenario,
-      kind: c.kind,
-      label: c.label,
-      bytes: c.bytes,
-      summary: summarize(c, samples.get(c.id)!),
-      samples: samples.get(c.id)!
-    }))
-    addRatios(results)
-    const targets = computeTargets(results)
-    const rerun = `Rerun: \`${rerunCommand(options)}\` (see bench/README.md; cached snapshots make reruns faster).`
-    const markdown = renderMarkdown(
-      results,
-      targets,
-      { header: headerLines(options, load, fsys, mirror, snapshots, seconds, env), rerun },
-      SCENARIO_TITLES(options)
-    )
-    const json = {
+    const record = finalize({
       generatedAt: new Date().toISOString(),
       command: rerunCommand(options),
       durationSeconds: seconds,
@@ -328,24 +261,30 @@ async function main(): Promise<number> {
       engine: engine.how,
       repository: mirror,
       snapshots,
-      contenders: results,
-      targets
-    }
-    await writeResults(options.out, json, markdown, async text =>
-      prettier.format(text, { parser: 'markdown', ...(await prettierConfig()) })
-    )
-    console.log(
-      `\n${await prettier.format(markdown, { parser: 'markdown', ...(await prettierConfig()) })}`
-    )
+      contenders: contenders.map(c => ({
+        id: c.id,
+        scenario: c.scenario,
+        kind: c.kind,
+        label: c.label,
+        bytes: c.bytes,
+        summary: { samples: 0, failures: 0 },
+        samples: samples.get(c.id)!
+      })),
+      targets: []
+    })
+    console.log(`\n${await writeResults(options.out, record, formatMarkdown)}`)
     log(`wrote ${options.out}.json and ${options.out}.md in ${(seconds / 60).toFixed(1)} min`)
+    const results = record.contenders
     return results.some(r => r.summary.failures > 0) ? 1 : 0
   } finally {
     if (!interrupted) await cleanups.runAll()
   }
 }
 
-async function prettierConfig(): Promise<prettier.Options> {
-  return (await prettier.resolveConfig(path.join(REPO_DIR, 'README.md'))) ?? {}
+/** results.md is checked by `prettier --check` like every file of the repository. */
+async function formatMarkdown(markdown: string): Promise<string> {
+  const config = (await prettier.resolveConfig(path.join(REPO_DIR, 'README.md'))) ?? {}
+  return prettier.format(markdown, { ...config, parser: 'markdown' })
 }
 
 main().then(

@@ -356,14 +356,20 @@ export function renderMarkdown(record: RunRecord): string {
   return lines.join('\n')
 }
 
-/** Writes `${out}.json` and `${out}.md`; `format` styles the markdown like the repository's. */
+/**
+ * Writes `${out}.json` and `${out}.md`; `format` styles the markdown like the repository's.
+ * Paths inside the repository are written relative to it: the results are committed and
+ * must not carry this machine's directories.
+ */
 export async function writeResults(
   out: string,
   record: RunRecord,
+  repoDir: string,
   format: (markdown: string) => Promise<string>
 ): Promise<string> {
-  const markdown = await format(renderMarkdown(record))
-  await fsp.writeFile(`${out}.json`, JSON.stringify(record, null, 2) + '\n')
+  const relative = (text: string) => text.split(`${repoDir}/`).join('').split(repoDir).join('.')
+  const markdown = await format(relative(renderMarkdown(record)))
+  await fsp.writeFile(`${out}.json`, relative(JSON.stringify(record, null, 2)) + '\n')
   await fsp.writeFile(`${out}.md`, markdown)
   return markdown
 }

@@ -162,7 +162,7 @@ async function main(): Promise<number> {
   if (options.render) {
     const record = finalize(JSON.parse(await fsp.readFile(options.render, 'utf8')) as RunRecord)
     const out = options.render.replace(/\.json$/, '')
-    console.log(await writeResults(out, record, formatMarkdown))
+    console.log(await writeResults(out, record, REPO_DIR, formatMarkdown))
     log(`rewrote ${out}.json and ${out}.md from its samples`)
     return 0
   }
@@ -272,7 +272,7 @@ async function main(): Promise<number> {
       })),
       targets: []
     })
-    console.log(`\n${await writeResults(options.out, record, formatMarkdown)}`)
+    console.log(`\n${await writeResults(options.out, record, REPO_DIR, formatMarkdown)}`)
     log(`wrote ${options.out}.json and ${options.out}.md in ${(seconds / 60).toFixed(1)} min`)
     const results = record.contenders
     return results.some(r => r.summary.failures > 0) ? 1 : 0

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
-import { gitInsteadOf, repositoryPrefix, resolveServerUrl, snapshotUrl } from '../src/cachew/endpoints.js'
+import {
+  gitInsteadOf,
+  repositoryPrefix,
+  resolveServerUrl,
+  snapshotUrl
+} from '../src/cachew/endpoints.js'
 import { snapshotFields } from '../src/cachew/snapshot.js'
 import { errorForStatus, parseRetryAfter } from '../src/cachew/status.js'
 import { parseContentRange } from '../src/download/download.js'
@@ -17,14 +22,18 @@ describe('endpoints', () => {
   })
 
   it('refuses a URL with no path', () => {
-    expect(() => repositoryPrefix('https://c.example', 'https://github.com/')).toThrow(/not a repository URL/)
+    expect(() => repositoryPrefix('https://c.example', 'https://github.com/')).toThrow(
+      /not a repository URL/
+    )
   })
 
   it('joins a root-relative bundle URL onto the server URL, prefix kept; absolute ones stay', () => {
-    expect(resolveServerUrl('https://c.example/cachew/', '/git/h/o/r/snapshot.bundle?base=abc')).toBe(
-      'https://c.example/cachew/git/h/o/r/snapshot.bundle?base=abc'
+    expect(
+      resolveServerUrl('https://c.example/cachew/', '/git/h/o/r/snapshot.bundle?base=abc')
+    ).toBe('https://c.example/cachew/git/h/o/r/snapshot.bundle?base=abc')
+    expect(resolveServerUrl('https://c.example', 'https://other.example/x?base=1')).toBe(
+      'https://other.example/x?base=1'
     )
-    expect(resolveServerUrl('https://c.example', 'https://other.example/x?base=1')).toBe('https://other.example/x?base=1')
   })
 
   it('routes git through cachew with insteadOf', () => {
@@ -42,7 +51,9 @@ describe('endpoints', () => {
         'x-cachew-bundle-url': `/git/h/o/r/snapshot.bundle?base=${sha}`
       })
     ).toEqual({ commit: sha, bundleUrl: `https://c.example/git/h/o/r/snapshot.bundle?base=${sha}` })
-    expect(snapshotFields('https://c.example', { 'x-cachew-snapshot-commit': 'not-a-sha' })).toEqual({
+    expect(
+      snapshotFields('https://c.example', { 'x-cachew-snapshot-commit': 'not-a-sha' })
+    ).toEqual({
       commit: undefined,
       bundleUrl: undefined
     })
@@ -50,7 +61,11 @@ describe('endpoints', () => {
 })
 
 describe('status policy', () => {
-  const context = { what: 'snapshot', url: 'https://c.example/git/h/o/r/snapshot.tar.zst', authorized: false }
+  const context = {
+    what: 'snapshot',
+    url: 'https://c.example/git/h/o/r/snapshot.tar.zst',
+    authorized: false
+  }
 
   it('401 without credentials names the authorization input', () => {
     const error = errorForStatus(401, context)

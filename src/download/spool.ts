@@ -100,26 +100,26 @@ export class Spool {
 
   /** Reads the spool in order, following the frontier, in blocks of up to blockSize. */
   reader(blockSize: number, signal?: AbortSignal): Readable {
-    const spool = this
-    async function* blocks(): AsyncGenerator<Buffer> {
-      let position = 0
-      for (;;) {
-        await spool.waitBeyond(position, signal)
-        if (spool.failure) throw spool.failure
-        const available = spool.frontier - position
-        if (available <= 0) {
-          if (spool.finalSize === undefined) continue
-          if (position >= spool.finalSize) return
-          throw new Error(`internal: spool ended at ${spool.frontier} of ${spool.finalSize} bytes`)
-        }
-        const block = Buffer.allocUnsafe(Math.min(blockSize, available))
-        const { bytesRead } = await spool.handle.read(block, 0, block.length, position)
-        position += bytesRead
-        noteTransientBytes(bytesRead)
-        yield bytesRead === block.length ? block : block.subarray(0, bytesRead)
+    return Readable.from(this.blocks(blockSize, signal), { objectMode: false, highWaterMark: 1 })
+  }
+
+  private async *blocks(blockSize: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    let position = 0
+    for (;;) {
+      await this.waitBeyond(position, signal)
+      if (this.failure) throw this.failure
+      const available = this.frontier - position
+      if (available <= 0) {
+        if (this.finalSize === undefined) continue
+        if (position >= this.finalSize) return
+        throw new Error(`internal: spool ended at ${this.frontier} of ${this.finalSize} bytes`)
       }
+      const block = Buffer.allocUnsafe(Math.min(blockSize, available))
+      const { bytesRead } = await this.handle.read(block, 0, block.length, position)
+      position += bytesRead
+      noteTransientBytes(bytesRead)
+      yield bytesRead === block.length ? block : block.subarray(0, bytesRead)
     }
-    return Readable.from(blocks(), { objectMode: false, highWaterMark: 1 })
   }
 
   async close(): Promise<void> {

@@ -197,15 +197,24 @@ describe('workflow files', () => {
     }
   })
 
-  it('set up Node from .node-version', () => {
-    const setups = allSteps().filter(({ step }) => step.uses?.startsWith('actions/setup-node@'))
-    expect(setups.length).toBe(workflowFiles().length + 1) // ci.yml has two jobs
-    for (const { where, step } of setups) {
-      expect({ where, with: step.with?.['node-version-file'] }).toEqual({
+  it('set up Node from .node-version before any step that runs npm or npx', () => {
+    let jobsWithNode = 0
+    for (const { file, jobName, job } of allJobs()) {
+      const where = `${file} ${jobName}`
+      const firstNpm = job.steps.findIndex(step => /\bnp[mx]\b/.test(step.run ?? ''))
+      if (firstNpm === -1) continue
+      jobsWithNode++
+      const setup = job.steps.findIndex(step => step.uses?.startsWith('actions/setup-node@'))
+      expect({ where, setupBeforeNpm: setup > -1 && setup < firstNpm }).toEqual({
         where,
-        with: '.node-version'
+        setupBeforeNpm: true
+      })
+      expect({ where, file: job.steps[setup].with?.['node-version-file'] }).toEqual({
+        where,
+        file: '.node-version'
       })
     }
+    expect(jobsWithNode).toBe(allJobs().length)
     expect(fs.readFileSync(path.join(ROOT, '.node-version'), 'utf8').trim()).toBe('24')
   })
 

@@ -9,7 +9,6 @@
  */
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
-import * as fsp from 'node:fs/promises'
 import * as path from 'node:path'
 import { execTool } from '../__tests__/support/fixtures.js'
 
@@ -52,24 +51,35 @@ export async function readManifest(
   return manifest
 }
 
-/** Every file and symlink under dir (not .git at the top) with its size and kind. */
+/**
+ * Every file and symlink under dir (not .git at the top) with its size and kind. GNU find
+ * lists 40,000 files in a fraction of the time a stat per file from node takes.
+ */
 async function scanTree(dir: string): Promise<Map<string, Entry>> {
+  const listing = await execTool('find', [
+    dir,
+    '-path',
+    path.join(dir, '.git'),
+    '-prune',
+    '-o',
+    '(',
+    '-type',
+    'f',
+    '-o',
+    '-type',
+    'l',
+    ')',
+    '-printf',
+    '%y %m %s %P\\0'
+  ])
   const found = new Map<string, Entry>()
-  const walk = async (relative: string): Promise<void> => {
-    const absolute = path.join(dir, relative)
-    for (const entry of await fsp.readdir(absolute, { withFileTypes: true })) {
-      const name = relative === '' ? entry.name : `${relative}/${entry.name}`
-      if (name === '.git') continue
-      if (entry.isDirectory()) {
-        await walk(name)
-        continue
-      }
-      const stat = await fsp.lstat(path.join(dir, name))
-      const kind = stat.isSymbolicLink() ? 'symlink' : stat.mode & 0o100 ? 'executable' : 'file'
-      found.set(name, { size: stat.size, kind })
-    }
+  for (const record of listing.split('\0')) {
+    if (record === '') continue
+    const [type, mode, size] = record.split(' ', 3)
+    const name = record.slice(type.length + mode.length + size.length + 3)
+    const kind = type === 'l' ? 'symlink' : Number.parseInt(mode, 8) & 0o100 ? 'executable' : 'file'
+    found.set(name, { size: Number(size), kind })
   }
-  await walk('')
   return found
 }
 

@@ -13,7 +13,13 @@ import { makeMirror, makeSnapshot, type Mirror, type Snapshot } from './support/
 import { pythonTar } from './support/hostile-tar.js'
 import { startNginx } from './support/nginx.js'
 import { listDir, runAction, runActionWithPost, visibleLog } from './support/run-action.js'
-import { git, gitBookkeeping, manifest, referenceExtraction } from './support/tree.js'
+import {
+  git,
+  gitBookkeeping,
+  manifest,
+  referenceExtraction,
+  type ManifestEntry
+} from './support/tree.js'
 
 let root: string
 let mirror: Mirror
@@ -94,6 +100,19 @@ async function expectCleanCheckout(dir: string, commit: string): Promise<void> {
   expect(await git(dir, 'status', '--porcelain')).toBe('')
 }
 
+/** A non-empty workspace in a directory of its own, and a manifest of that directory. */
+async function workspaceWithContent(): Promise<{
+  parent: string
+  workspace: string
+  before: ManifestEntry[]
+}> {
+  const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'kept-'))
+  const workspace = path.join(parent, 'ws')
+  await fs.mkdir(workspace)
+  await fs.writeFile(path.join(workspace, 'keep.txt'), 'precious')
+  return { parent, workspace, before: await manifest(parent) }
+}
+
 describe('restore from the cachew-compatible server', () => {
   it('restores a pzstd snapshot with ranged requests: same tree, modes, symlinks and HEAD as GNU tar', async () => {
     const run = await runActionWithPost({ inputs: inputs() })
@@ -145,11 +164,7 @@ describe('restore from the cachew-compatible server', () => {
   })
 
   it('refuses a hostile archive by entry name, writes nothing outside, leaves the target as it was', async () => {
-    const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'hostile-'))
-    const workspace = path.join(parent, 'ws')
-    await fs.mkdir(workspace)
-    await fs.writeFile(path.join(workspace, 'keep.txt'), 'precious')
-    const before = await manifest(parent)
+    const { parent, workspace, before } = await workspaceWithContent()
     const run = await runAction({ inputs: inputs({ repository: HOSTILE_URL }), workspace })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toMatch(/::error::.*\.\.\/\.\.\/escaped\.txt/)
@@ -160,11 +175,7 @@ describe('restore from the cachew-compatible server', () => {
   })
 
   it('fails a truncated snapshot with a zstd error and keeps a non-empty target intact', async () => {
-    const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'trunc-'))
-    const workspace = path.join(parent, 'ws')
-    await fs.mkdir(workspace)
-    await fs.writeFile(path.join(workspace, 'keep.txt'), 'precious')
-    const before = await manifest(parent)
+    const { parent, workspace, before } = await workspaceWithContent()
     const run = await runAction({ inputs: inputs({ repository: TRUNCATED_URL }), workspace })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toMatch(/::error::.*zstd/i)

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { execTool } from '../__tests__/support/fixtures.js'
 import type { Engine } from './contenders.js'
 import { BENCH_DIR, CACHE_DIR } from './options.js'
+import { pruneSiblings } from './snapshots.js'
 
 const REPO_DIR = path.join(BENCH_DIR, '..')
 
@@ -71,6 +72,7 @@ export async function prepareEngine(node: string, log: (line: string) => void): 
       await fsp.writeFile(path.join(path.dirname(bundle), 'package.json'), '{ "type": "module" }\n')
     }
     await fsp.writeFile(path.join(out, 'done'), '')
+    await pruneSiblings('engine-', out)
     return { command: [node, bundle], how }
   } catch (error) {
     const reason = (error as Error).message.split('\n').find(line => /error/i.test(line)) ?? ''

@@ -78,6 +78,15 @@ function sourceOf(file: string): string {
   return fs.readFileSync(path.join(BENCH_DIR, file), 'utf8')
 }
 
+/** Removes older cache entries of the same kind (`${prefix}<key>`) once a new one is made. */
+export async function pruneSiblings(prefix: string, keep: string): Promise<void> {
+  for (const name of await fsp.readdir(CACHE_DIR)) {
+    if (name.startsWith(prefix) && name !== path.basename(keep)) {
+      await fsp.rm(path.join(CACHE_DIR, name), { recursive: true, force: true })
+    }
+  }
+}
+
 function readManifest<T>(file: string): T | undefined {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T
@@ -136,6 +145,7 @@ export async function ensureMirror(scale: Scale, log: (line: string) => void): P
     .reduce((sum, name) => sum + fs.statSync(path.join(packDir, name)).size, 0)
   const info: MirrorInfo = { root, bareDir, commit, commits, trackedFiles, packBytes, shape }
   await fsp.writeFile(manifestFile, JSON.stringify(info, null, 2))
+  await pruneSiblings(`repo-${scale}-`, root)
   log(
     `mirror: ${commit}, ${trackedFiles} files, made in ${((performance.now() - started) / 1000).toFixed(1)} s`
   )
@@ -174,13 +184,14 @@ export async function ensureSnapshots(
   const key = hashOf(
     mirror.commit,
     path.basename(mirror.root),
-    sourceOf('snapshots.ts'),
+    JSON.stringify(FORMATS),
     fs.readFileSync(path.join(BENCH_DIR, '..', '__tests__', 'support', 'fixtures.ts'), 'utf8'),
     toolVersion('zstd', '-V'),
     toolVersion('tar'),
     toolVersion('git')
   )
-  const dir = path.join(CACHE_DIR, `snapshots-${key}`)
+  const prefix = `snapshots-${mirror.shape.files}files-`
+  const dir = path.join(CACHE_DIR, `${prefix}${key}`)
   const manifestFile = path.join(dir, 'snapshots.json')
   const cached = readManifest<SnapshotSet>(manifestFile)
   if (cached) {
@@ -224,5 +235,6 @@ export async function ensureSnapshots(
   const tarEntries = Number((await decodeInto(files.pzstd.file, 'tar -t | wc -l')).trim())
   const set: SnapshotSet = { commit: mirror.commit, tarBytes, tarEntries, wwwRoot, files }
   await fsp.writeFile(manifestFile, JSON.stringify(set, null, 2))
+  await pruneSiblings(prefix, dir)
   return set
 }

@@ -3,6 +3,8 @@
  * `git clone`. An extracted snapshot's index records the inode, ctime (and, without mtime
  * restoration, mtime) of files on the machine that made it, so git must rehash every file
  * once; the restore pays that with refreshIndex so the workflow's first git command does not.
+ * (Beyond speed: plumbing such as `git diff-index HEAD` trusts the stat data and reports every
+ * file as modified until the index is refreshed; __tests__/git-finish-local.test.ts checks it.)
  *
  *   npx tsx bench/git-status.ts [--files 20000] [--runs 3] [--keep]
  *

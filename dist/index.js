@@ -36010,6 +36010,9 @@ async function restoreOnce(settings, transport, log) {
         phases.push({ name: 'Git', seconds: (performance.now() - gitStart) / 1000 });
         const moveStart = performance.now();
         await staging.commit();
+        // Moving the staged children into an existing target changed their ctime: one stat pass
+        // keeps the next step's first git command from rehashing them.
+        await refreshIndex(settings.target).catch((error) => log.debug(`index refresh after the move: ${error.message}`));
         phases.push({ name: 'Move into place', seconds: (performance.now() - moveStart) / 1000 });
         return {
             repositoryUrl: settings.repositoryUrl,
@@ -36084,7 +36087,8 @@ function startBundleDownload(settings, bundleUrl, transport, directory, signal, 
         if (signal.aborted)
             return 'unavailable';
         const reason = error instanceof CacheMissError ? 'the server no longer has it' : error.message;
-        log.warning(`Delta bundle not applied (${reason}); fetching the missing commits through cachew instead.`);
+        // finishCheckout warns that it fetches instead; this line says why.
+        log.info(`The delta bundle could not be downloaded: ${reason}`);
         return 'unavailable';
     });
 }

@@ -19,7 +19,12 @@ import { chooseSpoolDirectory, ensureFreeSpace } from './download/location.js'
 import { Spool } from './download/spool.js'
 import { CacheMissError, RestartRequiredError } from './errors.js'
 import { configureGitAccess } from './git/access.js'
-import { finishCheckout, readWorkflowContext, type FinishOptions } from './git/finish.js'
+import {
+  finishCheckout,
+  readWorkflowContext,
+  refreshIndex,
+  type FinishOptions
+} from './git/finish.js'
 import { formatBytes, type Log } from './report/log.js'
 import { startProgress } from './report/progress.js'
 import type { RestoreSettings } from './settings.js'
@@ -156,6 +161,11 @@ async function restoreOnce(
 
     const moveStart = performance.now()
     await staging!.commit()
+    // Moving the staged children into an existing target changed their ctime: one stat pass
+    // keeps the next step's first git command from rehashing them.
+    await refreshIndex(settings.target).catch((error: unknown) =>
+      log.debug(`index refresh after the move: ${(error as Error).message}`)
+    )
     phases.push({ name: 'Move into place', seconds: (performance.now() - moveStart) / 1000 })
     return {
       repositoryUrl: settings.repositoryUrl,
@@ -235,9 +245,8 @@ function startBundleDownload(
     if (signal.aborted) return 'unavailable'
     const reason =
       error instanceof CacheMissError ? 'the server no longer has it' : (error as Error).message
-    log.warning(
-      `Delta bundle not applied (${reason}); fetching the missing commits through cachew instead.`
-    )
+    // finishCheckout warns that it fetches instead; this line says why.
+    log.info(`The delta bundle could not be downloaded: ${reason}`)
     return 'unavailable'
   })
 }

@@ -35311,6 +35311,11 @@ async function ensureCommit(context, commit, ref) {
     }
     if (await hasCommit(git, commit))
         return true;
+    await fetchCommit(context, commit);
+    return true;
+}
+/** Fetches one commit by SHA through cachew; fails naming it when it is still not local. */
+async function fetchCommit(context, commit) {
     try {
         await fetchThroughCachew(context, [commit]);
     }
@@ -35319,9 +35324,8 @@ async function ensureCommit(context, commit, ref) {
             throw fetchFailedError(context, commit, error);
         throw error;
     }
-    if (!(await hasCommit(git, commit)))
+    if (!(await hasCommit(context.git, commit)))
         throw missingCommitError(context, commit);
-    return true;
 }
 /** A ref fetch that may fail harmlessly, because fetching the commit by SHA follows. */
 async function fetchQuietlyOrWarn(context, refspecs) {
@@ -35473,16 +35477,7 @@ async function ensureCommitBySha(context, commit) {
     const answer = await tryEnsureRefs(context, { refs: {}, commits: [commit] });
     if (answer?.missingCommits.includes(commit))
         throw missingCommitError(context, commit);
-    try {
-        await fetchThroughCachew(context, [commit]);
-    }
-    catch (error) {
-        if (error instanceof GitError)
-            throw fetchFailedError(context, commit, error);
-        throw error;
-    }
-    if (!(await hasCommit(git, commit)))
-        throw missingCommitError(context, commit);
+    await fetchCommit(context, commit);
     return true;
 }
 /** An unqualified name: a branch if one exists upstream, else a tag (as actions/checkout). */

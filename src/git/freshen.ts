@@ -190,14 +190,19 @@ async function ensureCommit(
     await fetchQuietlyOrWarn(context, [`+${ref}:${localRefFor(ref)}`])
   }
   if (await hasCommit(git, commit)) return true
+  await fetchCommit(context, commit)
+  return true
+}
+
+/** Fetches one commit by SHA through cachew; fails naming it when it is still not local. */
+async function fetchCommit(context: FreshenContext, commit: string): Promise<void> {
   try {
     await fetchThroughCachew(context, [commit])
   } catch (error) {
     if (error instanceof GitError) throw fetchFailedError(context, commit, error)
     throw error
   }
-  if (!(await hasCommit(git, commit))) throw missingCommitError(context, commit)
-  return true
+  if (!(await hasCommit(context.git, commit))) throw missingCommitError(context, commit)
 }
 
 /** A ref fetch that may fail harmlessly, because fetching the commit by SHA follows. */
@@ -380,13 +385,7 @@ async function ensureCommitBySha(context: FreshenContext, commit: string): Promi
   if (await hasCommit(git, commit)) return false
   const answer = await tryEnsureRefs(context, { refs: {}, commits: [commit] })
   if (answer?.missingCommits.includes(commit)) throw missingCommitError(context, commit)
-  try {
-    await fetchThroughCachew(context, [commit])
-  } catch (error) {
-    if (error instanceof GitError) throw fetchFailedError(context, commit, error)
-    throw error
-  }
-  if (!(await hasCommit(git, commit))) throw missingCommitError(context, commit)
+  await fetchCommit(context, commit)
   return true
 }
 

@@ -34543,6 +34543,14 @@ class RetryBudget {
 }
 
 ;// CONCATENATED MODULE: ./src/download/download.ts
+/**
+ * Downloads a snapshot into a Spool. The first request asks for the first chunk and
+ * yields the plan; when the server pins the object with an ETag and honours Range, the
+ * rest goes out as ranged requests (If-Match), at most `concurrency` in flight, each
+ * verified, resumed from where it broke, and retried by one policy. Otherwise the first
+ * response is the whole download: one stream, resumed by Range when the server allows.
+ */
+
 
 
 
@@ -34561,6 +34569,8 @@ class Download {
     budget;
     segments = [];
     resumable = false;
+    /** Says when a request ends, for workers waiting while the pool is shrunk. */
+    slots = new external_node_events_.EventEmitter();
     /** Aborts every request of this download once one part has failed for good. */
     cancel = new AbortController();
     signal;
@@ -34570,6 +34580,8 @@ class Download {
         this.options = options;
         this.budget = new RetryBudget(options.retry ?? DEFAULT_RETRY_POLICY);
         this.signal = AbortSignal.any([options.signal, this.cancel.signal]);
+        // Every worker may wait here at once (up to 64).
+        this.slots.setMaxListeners(0);
         this.stats = {
             mode: 'single',
             bytes: 0,
@@ -34703,8 +34715,9 @@ class Download {
      */
     async waitForSlot() {
         while (this.stats.inFlight >= this.stats.concurrencyLimit) {
-            await new Promise(resolve => setTimeout(resolve, 50));
-            this.signal.throwIfAborted();
+            await (0,external_node_events_.once)(this.slots, 'freed', { signal: this.signal }).catch((error) => {
+                throw this.signal.aborted ? this.signal.reason : error;
+            });
         }
     }
     /** Fetches one segment, resuming from where a failed attempt stopped. */
@@ -34804,7 +34817,7 @@ class Download {
     }
     /** Sends one request under a stall watchdog that aborts it (AbortSignal) when no bytes come. */
     async send(headers) {
-        const attempt = new Attempt(this.url, this.options.stallTimeoutMs, this.signal, this.stats);
+        const attempt = new Attempt(this.url, this.options.stallTimeoutMs, this.signal, this.stats, () => this.slots.emit('freed'));
         this.stats.requests++;
         try {
             attempt.response = await this.options.transport.request(this.url, {
@@ -34832,14 +34845,16 @@ class Download {
 class Attempt {
     url;
     stats;
+    onRelease;
     response;
     controller = new AbortController();
     signal;
     watchdog;
     released = false;
-    constructor(url, stallTimeoutMs, parent, stats) {
+    constructor(url, stallTimeoutMs, parent, stats, onRelease) {
         this.url = url;
         this.stats = stats;
+        this.onRelease = onRelease;
         this.signal = AbortSignal.any([parent, this.controller.signal]);
         this.watchdog = setTimeout(() => {
             const seconds = Math.round(stallTimeoutMs / 1000);
@@ -34860,6 +34875,7 @@ class Attempt {
         this.stats.inFlight--;
         if (this.response && !this.response.complete)
             discard(this.response);
+        this.onRelease();
     }
     /** The error to report for a failure of this request: the stall, the caller's abort, or the network's. */
     failure(error) {

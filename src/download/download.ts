@@ -5,6 +5,7 @@
  * verified, resumed from where it broke, and retried by one policy. Otherwise the first
  * response is the whole download: one stream, resumed by Range when the server allows.
  */
+import { EventEmitter, once } from 'node:events'
 import type { IncomingMessage } from 'node:http'
 import { errorForStatus } from '../cachew/status.js'
 import {
@@ -68,6 +69,8 @@ export class Download {
   private readonly budget: RetryBudget
   private segments: Segment[] = []
   private resumable = false
+  /** Says when a request ends, for workers waiting while the pool is shrunk. */
+  private readonly slots = new EventEmitter()
   /** Aborts every request of this download once one part has failed for good. */
   private readonly cancel = new AbortController()
   private readonly signal: AbortSignal
@@ -79,6 +82,8 @@ export class Download {
   ) {
     this.budget = new RetryBudget(options.retry ?? DEFAULT_RETRY_POLICY)
     this.signal = AbortSignal.any([options.signal, this.cancel.signal])
+    // Every worker may wait here at once (up to 64).
+    this.slots.setMaxListeners(0)
     this.stats = {
       mode: 'single',
       bytes: 0,
@@ -213,8 +218,9 @@ export class Download {
    */
   private async waitForSlot(): Promise<void> {
     while (this.stats.inFlight >= this.stats.concurrencyLimit) {
-      await new Promise(resolve => setTimeout(resolve, 50))
-      this.signal.throwIfAborted()
+      await once(this.slots, 'freed', { signal: this.signal }).catch((error: unknown) => {
+        throw this.signal.aborted ? this.signal.reason : error
+      })
     }
   }
 
@@ -328,7 +334,13 @@ export class Download {
 
   /** Sends one request under a stall watchdog that aborts it (AbortSignal) when no bytes come. */
   private async send(headers: Record<string, string>): Promise<Attempt> {
-    const attempt = new Attempt(this.url, this.options.stallTimeoutMs, this.signal, this.stats)
+    const attempt = new Attempt(
+      this.url,
+      this.options.stallTimeoutMs,
+      this.signal,
+      this.stats,
+      () => this.slots.emit('freed')
+    )
     this.stats.requests++
     try {
       attempt.response = await this.options.transport.request(this.url, {
@@ -365,7 +377,8 @@ class Attempt {
     private readonly url: string,
     stallTimeoutMs: number,
     parent: AbortSignal,
-    private readonly stats: DownloadStats
+    private readonly stats: DownloadStats,
+    private readonly onRelease: () => void
   ) {
     this.signal = AbortSignal.any([parent, this.controller.signal])
     this.watchdog = setTimeout(() => {
@@ -387,6 +400,7 @@ class Attempt {
     clearTimeout(this.watchdog)
     this.stats.inFlight--
     if (this.response && !this.response.complete) discard(this.response)
+    this.onRelease()
   }
 
   /** The error to report for a failure of this request: the stall, the caller's abort, or the network's. */

@@ -31729,83 +31729,6 @@ async function isFile(file) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/report/log.ts
-function formatBytes(bytes) {
-    if (bytes < 1024 * 1024)
-        return `${(bytes / 1024).toFixed(1)} KiB`;
-    if (bytes < 1024 ** 3)
-        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}
-/** MB/s (decimal megabytes, as network speeds are quoted). */
-function formatRate(bytes, seconds) {
-    return seconds > 0 ? `${(bytes / 1e6 / seconds).toFixed(1)} MB/s` : 'n/a';
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-/** The job summary: what was restored, how big, how long each phase took, how fast. */
-
-
-function escapeHtml(text) {
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;');
-}
-/** The commit, linked to its page on the repository's web host (the summary is HTML). */
-function commitLink(repositoryUrl, commit) {
-    if (!commit)
-        return 'not given';
-    const href = escapeHtml(`${repositoryUrl}/commit/${commit}`);
-    return `<a href="${href}"><code>${escapeHtml(commit.slice(0, 12))}</code></a>`;
-}
-async function writeSummary(result) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    const { download } = result;
-    const downloadPhase = result.phases.find(p => p.name === 'Download and extract');
-    const rows = [
-        ['Repository', escapeHtml(result.repositoryUrl)],
-        ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
-        [
-            'Checked out',
-            `${commitLink(result.repositoryUrl, result.commit)} (${escapeHtml(result.ref)})`
-        ],
-        ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
-        ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
-        [
-            'Downloaded',
-            `${formatBytes(download.bytes)} in ${download.requests} request(s), ${download.mode}`
-        ],
-        ['Throughput', formatRate(download.bytes, downloadPhase?.seconds ?? result.seconds)],
-        ['Most requests in flight', String(download.maxInFlight)],
-        ['Retries', String(download.retries)],
-        ['Restarts (snapshot changed)', String(result.restarts)],
-        ['Entries extracted', String(result.entries)],
-        // The action's own process (tar runs beside it with a few MiB).
-        ['Peak memory (RSS)', formatBytes(process.resourceUsage().maxRSS * 1024)]
-    ];
-    await summary
-        .addHeading('cachew-restore', 3)
-        .addTable([
-        [
-            { data: 'What', header: true },
-            { data: 'Value', header: true }
-        ],
-        ...rows
-    ])
-        .addTable([
-        [
-            { data: 'Phase', header: true },
-            { data: 'Seconds', header: true }
-        ],
-        ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
-        ['Total', result.seconds.toFixed(2)]
-    ])
-        .write();
-}
-
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: external "node:zlib"
@@ -34904,6 +34827,19 @@ function strongEtag(value) {
     return value && !value.startsWith('W/') ? value : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/report/log.ts
+function formatBytes(bytes) {
+    if (bytes < 1024 * 1024)
+        return `${(bytes / 1024).toFixed(1)} KiB`;
+    if (bytes < 1024 ** 3)
+        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+/** MB/s (decimal megabytes, as network speeds are quoted). */
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${(bytes / 1e6 / seconds).toFixed(1)} MB/s` : 'n/a';
+}
+
 ;// CONCATENATED MODULE: ./src/download/location.ts
 /**
  * Where the download's temp file goes: RUNNER_TEMP when it is on the target's filesystem;
@@ -35939,6 +35875,8 @@ function startProgress(stats, size, log, intervalMs = 5000) {
 const MAX_RESTARTS = 2;
 /** Reads from the spool in large blocks: fewer syscalls, and zstd likes big inputs. */
 const READ_BLOCK = 1024 * 1024;
+/** The phase whose time is the download's (extraction overlaps it). */
+const DOWNLOAD_PHASE = 'Download and extract';
 async function restore(settings, log) {
     const transport = new HttpTransport(settings.authorization, settings.downloadConcurrency + 2);
     const started = performance.now();
@@ -35970,9 +35908,7 @@ async function restoreOnce(settings, transport, log) {
     let gitConfigFile;
     try {
         spool = await Spool.create(external_node_path_namespaceObject.join(spoolDirectory.path, `snapshot-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tar.zst`));
-        const phaseStart = performance.now();
-        const { download, entries } = await log
-            .group('Download and extract the snapshot', async () => {
+        const { download, entries, fields } = await timed(phases, DOWNLOAD_PHASE, () => log.group('Download and extract the snapshot', async () => {
             log.info(`Snapshot: ${url}`);
             const download = await Download.start(url, spool, downloadOptions(settings, transport, controller.signal));
             const fields = snapshotFields(settings.serverUrl, download.info.headers);
@@ -35988,23 +35924,14 @@ async function restoreOnce(settings, transport, log) {
                     onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)
                 });
                 const [, extracted] = await allOrAbort([download.completion, extraction], controller);
-                return { download, entries: extracted.entries };
+                return { download, entries: extracted.entries, fields };
             }
             finally {
                 progress.stop();
             }
-        })
-            .then(value => {
-            phases.push({
-                name: 'Download and extract',
-                seconds: (performance.now() - phaseStart) / 1000
-            });
-            return value;
-        });
-        const fields = snapshotFields(settings.serverUrl, download.info.headers);
+        }));
         log.info(`Extracted ${entries} entries; downloaded ${formatBytes(download.stats.bytes)} in ${download.stats.requests} request(s).`);
-        const gitStart = performance.now();
-        const finished = await log.group('Check out the workflow commit', async () => {
+        const finished = await timed(phases, 'Git', () => log.group('Check out the workflow commit', async () => {
             const options = {
                 directory: staging.directory,
                 settings,
@@ -36017,14 +35944,13 @@ async function restoreOnce(settings, transport, log) {
                 gitConfigFile = (await configureGitAccess(staging.directory, settings)).configFile;
             }
             return result;
+        }));
+        await timed(phases, 'Move into place', async () => {
+            await staging.commit();
+            // Moving the staged children into an existing target changed their ctime: one stat
+            // pass keeps the next step's first git command from rehashing them.
+            await refreshIndex(settings.target).catch((error) => log.debug(`index refresh after the move: ${error.message}`));
         });
-        phases.push({ name: 'Git', seconds: (performance.now() - gitStart) / 1000 });
-        const moveStart = performance.now();
-        await staging.commit();
-        // Moving the staged children into an existing target changed their ctime: one stat pass
-        // keeps the next step's first git command from rehashing them.
-        await refreshIndex(settings.target).catch((error) => log.debug(`index refresh after the move: ${error.message}`));
-        phases.push({ name: 'Move into place', seconds: (performance.now() - moveStart) / 1000 });
         return {
             repositoryUrl: settings.repositoryUrl,
             snapshotCommit: fields.commit,
@@ -36050,6 +35976,13 @@ async function restoreOnce(settings, transport, log) {
         await spool?.close();
         await spoolDirectory.cleanup();
     }
+}
+/** Runs one phase of the restore and records how long it took. */
+async function timed(phases, name, fn) {
+    const start = performance.now();
+    const value = await fn();
+    phases.push({ name, seconds: (performance.now() - start) / 1000 });
+    return value;
 }
 function downloadOptions(settings, transport, signal) {
     return {
@@ -36121,6 +36054,71 @@ async function allOrAbort(promises, controller) {
     return settled;
 }
 
+;// CONCATENATED MODULE: ./src/report/summary.ts
+/** The job summary: what was restored, how big, how long each phase took, how fast. */
+
+
+
+function escapeHtml(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;');
+}
+/** The commit, linked to its page on the repository's web host (the summary is HTML). */
+function commitLink(repositoryUrl, commit) {
+    if (!commit)
+        return 'not given';
+    const href = escapeHtml(`${repositoryUrl}/commit/${commit}`);
+    return `<a href="${href}"><code>${escapeHtml(commit.slice(0, 12))}</code></a>`;
+}
+async function writeSummary(result) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    const { download } = result;
+    const downloadPhase = result.phases.find(p => p.name === DOWNLOAD_PHASE);
+    const rows = [
+        ['Repository', escapeHtml(result.repositoryUrl)],
+        ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
+        [
+            'Checked out',
+            `${commitLink(result.repositoryUrl, result.commit)} (${escapeHtml(result.ref)})`
+        ],
+        ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
+        ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
+        [
+            'Downloaded',
+            `${formatBytes(download.bytes)} in ${download.requests} request(s), ${download.mode}`
+        ],
+        ['Throughput', formatRate(download.bytes, downloadPhase?.seconds ?? result.seconds)],
+        ['Most requests in flight', String(download.maxInFlight)],
+        ['Retries', String(download.retries)],
+        ['Restarts (snapshot changed)', String(result.restarts)],
+        ['Entries extracted', String(result.entries)],
+        // The action's own process (tar runs beside it with a few MiB).
+        ['Peak memory (RSS)', formatBytes(process.resourceUsage().maxRSS * 1024)]
+    ];
+    await summary
+        .addHeading('cachew-restore', 3)
+        .addTable([
+        [
+            { data: 'What', header: true },
+            { data: 'Value', header: true }
+        ],
+        ...rows
+    ])
+        .addTable([
+        [
+            { data: 'Phase', header: true },
+            { data: 'Seconds', header: true }
+        ],
+        ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
+        ['Total', result.seconds.toFixed(2)]
+    ])
+        .write();
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
 /**
  * The action's edge: read the settings, restore, publish outputs and the summary. The one
@@ -36185,7 +36183,7 @@ async function main() {
     await writeSummary(result);
 }
 function publish(result) {
-    const downloadPhase = result.phases.find(p => p.name === 'Download and extract');
+    const downloadPhase = result.phases.find(p => p.name === DOWNLOAD_PHASE);
     setOutput(Outputs.cacheHit, 'true');
     setOutput(Outputs.commit, result.commit);
     setOutput(Outputs.snapshotCommit, result.snapshotCommit ?? '');

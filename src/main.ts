@@ -8,7 +8,7 @@ import { CacheMissError, ExpectedError } from './errors.js'
 import { removeGitAccess } from './git/access.js'
 import type { Log } from './report/log.js'
 import { writeSummary } from './report/summary.js'
-import { restore, type RestoreResult } from './restore.js'
+import { DOWNLOAD_PHASE, restore, type RestoreResult } from './restore.js'
 import { readSettings } from './settings.js'
 
 /** Output names exactly as action.yml declares them. */
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
 }
 
 function publish(result: RestoreResult): void {
-  const downloadPhase = result.phases.find(p => p.name === 'Download and extract')
+  const downloadPhase = result.phases.find(p => p.name === DOWNLOAD_PHASE)
   core.setOutput(Outputs.cacheHit, 'true')
   core.setOutput(Outputs.commit, result.commit)
   core.setOutput(Outputs.snapshotCommit, result.snapshotCommit ?? '')

@@ -34,6 +34,9 @@ export const MAX_RESTARTS = 2
 /** Reads from the spool in large blocks: fewer syscalls, and zstd likes big inputs. */
 const READ_BLOCK = 1024 * 1024
 
+/** The phase whose time is the download's (extraction overlaps it). */
+export const DOWNLOAD_PHASE = 'Download and extract'
+
 export interface Phase {
   name: string
   seconds: number
@@ -92,9 +95,8 @@ async function restoreOnce(
     spool = await Spool.create(
       path.join(spoolDirectory.path, `snapshot-${randomBytes(4).toString('hex')}.tar.zst`)
     )
-    const phaseStart = performance.now()
-    const { download, entries } = await log
-      .group('Download and extract the snapshot', async () => {
+    const { download, entries, fields } = await timed(phases, DOWNLOAD_PHASE, () =>
+      log.group('Download and extract the snapshot', async () => {
         log.info(`Snapshot: ${url}`)
         const download = await Download.start(
           url,
@@ -125,48 +127,41 @@ async function restoreOnce(
             onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)
           })
           const [, extracted] = await allOrAbort([download.completion, extraction], controller)
-          return { download, entries: extracted.entries }
+          return { download, entries: extracted.entries, fields }
         } finally {
           progress.stop()
         }
       })
-      .then(value => {
-        phases.push({
-          name: 'Download and extract',
-          seconds: (performance.now() - phaseStart) / 1000
-        })
-        return value
-      })
-    const fields = snapshotFields(settings.serverUrl, download.info.headers)
+    )
     log.info(
       `Extracted ${entries} entries; downloaded ${formatBytes(download.stats.bytes)} in ${download.stats.requests} request(s).`
     )
 
-    const gitStart = performance.now()
-    const finished = await log.group('Check out the workflow commit', async () => {
-      const options: FinishOptions = {
-        directory: staging!.directory,
-        settings,
-        workflow: readWorkflowContext(),
-        bundle: await bundle!,
-        log
-      }
-      const result = await finishCheckout(options)
-      if (settings.persistCredentials) {
-        gitConfigFile = (await configureGitAccess(staging!.directory, settings)).configFile
-      }
-      return result
-    })
-    phases.push({ name: 'Git', seconds: (performance.now() - gitStart) / 1000 })
-
-    const moveStart = performance.now()
-    await staging!.commit()
-    // Moving the staged children into an existing target changed their ctime: one stat pass
-    // keeps the next step's first git command from rehashing them.
-    await refreshIndex(settings.target).catch((error: unknown) =>
-      log.debug(`index refresh after the move: ${(error as Error).message}`)
+    const finished = await timed(phases, 'Git', () =>
+      log.group('Check out the workflow commit', async () => {
+        const options: FinishOptions = {
+          directory: staging!.directory,
+          settings,
+          workflow: readWorkflowContext(),
+          bundle: await bundle!,
+          log
+        }
+        const result = await finishCheckout(options)
+        if (settings.persistCredentials) {
+          gitConfigFile = (await configureGitAccess(staging!.directory, settings)).configFile
+        }
+        return result
+      })
     )
-    phases.push({ name: 'Move into place', seconds: (performance.now() - moveStart) / 1000 })
+
+    await timed(phases, 'Move into place', async () => {
+      await staging!.commit()
+      // Moving the staged children into an existing target changed their ctime: one stat
+      // pass keeps the next step's first git command from rehashing them.
+      await refreshIndex(settings.target).catch((error: unknown) =>
+        log.debug(`index refresh after the move: ${(error as Error).message}`)
+      )
+    })
     return {
       repositoryUrl: settings.repositoryUrl,
       snapshotCommit: fields.commit,
@@ -189,6 +184,14 @@ async function restoreOnce(
     await spool?.close()
     await spoolDirectory.cleanup()
   }
+}
+
+/** Runs one phase of the restore and records how long it took. */
+async function timed<T>(phases: Phase[], name: string, fn: () => Promise<T>): Promise<T> {
+  const start = performance.now()
+  const value = await fn()
+  phases.push({ name, seconds: (performance.now() - start) / 1000 })
+  return value
 }
 
 function downloadOptions(settings: RestoreSettings, transport: HttpTransport, signal: AbortSignal) {

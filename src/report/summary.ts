@@ -1,6 +1,6 @@
 /** The job summary: what was restored, how big, how long each phase took, how fast. */
 import * as core from '@actions/core'
-import type { RestoreResult } from '../restore.js'
+import { DOWNLOAD_PHASE, type RestoreResult } from '../restore.js'
 import { formatBytes, formatRate } from './log.js'
 
 function escapeHtml(text: string): string {
@@ -21,7 +21,7 @@ function commitLink(repositoryUrl: string, commit: string | undefined): string {
 export async function writeSummary(result: RestoreResult): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   const { download } = result
-  const downloadPhase = result.phases.find(p => p.name === 'Download and extract')
+  const downloadPhase = result.phases.find(p => p.name === DOWNLOAD_PHASE)
   const rows: string[][] = [
     ['Repository', escapeHtml(result.repositoryUrl)],
     ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],

@@ -38,7 +38,7 @@ export function createZstdDecoder(options: { backend?: ZstdBackend } = {}): Tran
     : new ZstdDecoder(openJsFrameDecoder, true)
 }
 
-/** Decoded bytes buffered ahead of the consumer: one zlib output chunk. */
+/** Decoded bytes buffered ahead of the consumer: a few zlib output chunks. */
 const READABLE_HIGH_WATER_MARK = 1024 * 1024
 
 class ZstdDecoder extends Transform {

@@ -149,6 +149,7 @@ export function restoreSettings(overrides: Partial<RestoreSettings> = {}): Resto
     keepSnapshotHead: false,
     persistCredentials: true,
     gitThroughCachew: true,
+    runnerCacheMaxBytes: 0,
     ...overrides
   }
 }

@@ -114,9 +114,41 @@ describe('readSettings', () => {
       [Inputs.failOnCacheMiss]: String(Defaults.failOnCacheMiss),
       [Inputs.keepSnapshotHead]: String(Defaults.keepSnapshotHead),
       [Inputs.persistCredentials]: String(Defaults.persistCredentials),
-      [Inputs.gitThroughCachew]: String(Defaults.gitThroughCachew)
+      [Inputs.gitThroughCachew]: String(Defaults.gitThroughCachew),
+      [Inputs.runnerCache]: Defaults.runnerCache,
+      [Inputs.runnerCacheMaxGb]: String(Defaults.runnerCacheMaxGb)
     }
     for (const [name, value] of Object.entries(expected))
       expect(action.inputs[name].default).toBe(value)
+  })
+
+  it('turns the runner cache on for self-hosted runners only, unless told otherwise', () => {
+    const cacheDir = (environment: string | undefined, setting: string) => {
+      if (environment === undefined) delete process.env.RUNNER_ENVIRONMENT
+      else process.env.RUNNER_ENVIRONMENT = environment
+      process.env.RUNNER_TOOL_CACHE = '/opt/tool-cache'
+      setInputs({
+        'server-url': 'https://cachew.example.com',
+        repository: 'acme/widgets',
+        'runner-cache': setting
+      })
+      return readSettings().runnerCacheDir
+    }
+    expect(cacheDir('self-hosted', '')).toBe('/opt/tool-cache')
+    expect(cacheDir('self-hosted', 'auto')).toBe('/opt/tool-cache')
+    expect(cacheDir('github-hosted', '')).toBeUndefined()
+    expect(cacheDir(undefined, '')).toBeUndefined()
+    expect(cacheDir('github-hosted', 'true')).toBe('/opt/tool-cache')
+    expect(cacheDir('self-hosted', 'false')).toBeUndefined()
+    expect(readSettings().runnerCacheMaxBytes).toBe(10 * 1024 ** 3)
+  })
+
+  it('refuses bad runner-cache values, naming the input and what is allowed', () => {
+    expect(errorFor({ 'runner-cache': 'always' }).message).toBe(
+      "Input 'runner-cache': 'always' is not allowed; use auto, true or false"
+    )
+    expect(errorFor({ 'runner-cache-max-gb': '0' }).message).toMatch(
+      /'runner-cache-max-gb': 0 is out of range; use a whole number from 1 to 1024/
+    )
   })
 })

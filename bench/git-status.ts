@@ -78,7 +78,8 @@ function benchSettings(dir: string, upstreamUrl: string): RestoreSettings {
     ref: '',
     keepSnapshotHead: false,
     persistCredentials: false,
-    gitThroughCachew: true
+    gitThroughCachew: true,
+    runnerCacheMaxBytes: 0
   }
 }
 

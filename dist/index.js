@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4383);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5490);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4383:
+/***/ 5490:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31431,6 +31431,10 @@ function repositoryPrefix(serverUrl, upstreamUrl) {
 function snapshotUrl(serverUrl, upstreamUrl) {
     return `${repositoryPrefix(serverUrl, upstreamUrl)}/snapshot.tar.zst`;
 }
+/** The delta bundle from `base` to the mirror's HEAD. */
+function bundleUrl(serverUrl, upstreamUrl, base) {
+    return `${repositoryPrefix(serverUrl, upstreamUrl)}/snapshot.bundle?base=${base}`;
+}
 function ensureRefsUrl(serverUrl, upstreamUrl) {
     return `${repositoryPrefix(serverUrl, upstreamUrl)}/ensure-refs`;
 }
@@ -34288,6 +34292,231 @@ async function removeBackup(backup) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/log.ts
+function formatBytes(bytes) {
+    if (bytes < 1024 * 1024)
+        return `${(bytes / 1024).toFixed(1)} KiB`;
+    if (bytes < 1024 ** 3)
+        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+/** MB/s (decimal megabytes, as network speeds are quoted). */
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${(bytes / 1e6 / seconds).toFixed(1)} MB/s` : 'n/a';
+}
+
+;// CONCATENATED MODULE: ./src/cache/runner-cache.ts
+/**
+ * A self-hosted runner keeps its disk between jobs: the last snapshot of each repository is
+ * kept under RUNNER_TOOL_CACHE and revalidated with `If-None-Match` before the next restore,
+ * so an unchanged snapshot costs one HEAD request instead of a download.
+ *
+ * Layout: `<RUNNER_TOOL_CACHE>/cachew-restore/<repository key>/`, holding `entry.json` (the
+ * ETag, commit and size of the snapshot, and the name of its file) and that file,
+ * `snapshot-<random>.tar.zst`. Every change is a rename, so two jobs at once never see half
+ * an entry: a job stores its download under a fresh name, then swaps `entry.json`; a
+ * reader opens the file the entry names and keeps its descriptor, so a file replaced or
+ * evicted meanwhile stays readable to it. The total size is bounded: after a store, whole
+ * repositories are evicted, least recently used first.
+ */
+
+
+
+
+const ENTRY_FILE = 'entry.json';
+const SNAPSHOT_PREFIX = 'snapshot-';
+/** How long a file no entry names may belong to a job between its two renames. */
+const ORPHAN_GRACE_MS = 60 * 1000;
+class RunnerCache {
+    root;
+    maxBytes;
+    log;
+    constructor(root, maxBytes, log) {
+        this.root = root;
+        this.maxBytes = maxBytes;
+        this.log = log;
+    }
+    /** The cache under `toolCache`, or undefined when there is no place for it. */
+    static async open(toolCache, maxBytes, log) {
+        if (!toolCache) {
+            log.info('The runner cache is on but RUNNER_TOOL_CACHE is not set: downloading as usual.');
+            return undefined;
+        }
+        const root = external_node_path_namespaceObject.join(toolCache, 'cachew-restore');
+        try {
+            await promises_namespaceObject.mkdir(root, { recursive: true });
+        }
+        catch (error) {
+            log.warning(`The runner cache is unusable (${error.message}); downloading.`);
+            return undefined;
+        }
+        return new RunnerCache(root, maxBytes, log);
+    }
+    /** Opens the cached snapshot of a repository, if there is a sound one. */
+    async lookup(serverUrl, repositoryUrl) {
+        const directory = this.directoryFor(serverUrl, repositoryUrl);
+        const entry = await readEntry(directory);
+        if (!entry)
+            return undefined;
+        let handle;
+        try {
+            handle = await promises_namespaceObject.open(external_node_path_namespaceObject.join(directory, entry.file), 'r');
+        }
+        catch {
+            return undefined; // evicted or replaced between reading the entry and opening the file
+        }
+        if ((await handle.stat()).size !== entry.size) {
+            await handle.close();
+            this.log.info('The runner cache holds a snapshot of the wrong size; it will be replaced.');
+            return undefined;
+        }
+        return { entry, handle };
+    }
+    /** Marks a repository's entry as just used, for eviction. */
+    async touch(serverUrl, repositoryUrl) {
+        const now = new Date();
+        const entryFile = external_node_path_namespaceObject.join(this.directoryFor(serverUrl, repositoryUrl), ENTRY_FILE);
+        await promises_namespaceObject.utimes(entryFile, now, now).catch(() => undefined);
+    }
+    /**
+     * Moves a downloaded snapshot into the cache (a rename when it is on the same filesystem,
+     * a copy otherwise) and makes it the repository's entry. Never fails the restore: a
+     * problem is logged and the cache is left as it was.
+     */
+    async store(serverUrl, repositoryUrl, file, entry) {
+        const directory = this.directoryFor(serverUrl, repositoryUrl);
+        try {
+            if (entry.size > this.maxBytes) {
+                this.log.info(`The snapshot (${formatBytes(entry.size)}) is larger than runner-cache-max-gb; not kept.`);
+                return;
+            }
+            await promises_namespaceObject.mkdir(directory, { recursive: true });
+            const name = `${SNAPSHOT_PREFIX}${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tar.zst`;
+            await moveOrCopy(file, external_node_path_namespaceObject.join(directory, name));
+            await writeEntry(directory, { ...entry, file: name });
+            await removeUnnamedSnapshots(directory, name);
+            this.log.info(`Kept the snapshot in the runner cache for the next job (${directory}).`);
+            await this.evict(directory);
+        }
+        catch (error) {
+            this.log.warning(`Could not keep the snapshot in the runner cache: ${error.message}`);
+        }
+    }
+    /** Forgets a repository's entry (its file turned out to be damaged). */
+    async forget(serverUrl, repositoryUrl) {
+        const directory = this.directoryFor(serverUrl, repositoryUrl);
+        await promises_namespaceObject.rm(external_node_path_namespaceObject.join(directory, ENTRY_FILE), { force: true });
+        await removeUnnamedSnapshots(directory, undefined).catch(() => undefined);
+    }
+    /** One directory per server and repository, named so a person can tell which is which. */
+    directoryFor(serverUrl, repositoryUrl) {
+        const readable = new URL(repositoryUrl).pathname
+            .replace(/[^A-Za-z0-9_.-]+/g, '-')
+            .replace(/^-+|-+$/g, '')
+            .slice(0, 80);
+        const key = (0,external_node_crypto_.createHash)('sha256').update(`${serverUrl}\n${repositoryUrl}`).digest('hex');
+        return external_node_path_namespaceObject.join(this.root, `${readable}-${key.slice(0, 16)}`);
+    }
+    /** Removes whole repositories, least recently used first, until the cache fits. */
+    async evict(keep) {
+        const repositories = await listRepositories(this.root);
+        let total = repositories.reduce((sum, r) => sum + r.bytes, 0);
+        for (const repository of repositories.sort((a, b) => a.usedAt - b.usedAt)) {
+            if (total <= this.maxBytes)
+                return;
+            if (repository.directory === keep)
+                continue;
+            await promises_namespaceObject.rm(repository.directory, { recursive: true, force: true });
+            total -= repository.bytes;
+            this.log.info(`Runner cache over its limit: removed ${external_node_path_namespaceObject.basename(repository.directory)}.`);
+        }
+    }
+}
+async function readEntry(directory) {
+    let text;
+    try {
+        text = await promises_namespaceObject.readFile(external_node_path_namespaceObject.join(directory, ENTRY_FILE), 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+    try {
+        const value = JSON.parse(text);
+        const sound = typeof value.etag === 'string' &&
+            value.etag !== '' &&
+            typeof value.size === 'number' &&
+            typeof value.file === 'string' &&
+            value.file.startsWith(SNAPSHOT_PREFIX) &&
+            !value.file.includes('/') &&
+            (value.commit === undefined || typeof value.commit === 'string');
+        return sound ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+async function writeEntry(directory, entry) {
+    const temporary = external_node_path_namespaceObject.join(directory, `.${ENTRY_FILE}-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+    await promises_namespaceObject.writeFile(temporary, JSON.stringify(entry), { mode: 0o644 });
+    await promises_namespaceObject.rename(temporary, external_node_path_namespaceObject.join(directory, ENTRY_FILE));
+}
+async function moveOrCopy(from, to) {
+    try {
+        await promises_namespaceObject.rename(from, to);
+        return;
+    }
+    catch (error) {
+        if (error.code !== 'EXDEV')
+            throw error;
+    }
+    // Another filesystem: copy under a hidden name first, so the rename is still the commit.
+    const temporary = external_node_path_namespaceObject.join(external_node_path_namespaceObject.dirname(to), `.copy-${external_node_path_namespaceObject.basename(to)}`);
+    try {
+        await promises_namespaceObject.copyFile(from, temporary, promises_namespaceObject.constants.COPYFILE_FICLONE);
+        await promises_namespaceObject.rename(temporary, to);
+    }
+    finally {
+        await promises_namespaceObject.rm(temporary, { force: true });
+    }
+}
+/**
+ * Removes snapshot files no entry names (replaced ones, leftovers of killed jobs). A file
+ * renamed in during the last minute (a rename sets its ctime) may be another job's, between
+ * its rename and its entry swap, and is left for a later store.
+ */
+async function removeUnnamedSnapshots(directory, named) {
+    const now = Date.now();
+    for (const name of await promises_namespaceObject.readdir(directory)) {
+        if (name === named || name === ENTRY_FILE)
+            continue;
+        const file = external_node_path_namespaceObject.join(directory, name);
+        const stats = await promises_namespaceObject.stat(file).catch(() => undefined);
+        if (stats && now - stats.ctimeMs >= ORPHAN_GRACE_MS)
+            await promises_namespaceObject.rm(file, { force: true });
+    }
+}
+async function listRepositories(root) {
+    const repositories = [];
+    for (const name of await promises_namespaceObject.readdir(root)) {
+        const directory = external_node_path_namespaceObject.join(root, name);
+        let bytes = 0;
+        let usedAt = 0;
+        try {
+            for (const file of await promises_namespaceObject.readdir(directory)) {
+                const stats = await promises_namespaceObject.stat(external_node_path_namespaceObject.join(directory, file));
+                bytes += stats.size;
+                if (file === ENTRY_FILE)
+                    usedAt = stats.mtimeMs;
+            }
+        }
+        catch {
+            continue; // removed by another job meanwhile, or not a directory
+        }
+        repositories.push({ directory, bytes, usedAt });
+    }
+    return repositories;
+}
+
 ;// CONCATENATED MODULE: ./src/cachew/snapshot.ts
 
 function first(value) {
@@ -34828,19 +35057,6 @@ function strongEtag(value) {
     return value && !value.startsWith('W/') ? value : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/report/log.ts
-function formatBytes(bytes) {
-    if (bytes < 1024 * 1024)
-        return `${(bytes / 1024).toFixed(1)} KiB`;
-    if (bytes < 1024 ** 3)
-        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}
-/** MB/s (decimal megabytes, as network speeds are quoted). */
-function formatRate(bytes, seconds) {
-    return seconds > 0 ? `${(bytes / 1e6 / seconds).toFixed(1)} MB/s` : 'n/a';
-}
-
 ;// CONCATENATED MODULE: ./src/download/location.ts
 /**
  * Where the download's temp file goes: RUNNER_TEMP when it is on the target's filesystem;
@@ -34955,6 +35171,13 @@ class Spool {
     }
     static async create(file) {
         return new Spool(file, await promises_namespaceObject.open(file, 'wx+', 0o600));
+    }
+    /** A spool over a file that is already whole: its reader reads it to the end. */
+    static complete(file, handle, size) {
+        const spool = new Spool(file, handle);
+        spool.frontier = size;
+        spool.finalSize = size;
+        return spool;
     }
     /** Declares the byte ranges that will be written: [0, b1), [b1, b2), ..., in order. */
     setSegments(bounds) {
@@ -35476,7 +35699,9 @@ const Inputs = {
     keepSnapshotHead: 'keep-snapshot-head',
     token: 'token',
     persistCredentials: 'persist-credentials',
-    gitThroughCachew: 'git-through-cachew'
+    gitThroughCachew: 'git-through-cachew',
+    runnerCache: 'runner-cache',
+    runnerCacheMaxGb: 'runner-cache-max-gb'
 };
 /**
  * Defaults that apply when an input is absent (the runner fills action.yml's defaults in;
@@ -35490,12 +35715,15 @@ const Defaults = {
     failOnCacheMiss: false,
     keepSnapshotHead: false,
     persistCredentials: true,
-    gitThroughCachew: true
+    gitThroughCachew: true,
+    runnerCache: 'auto',
+    runnerCacheMaxGb: 10
 };
 const Limits = {
     downloadConcurrency: { min: 1, max: 64 },
     downloadChunkSizeMb: { min: 1, max: 1024 },
-    stallTimeoutSeconds: { min: 1, max: 3600 }
+    stallTimeoutSeconds: { min: 1, max: 3600 },
+    runnerCacheMaxGb: { min: 1, max: 1024 }
 };
 /** Reads an input the way the runner passes it (INPUT_<NAME>, hyphens kept), trimmed. */
 function readInput(name) {
@@ -35526,8 +35754,25 @@ function readSettings(env = process.env) {
         keepSnapshotHead: parseBoolean(Inputs.keepSnapshotHead, Defaults.keepSnapshotHead),
         token,
         persistCredentials: parseBoolean(Inputs.persistCredentials, Defaults.persistCredentials),
-        gitThroughCachew: parseBoolean(Inputs.gitThroughCachew, Defaults.gitThroughCachew)
+        gitThroughCachew: parseBoolean(Inputs.gitThroughCachew, Defaults.gitThroughCachew),
+        runnerCacheDir: parseRunnerCache(env),
+        runnerCacheMaxBytes: parseInteger(Inputs.runnerCacheMaxGb, Defaults.runnerCacheMaxGb, Limits.runnerCacheMaxGb) *
+            1024 ** 3
     };
+}
+/** `auto` turns the cache on where disks outlive the job: self-hosted runners. */
+function parseRunnerCache(env) {
+    const raw = readInput(Inputs.runnerCache) || Defaults.runnerCache;
+    let on;
+    if (raw === 'auto')
+        on = env.RUNNER_ENVIRONMENT === 'self-hosted';
+    else if (TRUE_WORDS.includes(raw))
+        on = true;
+    else if (FALSE_WORDS.includes(raw))
+        on = false;
+    else
+        throw new InputError(Inputs.runnerCache, `'${raw}' is not allowed; use auto, true or false`);
+    return on ? (env.RUNNER_TOOL_CACHE ?? '') : undefined;
 }
 function parseInteger(name, fallback, range) {
     const raw = readInput(name);
@@ -35872,19 +36117,25 @@ function startProgress(stats, size, log, intervalMs = 5000) {
 
 
 
+
 /** How often a regenerated snapshot (or a broken unresumable stream) starts the restore over. */
 const MAX_RESTARTS = 2;
 /** Reads from the spool in large blocks: fewer syscalls, and zstd likes big inputs. */
 const READ_BLOCK = 1024 * 1024;
 /** The phase whose time is the download's (extraction overlaps it). */
 const DOWNLOAD_PHASE = 'Download and extract';
+/** The same phase when the runner cache holds the current snapshot. */
+const CACHE_PHASE = 'Extract from the runner cache';
 async function restore(settings, log) {
     const transport = new HttpTransport(settings.authorization, settings.downloadConcurrency + 2);
     const started = performance.now();
+    const cache = settings.runnerCacheDir === undefined
+        ? undefined
+        : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log);
     try {
         for (let restarts = 0;; restarts++) {
             try {
-                const result = await restoreOnce(settings, transport, log);
+                const result = await restoreOnce(settings, transport, cache, log);
                 return { ...result, restarts, seconds: (performance.now() - started) / 1000 };
             }
             catch (error) {
@@ -35898,7 +36149,7 @@ async function restore(settings, log) {
         transport.close();
     }
 }
-async function restoreOnce(settings, transport, log) {
+async function restoreOnce(settings, transport, cache, log) {
     const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl);
     const controller = new AbortController();
     const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log);
@@ -35907,31 +36158,35 @@ async function restoreOnce(settings, transport, log) {
     let spool;
     let bundle;
     let gitConfigFile;
+    let fromCache = false;
     try {
-        spool = await Spool.create(external_node_path_namespaceObject.join(spoolDirectory.path, `snapshot-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tar.zst`));
-        const { download, entries, fields } = await timed(phases, DOWNLOAD_PHASE, () => log.group('Download and extract the snapshot', async () => {
-            log.info(`Snapshot: ${url}`);
-            const download = await Download.start(url, spool, downloadOptions(settings, transport, controller.signal));
-            const fields = snapshotFields(settings.serverUrl, download.info.headers);
-            log.info(describePlan(download, fields.commit));
-            await ensureFreeSpace(spoolDirectory.path, download.info.size);
+        const cached = cache
+            ? await revalidateCachedSnapshot(cache, settings, url, transport, log)
+            : undefined;
+        fromCache = cached !== undefined;
+        const { source, entries } = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () => log.group(cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot', async () => {
+            const source = cached
+                ? cached
+                : await downloadSnapshot(settings, url, spoolDirectory.path, transport, controller.signal, log);
+            spool = source.spool;
             staging = await prepareStaging(settings.target);
-            bundle = startBundleDownload(settings, fields.bundleUrl, transport, spoolDirectory.path, controller.signal, log);
-            const progress = startProgress(download.stats, download.info.size, log);
+            bundle = startBundleDownload(settings, source.fields.bundleUrl, transport, spoolDirectory.path, controller.signal, log);
+            const progress = source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined;
             try {
-                const decoded = (0,external_node_stream_.pipeline)(spool.reader(READ_BLOCK, controller.signal), createZstdDecoder(), () => undefined);
+                const decoded = (0,external_node_stream_.pipeline)(source.spool.reader(READ_BLOCK, controller.signal), createZstdDecoder(), () => undefined);
                 const extraction = extractTar(decoded, staging.directory, {
                     signal: controller.signal,
                     onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)
                 });
-                const [, extracted] = await allOrAbort([download.completion, extraction], controller);
-                return { download, entries: extracted.entries, fields };
+                const [, extracted] = await allOrAbort([source.completion, extraction], controller);
+                return { source, entries: extracted.entries };
             }
             finally {
-                progress.stop();
+                progress?.stop();
             }
         }));
-        log.info(`Extracted ${entries} entries; downloaded ${formatBytes(download.stats.bytes)} in ${download.stats.requests} request(s).`);
+        const { stats: download, fields } = source;
+        log.info(`Extracted ${entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`);
         const finished = await timed(phases, 'Git', () => log.group('Check out the workflow commit', async () => {
             const options = {
                 directory: staging.directory,
@@ -35952,14 +36207,17 @@ async function restoreOnce(settings, transport, log) {
             // pass keeps the next step's first git command from rehashing them.
             await refreshIndex(settings.target).catch((error) => log.debug(`index refresh after the move: ${error.message}`));
         });
+        if (cache)
+            await keepForNextJob(cache, settings, source);
         return {
             repositoryUrl: settings.repositoryUrl,
+            source: source.from,
             snapshotCommit: fields.commit,
             commit: finished.commit,
             ref: finished.ref,
             bundleApplied: finished.bundleApplied,
-            size: download.info.size,
-            download: download.stats,
+            size: source.size,
+            download,
             entries,
             phases,
             gitConfigFile
@@ -35970,6 +36228,10 @@ async function restoreOnce(settings, transport, log) {
         await staging?.discard();
         if (gitConfigFile)
             await promises_namespaceObject.rm(gitConfigFile, { force: true });
+        if (fromCache && cache && error instanceof ArchiveError) {
+            await cache.forget(settings.serverUrl, settings.repositoryUrl);
+            throw new RestartRequiredError(`The snapshot kept on this runner is damaged (${error.message}); downloading it instead.`);
+        }
         throw error;
     }
     finally {
@@ -35977,6 +36239,99 @@ async function restoreOnce(settings, transport, log) {
         await spool?.close();
         await spoolDirectory.cleanup();
     }
+}
+async function downloadSnapshot(settings, url, directory, transport, signal, log) {
+    log.info(`Snapshot: ${url}`);
+    const spool = await Spool.create(external_node_path_namespaceObject.join(directory, `snapshot-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tar.zst`));
+    try {
+        const download = await Download.start(url, spool, downloadOptions(settings, transport, signal));
+        const fields = snapshotFields(settings.serverUrl, download.info.headers);
+        log.info(describePlan(download, fields.commit));
+        await ensureFreeSpace(directory, download.info.size);
+        return {
+            from: 'server',
+            spool,
+            completion: download.completion,
+            fields,
+            size: download.info.size,
+            etag: download.info.etag,
+            stats: download.stats
+        };
+    }
+    catch (error) {
+        await spool.close();
+        throw error;
+    }
+}
+/**
+ * Asks the server whether the snapshot this runner kept is still the current one (HEAD with
+ * If-None-Match). Anything but a yes (a new snapshot, a miss, an error) means downloading.
+ */
+async function revalidateCachedSnapshot(cache, settings, url, transport, log) {
+    const kept = await cache.lookup(settings.serverUrl, settings.repositoryUrl);
+    if (!kept)
+        return undefined;
+    const { entry, handle } = kept;
+    let answer;
+    try {
+        const response = await transport.request(url, {
+            method: 'HEAD',
+            headers: { 'if-none-match': entry.etag }
+        });
+        response.resume();
+        const status = response.statusCode ?? 0;
+        const current = status === 304 || (status === 200 && header(response, 'etag') === entry.etag);
+        if (current) {
+            log.info(`The snapshot kept on this runner is current (${entry.commit ?? 'commit not given'}): not downloading it.`);
+            const fields = snapshotFields(settings.serverUrl, response.headers);
+            // HEAD does not say whether the mirror moved on: the bundle endpoint answers 204 if not.
+            const bundle = fields.bundleUrl ??
+                (entry.commit
+                    ? bundleUrl(settings.serverUrl, settings.repositoryUrl, entry.commit)
+                    : undefined);
+            return {
+                from: 'runner-cache',
+                spool: Spool.complete(external_node_path_namespaceObject.join(cache.root, entry.file), handle, entry.size),
+                completion: Promise.resolve(),
+                fields: { commit: entry.commit, bundleUrl: bundle },
+                size: entry.size,
+                etag: entry.etag,
+                stats: { ...NOTHING_DOWNLOADED, requests: 1 }
+            };
+        }
+        answer = `the server answered ${status}`;
+    }
+    catch (error) {
+        answer = error.message;
+    }
+    await handle.close();
+    log.info(`The snapshot kept on this runner is not current (${answer}): downloading.`);
+    return undefined;
+}
+const NOTHING_DOWNLOADED = {
+    mode: 'single',
+    bytes: 0,
+    requests: 0,
+    retries: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    concurrencyLimit: 0
+};
+/** A whole, pinned download goes to the runner cache; a kept one is marked as used. */
+async function keepForNextJob(cache, settings, source) {
+    if (source.from === 'runner-cache') {
+        await cache.touch(settings.serverUrl, settings.repositoryUrl);
+        return;
+    }
+    // A cold serve has no ETag to revalidate with, nor a known size.
+    if (source.etag === undefined || source.size === undefined)
+        return;
+    await source.spool.close();
+    await cache.store(settings.serverUrl, settings.repositoryUrl, source.spool.file, {
+        etag: source.etag,
+        commit: source.fields.commit,
+        size: source.size
+    });
 }
 /** Runs one phase of the restore and records how long it took. */
 async function timed(phases, name, fn) {
@@ -36089,6 +36444,12 @@ async function writeSummary(result) {
         ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
         ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
         [
+            'Snapshot source',
+            result.source === 'runner-cache'
+                ? 'kept on this runner, still current (not downloaded)'
+                : 'downloaded from cachew'
+        ],
+        [
             'Downloaded',
             `${formatBytes(download.bytes)} in ${download.requests} request(s), ${download.mode}`
         ],
@@ -36139,6 +36500,7 @@ const Outputs = {
     snapshotCommit: 'snapshot-commit',
     ref: 'ref',
     bundleApplied: 'bundle-applied',
+    snapshotSource: 'snapshot-source',
     downloadBytes: 'download-bytes',
     downloadSeconds: 'download-seconds',
     seconds: 'seconds'
@@ -36190,6 +36552,7 @@ function publish(result) {
     setOutput(Outputs.snapshotCommit, result.snapshotCommit ?? '');
     setOutput(Outputs.ref, result.ref);
     setOutput(Outputs.bundleApplied, String(result.bundleApplied));
+    setOutput(Outputs.snapshotSource, result.source);
     setOutput(Outputs.downloadBytes, String(result.download.bytes));
     setOutput(Outputs.downloadSeconds, (downloadPhase?.seconds ?? 0).toFixed(3));
     setOutput(Outputs.seconds, result.seconds.toFixed(3));

@@ -1,6 +1,7 @@
 /**
- * Prints the README's input and output tables from action.yml, so the two cannot drift:
- * `npx tsx scripts/readme-tables.ts` shows them; __tests__/readme.test.ts compares.
+ * The README's input and output tables, made from action.yml so the two cannot drift:
+ * `npx tsx scripts/readme-tables.ts` prints them, `--write` puts them into README.md between
+ * their markers; __tests__/readme.test.ts compares.
  */
 import * as fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -35,7 +36,23 @@ export function readmeTables(actionYml: string): { inputs: string; outputs: stri
   return { inputs, outputs }
 }
 
+/** Replaces what lies between a table's prettier-ignore markers inside its own markers. */
+function replaceTable(readme: string, name: string, table: string): string {
+  const block = new RegExp(
+    `(<!-- ${name}:start[^>]*-->\\n<!-- prettier-ignore-start -->\\n)[\\s\\S]*?(\\n<!-- prettier-ignore-end -->\\n<!-- ${name}:end -->)`
+  )
+  if (!block.test(readme)) throw new Error(`README.md has no ${name} markers`)
+  return readme.replace(block, (_, start: string, end: string) => start + table + end)
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const tables = readmeTables(fs.readFileSync('action.yml', 'utf8'))
-  console.log(`${tables.inputs}\n\n${tables.outputs}`)
+  if (process.argv.includes('--write')) {
+    let readme = fs.readFileSync('README.md', 'utf8')
+    readme = replaceTable(readme, 'inputs', tables.inputs)
+    readme = replaceTable(readme, 'outputs', tables.outputs)
+    fs.writeFileSync('README.md', readme)
+  } else {
+    console.log(`${tables.inputs}\n\n${tables.outputs}`)
+  }
 }

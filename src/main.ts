@@ -18,6 +18,7 @@ export const Outputs = {
   snapshotCommit: 'snapshot-commit',
   ref: 'ref',
   bundleApplied: 'bundle-applied',
+  snapshotSource: 'snapshot-source',
   downloadBytes: 'download-bytes',
   downloadSeconds: 'download-seconds',
   seconds: 'seconds'
@@ -72,6 +73,7 @@ function publish(result: RestoreResult): void {
   core.setOutput(Outputs.snapshotCommit, result.snapshotCommit ?? '')
   core.setOutput(Outputs.ref, result.ref)
   core.setOutput(Outputs.bundleApplied, String(result.bundleApplied))
+  core.setOutput(Outputs.snapshotSource, result.source)
   core.setOutput(Outputs.downloadBytes, String(result.download.bytes))
   core.setOutput(Outputs.downloadSeconds, (downloadPhase?.seconds ?? 0).toFixed(3))
   core.setOutput(Outputs.seconds, result.seconds.toFixed(3))

@@ -11,13 +11,14 @@ import { pipeline } from 'node:stream'
 import { createZstdDecoder } from './archive/zstd.js'
 import { extractTar } from './archive/extract.js'
 import { prepareStaging, type Staging } from './archive/staging.js'
-import { snapshotUrl } from './cachew/endpoints.js'
-import { snapshotFields } from './cachew/snapshot.js'
+import { RunnerCache } from './cache/runner-cache.js'
+import { bundleUrl, snapshotUrl } from './cachew/endpoints.js'
+import { snapshotFields, type SnapshotFields } from './cachew/snapshot.js'
 import { Download, type DownloadStats } from './download/download.js'
-import { HttpTransport } from './download/http.js'
+import { header, HttpTransport } from './download/http.js'
 import { chooseSpoolDirectory, ensureFreeSpace } from './download/location.js'
 import { Spool } from './download/spool.js'
-import { CacheMissError, RestartRequiredError } from './errors.js'
+import { ArchiveError, CacheMissError, RestartRequiredError } from './errors.js'
 import { configureGitAccess } from './git/access.js'
 import {
   finishCheckout,
@@ -36,6 +37,8 @@ const READ_BLOCK = 1024 * 1024
 
 /** The phase whose time is the download's (extraction overlaps it). */
 export const DOWNLOAD_PHASE = 'Download and extract'
+/** The same phase when the runner cache holds the current snapshot. */
+const CACHE_PHASE = 'Extract from the runner cache'
 
 export interface Phase {
   name: string
@@ -44,6 +47,8 @@ export interface Phase {
 
 export interface RestoreResult {
   repositoryUrl: string
+  /** Where the snapshot came from: downloaded, or kept on this runner by an earlier job. */
+  source: SnapshotSource['from']
   snapshotCommit?: string
   commit: string
   ref: string
@@ -61,10 +66,14 @@ export interface RestoreResult {
 export async function restore(settings: RestoreSettings, log: Log): Promise<RestoreResult> {
   const transport = new HttpTransport(settings.authorization, settings.downloadConcurrency + 2)
   const started = performance.now()
+  const cache =
+    settings.runnerCacheDir === undefined
+      ? undefined
+      : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log)
   try {
     for (let restarts = 0; ; restarts++) {
       try {
-        const result = await restoreOnce(settings, transport, log)
+        const result = await restoreOnce(settings, transport, cache, log)
         return { ...result, restarts, seconds: (performance.now() - started) / 1000 }
       } catch (error) {
         if (!(error instanceof RestartRequiredError) || restarts >= MAX_RESTARTS) throw error
@@ -81,6 +90,7 @@ type OnceResult = Omit<RestoreResult, 'restarts' | 'seconds'>
 async function restoreOnce(
   settings: RestoreSettings,
   transport: HttpTransport,
+  cache: RunnerCache | undefined,
   log: Log
 ): Promise<OnceResult> {
   const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl)
@@ -91,50 +101,59 @@ async function restoreOnce(
   let spool: Spool | undefined
   let bundle: Promise<FinishOptions['bundle']> | undefined
   let gitConfigFile: string | undefined
+  let fromCache = false
   try {
-    spool = await Spool.create(
-      path.join(spoolDirectory.path, `snapshot-${randomBytes(4).toString('hex')}.tar.zst`)
-    )
-    const { download, entries, fields } = await timed(phases, DOWNLOAD_PHASE, () =>
-      log.group('Download and extract the snapshot', async () => {
-        log.info(`Snapshot: ${url}`)
-        const download = await Download.start(
-          url,
-          spool!,
-          downloadOptions(settings, transport, controller.signal)
-        )
-        const fields = snapshotFields(settings.serverUrl, download.info.headers)
-        log.info(describePlan(download, fields.commit))
-        await ensureFreeSpace(spoolDirectory.path, download.info.size)
-        staging = await prepareStaging(settings.target)
-        bundle = startBundleDownload(
-          settings,
-          fields.bundleUrl,
-          transport,
-          spoolDirectory.path,
-          controller.signal,
-          log
-        )
-        const progress = startProgress(download.stats, download.info.size, log)
-        try {
-          const decoded = pipeline(
-            spool!.reader(READ_BLOCK, controller.signal),
-            createZstdDecoder(),
-            () => undefined
+    const cached = cache
+      ? await revalidateCachedSnapshot(cache, settings, url, transport, log)
+      : undefined
+    fromCache = cached !== undefined
+    const { source, entries } = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () =>
+      log.group(
+        cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot',
+        async () => {
+          const source = cached
+            ? cached
+            : await downloadSnapshot(
+                settings,
+                url,
+                spoolDirectory.path,
+                transport,
+                controller.signal,
+                log
+              )
+          spool = source.spool
+          staging = await prepareStaging(settings.target)
+          bundle = startBundleDownload(
+            settings,
+            source.fields.bundleUrl,
+            transport,
+            spoolDirectory.path,
+            controller.signal,
+            log
           )
-          const extraction = extractTar(decoded, staging.directory, {
-            signal: controller.signal,
-            onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)
-          })
-          const [, extracted] = await allOrAbort([download.completion, extraction], controller)
-          return { download, entries: extracted.entries, fields }
-        } finally {
-          progress.stop()
+          const progress =
+            source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined
+          try {
+            const decoded = pipeline(
+              source.spool.reader(READ_BLOCK, controller.signal),
+              createZstdDecoder(),
+              () => undefined
+            )
+            const extraction = extractTar(decoded, staging.directory, {
+              signal: controller.signal,
+              onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)
+            })
+            const [, extracted] = await allOrAbort([source.completion, extraction], controller)
+            return { source, entries: extracted.entries }
+          } finally {
+            progress?.stop()
+          }
         }
-      })
+      )
     )
+    const { stats: download, fields } = source
     log.info(
-      `Extracted ${entries} entries; downloaded ${formatBytes(download.stats.bytes)} in ${download.stats.requests} request(s).`
+      `Extracted ${entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`
     )
 
     const finished = await timed(phases, 'Git', () =>
@@ -162,14 +181,16 @@ async function restoreOnce(
         log.debug(`index refresh after the move: ${(error as Error).message}`)
       )
     })
+    if (cache) await keepForNextJob(cache, settings, source)
     return {
       repositoryUrl: settings.repositoryUrl,
+      source: source.from,
       snapshotCommit: fields.commit,
       commit: finished.commit,
       ref: finished.ref,
       bundleApplied: finished.bundleApplied,
-      size: download.info.size,
-      download: download.stats,
+      size: source.size,
+      download,
       entries,
       phases,
       gitConfigFile
@@ -178,12 +199,145 @@ async function restoreOnce(
     controller.abort(error)
     await staging?.discard()
     if (gitConfigFile) await fs.rm(gitConfigFile, { force: true })
+    if (fromCache && cache && error instanceof ArchiveError) {
+      await cache.forget(settings.serverUrl, settings.repositoryUrl)
+      throw new RestartRequiredError(
+        `The snapshot kept on this runner is damaged (${error.message}); downloading it instead.`
+      )
+    }
     throw error
   } finally {
     await bundle // settles on its own (never rejects); its file must be closed before cleanup
     await spool?.close()
     await spoolDirectory.cleanup()
   }
+}
+
+/** The snapshot's bytes, as a spool the extraction reads, and what the server said of it. */
+interface SnapshotSource {
+  from: 'server' | 'runner-cache'
+  spool: Spool
+  /** Settles when every byte is in the spool. */
+  completion: Promise<void>
+  fields: SnapshotFields
+  size?: number
+  etag?: string
+  stats: DownloadStats
+}
+
+async function downloadSnapshot(
+  settings: RestoreSettings,
+  url: string,
+  directory: string,
+  transport: HttpTransport,
+  signal: AbortSignal,
+  log: Log
+): Promise<SnapshotSource> {
+  log.info(`Snapshot: ${url}`)
+  const spool = await Spool.create(
+    path.join(directory, `snapshot-${randomBytes(4).toString('hex')}.tar.zst`)
+  )
+  try {
+    const download = await Download.start(url, spool, downloadOptions(settings, transport, signal))
+    const fields = snapshotFields(settings.serverUrl, download.info.headers)
+    log.info(describePlan(download, fields.commit))
+    await ensureFreeSpace(directory, download.info.size)
+    return {
+      from: 'server',
+      spool,
+      completion: download.completion,
+      fields,
+      size: download.info.size,
+      etag: download.info.etag,
+      stats: download.stats
+    }
+  } catch (error) {
+    await spool.close()
+    throw error
+  }
+}
+
+/**
+ * Asks the server whether the snapshot this runner kept is still the current one (HEAD with
+ * If-None-Match). Anything but a yes (a new snapshot, a miss, an error) means downloading.
+ */
+async function revalidateCachedSnapshot(
+  cache: RunnerCache,
+  settings: RestoreSettings,
+  url: string,
+  transport: HttpTransport,
+  log: Log
+): Promise<SnapshotSource | undefined> {
+  const kept = await cache.lookup(settings.serverUrl, settings.repositoryUrl)
+  if (!kept) return undefined
+  const { entry, handle } = kept
+  let answer: string
+  try {
+    const response = await transport.request(url, {
+      method: 'HEAD',
+      headers: { 'if-none-match': entry.etag }
+    })
+    response.resume()
+    const status = response.statusCode ?? 0
+    const current = status === 304 || (status === 200 && header(response, 'etag') === entry.etag)
+    if (current) {
+      log.info(
+        `The snapshot kept on this runner is current (${entry.commit ?? 'commit not given'}): not downloading it.`
+      )
+      const fields = snapshotFields(settings.serverUrl, response.headers)
+      // HEAD does not say whether the mirror moved on: the bundle endpoint answers 204 if not.
+      const bundle =
+        fields.bundleUrl ??
+        (entry.commit
+          ? bundleUrl(settings.serverUrl, settings.repositoryUrl, entry.commit)
+          : undefined)
+      return {
+        from: 'runner-cache',
+        spool: Spool.complete(path.join(cache.root, entry.file), handle, entry.size),
+        completion: Promise.resolve(),
+        fields: { commit: entry.commit, bundleUrl: bundle },
+        size: entry.size,
+        etag: entry.etag,
+        stats: { ...NOTHING_DOWNLOADED, requests: 1 }
+      }
+    }
+    answer = `the server answered ${status}`
+  } catch (error) {
+    answer = (error as Error).message
+  }
+  await handle.close()
+  log.info(`The snapshot kept on this runner is not current (${answer}): downloading.`)
+  return undefined
+}
+
+const NOTHING_DOWNLOADED: DownloadStats = {
+  mode: 'single',
+  bytes: 0,
+  requests: 0,
+  retries: 0,
+  inFlight: 0,
+  maxInFlight: 0,
+  concurrencyLimit: 0
+}
+
+/** A whole, pinned download goes to the runner cache; a kept one is marked as used. */
+async function keepForNextJob(
+  cache: RunnerCache,
+  settings: RestoreSettings,
+  source: SnapshotSource
+): Promise<void> {
+  if (source.from === 'runner-cache') {
+    await cache.touch(settings.serverUrl, settings.repositoryUrl)
+    return
+  }
+  // A cold serve has no ETag to revalidate with, nor a known size.
+  if (source.etag === undefined || source.size === undefined) return
+  await source.spool.close()
+  await cache.store(settings.serverUrl, settings.repositoryUrl, source.spool.file, {
+    etag: source.etag,
+    commit: source.fields.commit,
+    size: source.size
+  })
 }
 
 /** Runs one phase of the restore and records how long it took. */

@@ -22,7 +22,9 @@ export const Inputs = {
   keepSnapshotHead: 'keep-snapshot-head',
   token: 'token',
   persistCredentials: 'persist-credentials',
-  gitThroughCachew: 'git-through-cachew'
+  gitThroughCachew: 'git-through-cachew',
+  runnerCache: 'runner-cache',
+  runnerCacheMaxGb: 'runner-cache-max-gb'
 } as const
 
 /**
@@ -37,13 +39,16 @@ export const Defaults = {
   failOnCacheMiss: false,
   keepSnapshotHead: false,
   persistCredentials: true,
-  gitThroughCachew: true
+  gitThroughCachew: true,
+  runnerCache: 'auto',
+  runnerCacheMaxGb: 10
 } as const
 
 export const Limits = {
   downloadConcurrency: { min: 1, max: 64 },
   downloadChunkSizeMb: { min: 1, max: 1024 },
-  stallTimeoutSeconds: { min: 1, max: 3600 }
+  stallTimeoutSeconds: { min: 1, max: 3600 },
+  runnerCacheMaxGb: { min: 1, max: 1024 }
 } as const
 
 export interface RestoreSettings {
@@ -72,6 +77,12 @@ export interface RestoreSettings {
   token?: string
   persistCredentials: boolean
   gitThroughCachew: boolean
+  /**
+   * Where the runner cache lives (RUNNER_TOOL_CACHE), when it is on: `runner-cache` true, or
+   * auto on a self-hosted runner. Undefined when off; '' when on but the runner gives no place.
+   */
+  runnerCacheDir?: string
+  runnerCacheMaxBytes: number
 }
 
 type Env = NodeJS.ProcessEnv
@@ -117,8 +128,23 @@ export function readSettings(env: Env = process.env): RestoreSettings {
     keepSnapshotHead: parseBoolean(Inputs.keepSnapshotHead, Defaults.keepSnapshotHead),
     token,
     persistCredentials: parseBoolean(Inputs.persistCredentials, Defaults.persistCredentials),
-    gitThroughCachew: parseBoolean(Inputs.gitThroughCachew, Defaults.gitThroughCachew)
+    gitThroughCachew: parseBoolean(Inputs.gitThroughCachew, Defaults.gitThroughCachew),
+    runnerCacheDir: parseRunnerCache(env),
+    runnerCacheMaxBytes:
+      parseInteger(Inputs.runnerCacheMaxGb, Defaults.runnerCacheMaxGb, Limits.runnerCacheMaxGb) *
+      1024 ** 3
   }
+}
+
+/** `auto` turns the cache on where disks outlive the job: self-hosted runners. */
+function parseRunnerCache(env: Env): string | undefined {
+  const raw = readInput(Inputs.runnerCache) || Defaults.runnerCache
+  let on: boolean
+  if (raw === 'auto') on = env.RUNNER_ENVIRONMENT === 'self-hosted'
+  else if (TRUE_WORDS.includes(raw)) on = true
+  else if (FALSE_WORDS.includes(raw)) on = false
+  else throw new InputError(Inputs.runnerCache, `'${raw}' is not allowed; use auto, true or false`)
+  return on ? (env.RUNNER_TOOL_CACHE ?? '') : undefined
 }
 
 function parseInteger(name: string, fallback: number, range: { min: number; max: number }): number {

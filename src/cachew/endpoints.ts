@@ -18,6 +18,11 @@ export function snapshotUrl(serverUrl: string, upstreamUrl: string): string {
   return `${repositoryPrefix(serverUrl, upstreamUrl)}/snapshot.tar.zst`
 }
 
+/** The delta bundle from `base` to the mirror's HEAD. */
+export function bundleUrl(serverUrl: string, upstreamUrl: string, base: string): string {
+  return `${repositoryPrefix(serverUrl, upstreamUrl)}/snapshot.bundle?base=${base}`
+}
+
 export function ensureRefsUrl(serverUrl: string, upstreamUrl: string): string {
   return `${repositoryPrefix(serverUrl, upstreamUrl)}/ensure-refs`
 }

@@ -34,6 +34,14 @@ export class Spool {
     return new Spool(file, await fs.open(file, 'wx+', 0o600))
   }
 
+  /** A spool over a file that is already whole: its reader reads it to the end. */
+  static complete(file: string, handle: fs.FileHandle, size: number): Spool {
+    const spool = new Spool(file, handle)
+    spool.frontier = size
+    spool.finalSize = size
+    return spool
+  }
+
   /** Declares the byte ranges that will be written: [0, b1), [b1, b2), ..., in order. */
   setSegments(bounds: Array<{ start: number; end: number }>): void {
     for (const { start, end } of bounds) this.segments.push({ start, end, highWater: 0 })

@@ -32,6 +32,12 @@ export async function writeSummary(result: RestoreResult): Promise<void> {
     ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
     ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
     [
+      'Snapshot source',
+      result.source === 'runner-cache'
+        ? 'kept on this runner, still current (not downloaded)'
+        : 'downloaded from cachew'
+    ],
+    [
       'Downloaded',
       `${formatBytes(download.bytes)} in ${download.requests} request(s), ${download.mode}`
     ],

@@ -159,6 +159,50 @@ async function runnerEnvironment(
   return { env, workspace, outputFile }
 }
 
+/** Runs the action once, as a runner runs it, and checks its outputs and the tree. */
+async function runActionSample(
+  env: Environment,
+  dir: string,
+  scenario: Scenario,
+  format: Format,
+  inputs: Record<string, string>,
+  extraEnv: NodeJS.ProcessEnv = {}
+): Promise<{ result: Measured; outputs: Record<string, string> }> {
+  const repository = `${UPSTREAM_OWNER}/${FORMATS[format].repo}`
+  const allInputs = {
+    ...actionDefaults(),
+    'server-url': env.servers[scenario],
+    repository: upstreamUrl(format),
+    'fail-on-cache-miss': 'true',
+    token: '',
+    ...inputs
+  }
+  await fsp.mkdir(dir, { recursive: true })
+  const runner = await runnerEnvironment(dir, allInputs, { commit: env.mirror.commit, repository })
+  const result = await measure([env.node, env.actionEntry], {
+    env: { ...runner.env, ...extraEnv },
+    cwd: runner.workspace,
+    timeoutMs: env.timeoutMs
+  })
+  requireSuccess('the action', result)
+  const outputs = parseCommandFile(await fsp.readFile(runner.outputFile, 'utf8'))
+  if (outputs['cache-hit'] !== 'true')
+    throw new SampleError(`cache-hit is '${outputs['cache-hit']}'`)
+  if (outputs['snapshot-commit'] !== env.mirror.commit) {
+    throw new SampleError(`snapshot-commit output is '${outputs['snapshot-commit']}'`)
+  }
+  await verifyTree(runner.workspace, fullTree(env), ALWAYS_DEEP)
+  return { result, outputs }
+}
+
+function actionDetails(outputs: Record<string, string>): Record<string, string | number> {
+  const details: Record<string, string | number> = {}
+  for (const name of ['seconds', 'download-seconds', 'download-bytes']) {
+    if (outputs[name] !== undefined) details[name] = Number(outputs[name])
+  }
+  return details
+}
+
 function actionContender(scenario: Scenario, concurrency: number, format: Format): Contender {
   const suffix = format === 'pzstd' ? '' : `-${format}`
   return {
@@ -168,34 +212,43 @@ function actionContender(scenario: Scenario, concurrency: number, format: Format
     label: `action, concurrency ${concurrency}${format === 'pzstd' ? '' : ', one-frame zstd snapshot'}`,
     bytes: 0,
     async run(env, dir) {
-      const repository = `${UPSTREAM_OWNER}/${FORMATS[format].repo}`
-      const inputs = {
-        ...actionDefaults(),
-        'server-url': env.servers[scenario],
-        repository: upstreamUrl(format),
-        'download-concurrency': String(concurrency),
-        'fail-on-cache-miss': 'true',
-        token: ''
-      }
-      const runner = await runnerEnvironment(dir, inputs, { commit: env.mirror.commit, repository })
-      const result = await measure([env.node, env.actionEntry], {
-        env: runner.env,
-        cwd: runner.workspace,
-        timeoutMs: env.timeoutMs
+      const { result, outputs } = await runActionSample(env, dir, scenario, format, {
+        'download-concurrency': String(concurrency)
       })
-      requireSuccess('the action', result)
-      const outputs = parseCommandFile(await fsp.readFile(runner.outputFile, 'utf8'))
-      if (outputs['cache-hit'] !== 'true')
-        throw new SampleError(`cache-hit is '${outputs['cache-hit']}'`)
-      if (outputs['snapshot-commit'] !== env.mirror.commit) {
-        throw new SampleError(`snapshot-commit output is '${outputs['snapshot-commit']}'`)
+      return outcome(result, { details: actionDetails(outputs) })
+    }
+  }
+}
+
+/**
+ * A self-hosted runner's second job: an untimed first run fills the runner cache, then the
+ * timed run revalidates the kept snapshot (HEAD, 304) and extracts it without downloading.
+ */
+function actionRunnerCacheContender(scenario: Scenario): Contender {
+  return {
+    id: `${scenario}/action-runner-cache`,
+    scenario,
+    kind: 'restore',
+    label: 'action on a self-hosted runner, snapshot kept from the last job (runner cache)',
+    bytes: 0,
+    async run(env, dir) {
+      const selfHosted = {
+        RUNNER_ENVIRONMENT: 'self-hosted',
+        RUNNER_TOOL_CACHE: path.join(dir, 'tool-cache')
       }
-      await verifyTree(runner.workspace, fullTree(env), ALWAYS_DEEP)
-      const details: Record<string, string | number> = {}
-      for (const name of ['seconds', 'download-seconds', 'download-bytes']) {
-        if (outputs[name] !== undefined) details[name] = Number(outputs[name])
+      await runActionSample(env, path.join(dir, 'first-job'), scenario, 'pzstd', {}, selfHosted)
+      const { result, outputs } = await runActionSample(
+        env,
+        path.join(dir, 'second-job'),
+        scenario,
+        'pzstd',
+        {},
+        selfHosted
+      )
+      if (outputs['snapshot-source'] !== 'runner-cache') {
+        throw new SampleError(`snapshot-source is '${outputs['snapshot-source']}'`)
       }
-      return outcome(result, { details })
+      return outcome(result, { details: actionDetails(outputs) })
     }
   }
 }
@@ -385,6 +438,7 @@ export function allContenders(snapshots?: SnapshotSet): Contender[] {
   const list: Contender[] = []
   for (const scenario of ['fast', 'throttled'] as Scenario[]) {
     for (const c of ACTION_CONCURRENCIES) list.push(actionContender(scenario, c, 'pzstd'))
+    list.push(actionRunnerCacheContender(scenario))
     if (scenario === 'fast') list.push(actionContender(scenario, 8, 'zstd'))
     list.push(curlPipelineContender(scenario), aria2Contender(scenario))
     list.push(downloadEngineContender(scenario, 8))

@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { startCachewServer, type CachewServer, snapshotUrl } from './support/cachew-server.js'
+import { startCachewServer, type CachewServer } from './support/cachew-server.js'
 import { makeMirror, makeSnapshot, type Mirror, type Snapshot } from './support/fixtures.js'
 import { pythonTar } from './support/hostile-tar.js'
-import { startNginx } from './support/nginx.js'
+import { startNginxServing } from './support/nginx.js'
 import { listDir, runAction, runActionWithPost, visibleLog } from './support/run-action.js'
 import {
   git,
@@ -254,12 +254,11 @@ describe('restore from the cachew-compatible server', () => {
 
 describe('restore from nginx serving the snapshot file (a server nobody here wrote)', () => {
   it('restores with ranged requests pinned by its ETag', async () => {
-    const site = path.join(root, 'nginx-root')
-    const url = new URL(snapshotUrl('http://x', mirror.upstreamUrl))
-    const file = path.join(site, decodeURIComponent(url.pathname))
-    await fs.mkdir(path.dirname(file), { recursive: true })
-    await fs.copyFile(pzstdSnapshot.file, file)
-    const nginx = await startNginx({ root: site, commit: pzstdSnapshot.commit })
+    const nginx = await startNginxServing(path.join(root, 'nginx-root'), {
+      upstreamUrl: mirror.upstreamUrl,
+      file: pzstdSnapshot.file,
+      commit: pzstdSnapshot.commit
+    })
     try {
       const run = await runActionWithPost({ inputs: inputs({ 'server-url': nginx.url }) })
       expect(run.stderr).toBe('')

@@ -31733,6 +31733,88 @@ async function isFile(file) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/log.ts
+function formatBytes(bytes) {
+    if (bytes < 1024 * 1024)
+        return `${(bytes / 1024).toFixed(1)} KiB`;
+    if (bytes < 1024 ** 3)
+        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+/** MB/s (decimal megabytes, as network speeds are quoted). */
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${(bytes / 1e6 / seconds).toFixed(1)} MB/s` : 'n/a';
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+/** The job summary: what was restored, how big, how long each phase took, how fast. */
+
+
+function escapeHtml(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;');
+}
+/** The commit, linked to its page on the repository's web host (the summary is HTML). */
+function commitLink(repositoryUrl, commit) {
+    if (!commit)
+        return 'not given';
+    const href = escapeHtml(`${repositoryUrl}/commit/${commit}`);
+    return `<a href="${href}"><code>${escapeHtml(commit.slice(0, 12))}</code></a>`;
+}
+async function writeSummary(result) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    const { download } = result;
+    const rows = [
+        ['Repository', escapeHtml(result.repositoryUrl)],
+        ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
+        [
+            'Checked out',
+            `${commitLink(result.repositoryUrl, result.commit)} (${escapeHtml(result.ref)})`
+        ],
+        ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
+        ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
+        [
+            'Snapshot source',
+            result.source === 'runner-cache'
+                ? 'kept on this runner, still current (not downloaded)'
+                : 'downloaded from cachew'
+        ],
+        [
+            'Downloaded',
+            `${formatBytes(download.bytes)} in ${download.requests} request(s), ${download.mode}`
+        ],
+        ['Throughput', formatRate(download.bytes, result.snapshotSeconds)],
+        ['Most requests in flight', String(download.maxInFlight)],
+        ['Retries', String(download.retries)],
+        ['Restarts (snapshot changed)', String(result.restarts)],
+        ['Entries extracted', String(result.entries)],
+        // The action's own process (tar runs beside it with a few MiB).
+        ['Peak memory (RSS)', formatBytes(process.resourceUsage().maxRSS * 1024)]
+    ];
+    await summary
+        .addHeading('cachew-restore', 3)
+        .addTable([
+        [
+            { data: 'What', header: true },
+            { data: 'Value', header: true }
+        ],
+        ...rows
+    ])
+        .addTable([
+        [
+            { data: 'Phase', header: true },
+            { data: 'Seconds', header: true }
+        ],
+        ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
+        ['Total', result.seconds.toFixed(2)]
+    ])
+        .write();
+}
+
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: external "node:zlib"
@@ -34292,19 +34374,6 @@ async function removeBackup(backup) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/report/log.ts
-function formatBytes(bytes) {
-    if (bytes < 1024 * 1024)
-        return `${(bytes / 1024).toFixed(1)} KiB`;
-    if (bytes < 1024 ** 3)
-        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}
-/** MB/s (decimal megabytes, as network speeds are quoted). */
-function formatRate(bytes, seconds) {
-    return seconds > 0 ? `${(bytes / 1e6 / seconds).toFixed(1)} MB/s` : 'n/a';
-}
-
 ;// CONCATENATED MODULE: ./src/cache/runner-cache.ts
 /**
  * A self-hosted runner keeps its disk between jobs: the last snapshot of each repository is
@@ -34708,6 +34777,18 @@ class RetryBudget {
 
 
 
+/** Stats before the first request (and of a restore that needed none). */
+function noDownloadYet(concurrencyLimit) {
+    return {
+        mode: 'single',
+        bytes: 0,
+        requests: 0,
+        retries: 0,
+        inFlight: 0,
+        maxInFlight: 0,
+        concurrencyLimit
+    };
+}
 /** A body that carried more bytes than its range: the chunk is fetched again from its start. */
 class OverlongBodyError extends TransientError {
 }
@@ -34735,15 +34816,7 @@ class Download {
         this.signal = AbortSignal.any([options.signal, this.cancel.signal]);
         // Every worker may wait here at once (up to 64).
         this.slots.setMaxListeners(0);
-        this.stats = {
-            mode: 'single',
-            bytes: 0,
-            requests: 0,
-            retries: 0,
-            inFlight: 0,
-            maxInFlight: 0,
-            concurrencyLimit: options.concurrency
-        };
+        this.stats = noDownloadYet(options.concurrency);
     }
     /**
      * Sends the discovery request and resolves once the plan is known; the transfer goes on
@@ -36122,7 +36195,7 @@ function startProgress(stats, size, log, intervalMs = 5000) {
 const MAX_RESTARTS = 2;
 /** Reads from the spool in large blocks: fewer syscalls, and zstd likes big inputs. */
 const READ_BLOCK = 1024 * 1024;
-/** The phase whose time is the download's (extraction overlaps it). */
+/** The snapshot's phase: download and extraction overlap, so they are one phase. */
 const DOWNLOAD_PHASE = 'Download and extract';
 /** The same phase when the runner cache holds the current snapshot. */
 const CACHE_PHASE = 'Extract from the runner cache';
@@ -36185,6 +36258,7 @@ async function restoreOnce(settings, transport, cache, log) {
                 progress?.stop();
             }
         }));
+        const snapshotSeconds = phases[phases.length - 1].seconds;
         const { stats: download, fields } = source;
         log.info(`Extracted ${entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`);
         const finished = await timed(phases, 'Git', () => log.group('Check out the workflow commit', async () => {
@@ -36220,6 +36294,7 @@ async function restoreOnce(settings, transport, cache, log) {
             download,
             entries,
             phases,
+            snapshotSeconds,
             gitConfigFile
         };
     }
@@ -36296,7 +36371,7 @@ async function revalidateCachedSnapshot(cache, settings, url, transport, log) {
                 fields: { commit: entry.commit, bundleUrl: bundle },
                 size: entry.size,
                 etag: entry.etag,
-                stats: { ...NOTHING_DOWNLOADED, requests: 1 }
+                stats: { ...noDownloadYet(0), requests: 1 }
             };
         }
         answer = `the server answered ${status}`;
@@ -36308,15 +36383,6 @@ async function revalidateCachedSnapshot(cache, settings, url, transport, log) {
     log.info(`The snapshot kept on this runner is not current (${answer}): downloading.`);
     return undefined;
 }
-const NOTHING_DOWNLOADED = {
-    mode: 'single',
-    bytes: 0,
-    requests: 0,
-    retries: 0,
-    inFlight: 0,
-    maxInFlight: 0,
-    concurrencyLimit: 0
-};
 /** A whole, pinned download goes to the runner cache; a kept one is marked as used. */
 async function keepForNextJob(cache, settings, source) {
     if (source.from === 'runner-cache') {
@@ -36410,77 +36476,6 @@ async function allOrAbort(promises, controller) {
     return settled;
 }
 
-;// CONCATENATED MODULE: ./src/report/summary.ts
-/** The job summary: what was restored, how big, how long each phase took, how fast. */
-
-
-
-function escapeHtml(text) {
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;');
-}
-/** The commit, linked to its page on the repository's web host (the summary is HTML). */
-function commitLink(repositoryUrl, commit) {
-    if (!commit)
-        return 'not given';
-    const href = escapeHtml(`${repositoryUrl}/commit/${commit}`);
-    return `<a href="${href}"><code>${escapeHtml(commit.slice(0, 12))}</code></a>`;
-}
-async function writeSummary(result) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    const { download } = result;
-    const downloadPhase = result.phases.find(p => p.name === DOWNLOAD_PHASE);
-    const rows = [
-        ['Repository', escapeHtml(result.repositoryUrl)],
-        ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
-        [
-            'Checked out',
-            `${commitLink(result.repositoryUrl, result.commit)} (${escapeHtml(result.ref)})`
-        ],
-        ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
-        ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
-        [
-            'Snapshot source',
-            result.source === 'runner-cache'
-                ? 'kept on this runner, still current (not downloaded)'
-                : 'downloaded from cachew'
-        ],
-        [
-            'Downloaded',
-            `${formatBytes(download.bytes)} in ${download.requests} request(s), ${download.mode}`
-        ],
-        ['Throughput', formatRate(download.bytes, downloadPhase?.seconds ?? result.seconds)],
-        ['Most requests in flight', String(download.maxInFlight)],
-        ['Retries', String(download.retries)],
-        ['Restarts (snapshot changed)', String(result.restarts)],
-        ['Entries extracted', String(result.entries)],
-        // The action's own process (tar runs beside it with a few MiB).
-        ['Peak memory (RSS)', formatBytes(process.resourceUsage().maxRSS * 1024)]
-    ];
-    await summary
-        .addHeading('cachew-restore', 3)
-        .addTable([
-        [
-            { data: 'What', header: true },
-            { data: 'Value', header: true }
-        ],
-        ...rows
-    ])
-        .addTable([
-        [
-            { data: 'Phase', header: true },
-            { data: 'Seconds', header: true }
-        ],
-        ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
-        ['Total', result.seconds.toFixed(2)]
-    ])
-        .write();
-}
-
 ;// CONCATENATED MODULE: ./src/main.ts
 /**
  * The action's edge: read the settings, restore, publish outputs and the summary. The one
@@ -36546,7 +36541,6 @@ async function main() {
     await writeSummary(result);
 }
 function publish(result) {
-    const downloadPhase = result.phases.find(p => p.name === DOWNLOAD_PHASE);
     setOutput(Outputs.cacheHit, 'true');
     setOutput(Outputs.commit, result.commit);
     setOutput(Outputs.snapshotCommit, result.snapshotCommit ?? '');
@@ -36554,7 +36548,7 @@ function publish(result) {
     setOutput(Outputs.bundleApplied, String(result.bundleApplied));
     setOutput(Outputs.snapshotSource, result.source);
     setOutput(Outputs.downloadBytes, String(result.download.bytes));
-    setOutput(Outputs.downloadSeconds, (downloadPhase?.seconds ?? 0).toFixed(3));
+    setOutput(Outputs.downloadSeconds, result.snapshotSeconds.toFixed(3));
     setOutput(Outputs.seconds, result.seconds.toFixed(3));
     info(`Restored ${result.repositoryUrl} at ${result.commit} (${result.ref}) in ${result.seconds.toFixed(1)} s.`);
 }

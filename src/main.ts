@@ -8,7 +8,7 @@ import { CacheMissError, ExpectedError } from './errors.js'
 import { removeGitAccess } from './git/access.js'
 import type { Log } from './report/log.js'
 import { writeSummary } from './report/summary.js'
-import { DOWNLOAD_PHASE, restore, type RestoreResult } from './restore.js'
+import { restore, type RestoreResult } from './restore.js'
 import { readSettings } from './settings.js'
 
 /** Output names exactly as action.yml declares them. */
@@ -67,7 +67,6 @@ async function main(): Promise<void> {
 }
 
 function publish(result: RestoreResult): void {
-  const downloadPhase = result.phases.find(p => p.name === DOWNLOAD_PHASE)
   core.setOutput(Outputs.cacheHit, 'true')
   core.setOutput(Outputs.commit, result.commit)
   core.setOutput(Outputs.snapshotCommit, result.snapshotCommit ?? '')
@@ -75,7 +74,7 @@ function publish(result: RestoreResult): void {
   core.setOutput(Outputs.bundleApplied, String(result.bundleApplied))
   core.setOutput(Outputs.snapshotSource, result.source)
   core.setOutput(Outputs.downloadBytes, String(result.download.bytes))
-  core.setOutput(Outputs.downloadSeconds, (downloadPhase?.seconds ?? 0).toFixed(3))
+  core.setOutput(Outputs.downloadSeconds, result.snapshotSeconds.toFixed(3))
   core.setOutput(Outputs.seconds, result.seconds.toFixed(3))
   core.info(
     `Restored ${result.repositoryUrl} at ${result.commit} (${result.ref}) in ${result.seconds.toFixed(1)} s.`

@@ -14,7 +14,7 @@ import { prepareStaging, type Staging } from './archive/staging.js'
 import { RunnerCache } from './cache/runner-cache.js'
 import { bundleUrl, snapshotUrl } from './cachew/endpoints.js'
 import { snapshotFields, type SnapshotFields } from './cachew/snapshot.js'
-import { Download, type DownloadStats } from './download/download.js'
+import { Download, noDownloadYet, type DownloadStats } from './download/download.js'
 import { header, HttpTransport } from './download/http.js'
 import { chooseSpoolDirectory, ensureFreeSpace } from './download/location.js'
 import { Spool } from './download/spool.js'
@@ -35,8 +35,8 @@ export const MAX_RESTARTS = 2
 /** Reads from the spool in large blocks: fewer syscalls, and zstd likes big inputs. */
 const READ_BLOCK = 1024 * 1024
 
-/** The phase whose time is the download's (extraction overlaps it). */
-export const DOWNLOAD_PHASE = 'Download and extract'
+/** The snapshot's phase: download and extraction overlap, so they are one phase. */
+const DOWNLOAD_PHASE = 'Download and extract'
 /** The same phase when the runner cache holds the current snapshot. */
 const CACHE_PHASE = 'Extract from the runner cache'
 
@@ -58,6 +58,8 @@ export interface RestoreResult {
   restarts: number
   entries: number
   phases: Phase[]
+  /** How long getting the snapshot into place took: download and extraction, or extraction. */
+  snapshotSeconds: number
   seconds: number
   /** git access config to remove in the post step, when credentials persist. */
   gitConfigFile?: string
@@ -151,6 +153,7 @@ async function restoreOnce(
         }
       )
     )
+    const snapshotSeconds = phases[phases.length - 1].seconds
     const { stats: download, fields } = source
     log.info(
       `Extracted ${entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`
@@ -193,6 +196,7 @@ async function restoreOnce(
       download,
       entries,
       phases,
+      snapshotSeconds,
       gitConfigFile
     }
   } catch (error) {
@@ -298,7 +302,7 @@ async function revalidateCachedSnapshot(
         fields: { commit: entry.commit, bundleUrl: bundle },
         size: entry.size,
         etag: entry.etag,
-        stats: { ...NOTHING_DOWNLOADED, requests: 1 }
+        stats: { ...noDownloadYet(0), requests: 1 }
       }
     }
     answer = `the server answered ${status}`
@@ -308,16 +312,6 @@ async function revalidateCachedSnapshot(
   await handle.close()
   log.info(`The snapshot kept on this runner is not current (${answer}): downloading.`)
   return undefined
-}
-
-const NOTHING_DOWNLOADED: DownloadStats = {
-  mode: 'single',
-  bytes: 0,
-  requests: 0,
-  retries: 0,
-  inFlight: 0,
-  maxInFlight: 0,
-  concurrencyLimit: 0
 }
 
 /** A whole, pinned download goes to the runner cache; a kept one is marked as used. */

@@ -19,6 +19,7 @@ import * as fsp from 'node:fs/promises'
 import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { snapshotUrl } from './cachew-server.js'
 
 export interface NginxOptions {
   root: string
@@ -35,6 +36,22 @@ export interface NginxServer {
 
 const START_TIMEOUT_MS = 10_000
 const STOP_TIMEOUT_MS = 5_000
+
+/**
+ * nginx serving one snapshot file at the path cachew would serve it from, for a repository:
+ * the file is copied under `site` (a fresh directory) first.
+ */
+export async function startNginxServing(
+  site: string,
+  snapshot: { upstreamUrl: string; file: string; commit?: string },
+  options: Omit<NginxOptions, 'root' | 'commit'> = {}
+): Promise<NginxServer> {
+  const served = new URL(snapshotUrl('http://x', snapshot.upstreamUrl)).pathname
+  const file = path.join(site, decodeURIComponent(served))
+  await fsp.mkdir(path.dirname(file), { recursive: true })
+  await fsp.copyFile(snapshot.file, file)
+  return startNginx({ ...options, root: site, commit: snapshot.commit })
+}
 
 export async function startNginx(options: NginxOptions): Promise<NginxServer> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'nginx-'))

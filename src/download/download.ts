@@ -52,6 +52,19 @@ export interface DownloadStats {
   concurrencyLimit: number
 }
 
+/** Stats before the first request (and of a restore that needed none). */
+export function noDownloadYet(concurrencyLimit: number): DownloadStats {
+  return {
+    mode: 'single',
+    bytes: 0,
+    requests: 0,
+    retries: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    concurrencyLimit
+  }
+}
+
 interface Segment {
   start: number
   /** Exclusive; Infinity when the size is unknown. */
@@ -84,15 +97,7 @@ export class Download {
     this.signal = AbortSignal.any([options.signal, this.cancel.signal])
     // Every worker may wait here at once (up to 64).
     this.slots.setMaxListeners(0)
-    this.stats = {
-      mode: 'single',
-      bytes: 0,
-      requests: 0,
-      retries: 0,
-      inFlight: 0,
-      maxInFlight: 0,
-      concurrencyLimit: options.concurrency
-    }
+    this.stats = noDownloadYet(options.concurrency)
   }
 
   /**

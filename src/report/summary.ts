@@ -1,6 +1,6 @@
 /** The job summary: what was restored, how big, how long each phase took, how fast. */
 import * as core from '@actions/core'
-import { DOWNLOAD_PHASE, type RestoreResult } from '../restore.js'
+import type { RestoreResult } from '../restore.js'
 import { formatBytes, formatRate } from './log.js'
 
 function escapeHtml(text: string): string {
@@ -21,7 +21,6 @@ function commitLink(repositoryUrl: string, commit: string | undefined): string {
 export async function writeSummary(result: RestoreResult): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   const { download } = result
-  const downloadPhase = result.phases.find(p => p.name === DOWNLOAD_PHASE)
   const rows: string[][] = [
     ['Repository', escapeHtml(result.repositoryUrl)],
     ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
@@ -41,7 +40,7 @@ export async function writeSummary(result: RestoreResult): Promise<void> {
       'Downloaded',
       `${formatBytes(download.bytes)} in ${download.requests} request(s), ${download.mode}`
     ],
-    ['Throughput', formatRate(download.bytes, downloadPhase?.seconds ?? result.seconds)],
+    ['Throughput', formatRate(download.bytes, result.snapshotSeconds)],
     ['Most requests in flight', String(download.maxInFlight)],
     ['Retries', String(download.retries)],
     ['Restarts (snapshot changed)', String(result.restarts)],

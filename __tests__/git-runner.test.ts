@@ -35,6 +35,14 @@ describe('gitEnvironment', () => {
     expect(env.GIT_INDEX_FILE).toBeUndefined()
     expect(env.PATH).toBe('/bin')
   })
+
+  it('gives git the upper-case HTTP_PROXY as http_proxy, which is all libcurl reads', () => {
+    const upper = 'http://proxy.example:3128'
+    expect(gitEnvironment({ HTTP_PROXY: upper }).http_proxy).toBe(upper)
+    const lower = 'http://other.example:8080'
+    expect(gitEnvironment({ HTTP_PROXY: upper, http_proxy: lower }).http_proxy).toBe(lower)
+    expect(gitEnvironment({ PATH: '/bin' }).http_proxy).toBeUndefined()
+  })
 })
 
 describe('Git', () => {

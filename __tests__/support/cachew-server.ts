@@ -3,6 +3,7 @@
  * fault injection. It speaks the protocol in the project's PROTOCOL notes:
  *
  *   const server = await startCachewServer(options?, port = 0)   // listens on 127.0.0.1
+ *   const secure = await startCachewServer({}, 0, { key, cert })  // https, with that identity
  *   server.addRepository(mirror.upstreamUrl, { file, commit, bundleBase: commit }, mirror)
  *   snapshotUrl(server.url, mirror.upstreamUrl) // …/git/github.example/acme/widgets/snapshot.tar.zst
  *   server.setOptions({ faults: { resetAfterBytes: { bytes: 1 << 20, times: 1 } } })
@@ -73,6 +74,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import * as http from 'node:http'
+import * as https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -131,8 +133,14 @@ export interface LoggedRequest {
   connection: number
 }
 
+/** A key and certificate (PEM) for serving https. */
+export interface TlsIdentity {
+  key: string | Buffer
+  cert: string | Buffer
+}
+
 export interface CachewServer {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT (https:// when started with a TLS identity) */
   url: string
   requests: LoggedRequest[]
   maxInFlight: number
@@ -167,9 +175,10 @@ export function snapshotUrl(serverUrl: string, upstreamUrl: string): string {
 
 export async function startCachewServer(
   options: ServerOptions = {},
-  port = 0
+  port = 0,
+  tls?: TlsIdentity
 ): Promise<CachewServer> {
-  const server = new TestCachewServer(options)
+  const server = new TestCachewServer(options, tls)
   await server.listen(port)
   return server
 }
@@ -230,7 +239,8 @@ class TestCachewServer implements CachewServer {
   maxInFlight = 0
   faultsFired: Partial<Record<FaultName, number>> = {}
 
-  private readonly http: http.Server
+  private readonly http: http.Server | https.Server
+  private readonly scheme: 'http' | 'https'
   private readonly repositories = new Map<string, Repository>()
   private options: ServerOptions
   private readonly closing = new AbortController()
@@ -254,12 +264,15 @@ class TestCachewServer implements CachewServer {
   private active = 0
   private idleWaiters: (() => void)[] = []
 
-  constructor(options: ServerOptions) {
+  constructor(options: ServerOptions, tls?: TlsIdentity) {
     this.options = options
-    this.http = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.handle(req, res).catch(error => this.failRequest(res, error))
-    })
-    this.http.on('connection', socket => {
+    }
+    this.http = tls ? https.createServer(tls, handler) : http.createServer(handler)
+    this.scheme = tls ? 'https' : 'http'
+    // Over TLS a request's socket is the TLS socket, not the TCP one under it.
+    this.http.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
       this.sockets.set(socket, ++this.connections)
       socket.on('close', () => this.sockets.delete(socket))
     })
@@ -272,7 +285,7 @@ class TestCachewServer implements CachewServer {
       this.http.listen(port, '127.0.0.1', () => resolve())
     })
     const address = this.http.address() as AddressInfo
-    this.url = `http://127.0.0.1:${address.port}`
+    this.url = `${this.scheme}://127.0.0.1:${address.port}`
   }
 
   addRepository(upstreamUrl: string, snapshot: SnapshotEntry, mirror?: Mirror): void {

@@ -1,10 +1,11 @@
 /**
  * One HTTP transport for every request to cachew: kept-alive connections, the proxy
- * settings the runner's environment gives (https_proxy/no_proxy, through
- * @actions/http-client's agents), the Authorization header, and cancellation by
- * AbortSignal. Bodies are returned as streams; nothing is buffered here.
+ * settings the runner's environment gives (http_proxy/https_proxy/no_proxy in either case,
+ * through @actions/http-client's agents: CONNECT tunnels, loopback hosts never proxied), the
+ * Authorization header, and cancellation by AbortSignal. Bodies are returned as streams;
+ * nothing is buffered here.
  */
-import { HttpClient } from '@actions/http-client'
+import { getProxyUrl, HttpClient } from '@actions/http-client'
 import * as http from 'node:http'
 import * as https from 'node:https'
 import { TransientError } from '../errors.js'
@@ -42,7 +43,7 @@ export class HttpTransport {
         signal: options.signal
       })
       request.on('response', resolve)
-      request.on('error', error => reject(asTransient(error, target)))
+      request.on('error', error => reject(asTransient(error, target, proxyRoute(target))))
       request.end(options.body)
     })
   }
@@ -53,13 +54,54 @@ export class HttpTransport {
   }
 }
 
-/** Network failures are transient; the message names the host, never credentials. */
-export function asTransient(error: unknown, target: URL): Error {
+/** How requests to a URL travel, by the runner's proxy variables. */
+export interface ProxyRoute {
+  /** The proxy's host:port (never its credentials); absent when the request goes direct. */
+  proxyHost?: string
+  /** The variable that names the proxy, e.g. 'https_proxy' or 'HTTP_PROXY'. */
+  variable?: string
+}
+
+/** Asks @actions/http-client, whose agent makes the same decision from process.env. */
+export function proxyRoute(target: URL): ProxyRoute {
+  const names =
+    target.protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY'] : ['http_proxy', 'HTTP_PROXY']
+  const variable = names.find(name => process.env[name])
+  const proxy = getProxyUrl(target.href)
+  return proxy ? { proxyHost: new URL(proxy).host, variable } : { variable }
+}
+
+/**
+ * Network failures are transient. The message names the host and, when one is involved, the
+ * proxy and the variable that chose it (never credentials), so a wrong proxy setting reads as
+ * one rather than as a fault of the server.
+ */
+export function asTransient(error: unknown, target: URL, route: ProxyRoute = {}): Error {
   if (error instanceof TransientError) return error
   const err = error as NodeJS.ErrnoException
   if (err?.name === 'AbortError') return err
-  const reason = err?.code ?? err?.message ?? String(error)
-  return new TransientError(`network error talking to ${target.host}: ${reason}`)
+  return new TransientError(
+    `network error talking to ${target.host}${describeRoute(route)}: ${networkReason(err, error)}`
+  )
+}
+
+function describeRoute({ proxyHost, variable }: ProxyRoute): string {
+  if (proxyHost)
+    return ` through the proxy ${proxyHost} (from ${variable ?? 'the proxy variables'})`
+  // A proxy is configured but this host is exempt (no_proxy, or a loopback address).
+  return variable ? ` directly (exempt from ${variable} by no_proxy or as a loopback host)` : ''
+}
+
+/** Reads the tunnelling agent's errors, which all carry ECONNRESET whatever happened. */
+function networkReason(err: NodeJS.ErrnoException | undefined, error: unknown): string {
+  const message = err?.message ?? ''
+  const tunnel = /^tunneling socket could not be established, (cause|statusCode)=(.*)$/.exec(
+    message
+  )
+  if (tunnel?.[1] === 'cause') return `could not reach the proxy (${tunnel[2]})`
+  if (tunnel) return `the proxy refused the tunnel with HTTP ${tunnel[2]}`
+  if (err?.code === 'ENOTFOUND') return 'the host name does not resolve (ENOTFOUND)'
+  return err?.code ?? (message || String(error))
 }
 
 /**

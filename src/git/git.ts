@@ -79,6 +79,9 @@ export function gitEnvironment(
     GIT_LFS_SKIP_SMUDGE: '1'
   }
   for (const name of REPOSITORY_VARIABLES) delete env[name]
+  // libcurl reads only the lower-case http_proxy (a guard for CGI programs, which this is not),
+  // while the action's own requests honour HTTP_PROXY too: git must take the same route.
+  if (!env.http_proxy && env.HTTP_PROXY) env.http_proxy = env.HTTP_PROXY
   if (config.length === 0) return env
   const existing = Number.parseInt(base.GIT_CONFIG_COUNT ?? '0', 10)
   const first = Number.isInteger(existing) && existing > 0 ? existing : 0

@@ -28726,7 +28726,7 @@ var MediaTypes;
  * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
  */
 function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    const proxyUrl = getProxyUrl(new URL(serverUrl));
     return proxyUrl ? proxyUrl.href : '';
 }
 const HttpRedirectCodes = [
@@ -31518,6 +31518,10 @@ function gitEnvironment(base, config = []) {
     };
     for (const name of REPOSITORY_VARIABLES)
         delete env[name];
+    // libcurl reads only the lower-case http_proxy (a guard for CGI programs, which this is not),
+    // while the action's own requests honour HTTP_PROXY too: git must take the same route.
+    if (!env.http_proxy && env.HTTP_PROXY)
+        env.http_proxy = env.HTTP_PROXY;
     if (config.length === 0)
         return env;
     const existing = Number.parseInt(base.GIT_CONFIG_COUNT ?? '0', 10);
@@ -34648,9 +34652,10 @@ const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(imp
 ;// CONCATENATED MODULE: ./src/download/http.ts
 /**
  * One HTTP transport for every request to cachew: kept-alive connections, the proxy
- * settings the runner's environment gives (https_proxy/no_proxy, through
- * @actions/http-client's agents), the Authorization header, and cancellation by
- * AbortSignal. Bodies are returned as streams; nothing is buffered here.
+ * settings the runner's environment gives (http_proxy/https_proxy/no_proxy in either case,
+ * through @actions/http-client's agents: CONNECT tunnels, loopback hosts never proxied), the
+ * Authorization header, and cancellation by AbortSignal. Bodies are returned as streams;
+ * nothing is buffered here.
  */
 
 
@@ -34680,7 +34685,7 @@ class HttpTransport {
                 signal: options.signal
             });
             request.on('response', resolve);
-            request.on('error', error => reject(asTransient(error, target)));
+            request.on('error', error => reject(asTransient(error, target, proxyRoute(target))));
             request.end(options.body);
         });
     }
@@ -34689,15 +34694,43 @@ class HttpTransport {
         this.client.dispose();
     }
 }
-/** Network failures are transient; the message names the host, never credentials. */
-function asTransient(error, target) {
+/** Asks @actions/http-client, whose agent makes the same decision from process.env. */
+function proxyRoute(target) {
+    const names = target.protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY'] : ['http_proxy', 'HTTP_PROXY'];
+    const variable = names.find(name => process.env[name]);
+    const proxy = lib_getProxyUrl(target.href);
+    return proxy ? { proxyHost: new URL(proxy).host, variable } : { variable };
+}
+/**
+ * Network failures are transient. The message names the host and, when one is involved, the
+ * proxy and the variable that chose it (never credentials), so a wrong proxy setting reads as
+ * one rather than as a fault of the server.
+ */
+function asTransient(error, target, route = {}) {
     if (error instanceof TransientError)
         return error;
     const err = error;
     if (err?.name === 'AbortError')
         return err;
-    const reason = err?.code ?? err?.message ?? String(error);
-    return new TransientError(`network error talking to ${target.host}: ${reason}`);
+    return new TransientError(`network error talking to ${target.host}${describeRoute(route)}: ${networkReason(err, error)}`);
+}
+function describeRoute({ proxyHost, variable }) {
+    if (proxyHost)
+        return ` through the proxy ${proxyHost} (from ${variable ?? 'the proxy variables'})`;
+    // A proxy is configured but this host is exempt (no_proxy, or a loopback address).
+    return variable ? ` directly (exempt from ${variable} by no_proxy or as a loopback host)` : '';
+}
+/** Reads the tunnelling agent's errors, which all carry ECONNRESET whatever happened. */
+function networkReason(err, error) {
+    const message = err?.message ?? '';
+    const tunnel = /^tunneling socket could not be established, (cause|statusCode)=(.*)$/.exec(message);
+    if (tunnel?.[1] === 'cause')
+        return `could not reach the proxy (${tunnel[2]})`;
+    if (tunnel)
+        return `the proxy refused the tunnel with HTTP ${tunnel[2]}`;
+    if (err?.code === 'ENOTFOUND')
+        return 'the host name does not resolve (ENOTFOUND)';
+    return err?.code ?? (message || String(error));
 }
 /**
  * Gets rid of a response whose body is not wanted: a small one is drained so its kept-alive

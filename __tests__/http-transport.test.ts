@@ -4,8 +4,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import * as net from 'node:net'
-import { TransientError } from '../src/errors.js'
-import { asTransient, HttpTransport } from '../src/download/http.js'
+import { ExpectedError, TransientError } from '../src/errors.js'
+import { asNetworkError, HttpTransport } from '../src/download/http.js'
 import { startProxy, type ForwardProxy } from './support/proxy.js'
 
 const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy']
@@ -101,27 +101,30 @@ describe('network errors name the route', () => {
   })
 })
 
-describe('asTransient', () => {
+describe('asNetworkError', () => {
   const target = new URL('http://cachew.example:8080/x')
 
   it('passes transient errors and aborts through unchanged', () => {
     const transient = new TransientError('already explained')
-    expect(asTransient(transient, target)).toBe(transient)
+    expect(asNetworkError(transient, target)).toBe(transient)
     const abort = Object.assign(new Error('aborted'), { name: 'AbortError' })
-    expect(asTransient(abort, target)).toBe(abort)
+    expect(asNetworkError(abort, target)).toBe(abort)
   })
 
-  it('says a name that does not resolve in words', () => {
+  it('says a name that does not resolve in words, as a failure not worth retrying', () => {
     const error = Object.assign(new Error('getaddrinfo ENOTFOUND cachew.example'), {
       code: 'ENOTFOUND'
     })
-    expect(asTransient(error, target).message).toBe(
-      'network error talking to cachew.example:8080: the host name does not resolve (ENOTFOUND)'
+    const failure = asNetworkError(error, target)
+    expect(failure.message).toBe(
+      'network error talking to cachew.example:8080: the host name does not resolve (ENOTFOUND); check server-url'
     )
+    expect(failure).toBeInstanceOf(ExpectedError)
+    expect(failure).not.toBeInstanceOf(TransientError)
   })
 
   it('keeps an unknown error readable', () => {
-    expect(asTransient('socket hang up', target).message).toBe(
+    expect(asNetworkError('socket hang up', target).message).toBe(
       'network error talking to cachew.example:8080: socket hang up'
     )
   })

@@ -34685,7 +34685,7 @@ class HttpTransport {
                 signal: options.signal
             });
             request.on('response', resolve);
-            request.on('error', error => reject(asTransient(error, target, proxyRoute(target))));
+            request.on('error', error => reject(asNetworkError(error, target, proxyRoute(target))));
             request.end(options.body);
         });
     }
@@ -34702,17 +34702,22 @@ function proxyRoute(target) {
     return proxy ? { proxyHost: new URL(proxy).host, variable } : { variable };
 }
 /**
- * Network failures are transient. The message names the host and, when one is involved, the
- * proxy and the variable that chose it (never credentials), so a wrong proxy setting reads as
- * one rather than as a fault of the server.
+ * Network failures are transient, but for a name that does not resolve: retrying that only
+ * makes a typo in server-url (or a no_proxy that sends the request past the only resolver
+ * that knows the name) take half a minute to report. The message names the host and, when one
+ * is involved, the proxy and the variable that chose it (never credentials), so a wrong proxy
+ * setting reads as one rather than as a fault of the server.
  */
-function asTransient(error, target, route = {}) {
-    if (error instanceof TransientError)
-        return error;
+function asNetworkError(error, target, route = {}) {
+    if (error instanceof ExpectedError)
+        return error; // already explained (TransientError is one)
     const err = error;
     if (err?.name === 'AbortError')
         return err;
-    return new TransientError(`network error talking to ${target.host}${describeRoute(route)}: ${networkReason(err, error)}`);
+    const message = `network error talking to ${target.host}${describeRoute(route)}: ${networkReason(err, error)}`;
+    if (err?.code === 'ENOTFOUND')
+        return new ExpectedError(`${message}; check server-url`);
+    return new TransientError(message);
 }
 function describeRoute({ proxyHost, variable }) {
     if (proxyHost)
@@ -35144,7 +35149,7 @@ class Attempt {
             error instanceof RestartRequiredError ||
             error instanceof ServerError)
             return error;
-        return asTransient(error, new URL(this.url));
+        return asNetworkError(error, new URL(this.url));
     }
 }
 /** `bytes S-E/T` → numbers; undefined for anything else (including `*`). */

@@ -15,7 +15,7 @@ import {
   SnapshotChangedError,
   TransientError
 } from '../errors.js'
-import { asTransient, discard, header, type HttpTransport } from './http.js'
+import { asNetworkError, discard, header, type HttpTransport } from './http.js'
 import { DEFAULT_RETRY_POLICY, RetryBudget, type RetryPolicy } from './retry.js'
 import type { Spool } from './spool.js'
 
@@ -417,7 +417,7 @@ class Attempt {
       error instanceof ServerError
     )
       return error
-    return asTransient(error, new URL(this.url))
+    return asNetworkError(error, new URL(this.url))
   }
 }
 

@@ -8,7 +8,7 @@
 import { getProxyUrl, HttpClient } from '@actions/http-client'
 import * as http from 'node:http'
 import * as https from 'node:https'
-import { TransientError } from '../errors.js'
+import { ExpectedError, TransientError } from '../errors.js'
 
 export interface RequestOptions {
   method?: 'GET' | 'HEAD' | 'POST'
@@ -43,7 +43,7 @@ export class HttpTransport {
         signal: options.signal
       })
       request.on('response', resolve)
-      request.on('error', error => reject(asTransient(error, target, proxyRoute(target))))
+      request.on('error', error => reject(asNetworkError(error, target, proxyRoute(target))))
       request.end(options.body)
     })
   }
@@ -72,17 +72,19 @@ export function proxyRoute(target: URL): ProxyRoute {
 }
 
 /**
- * Network failures are transient. The message names the host and, when one is involved, the
- * proxy and the variable that chose it (never credentials), so a wrong proxy setting reads as
- * one rather than as a fault of the server.
+ * Network failures are transient, but for a name that does not resolve: retrying that only
+ * makes a typo in server-url (or a no_proxy that sends the request past the only resolver
+ * that knows the name) take half a minute to report. The message names the host and, when one
+ * is involved, the proxy and the variable that chose it (never credentials), so a wrong proxy
+ * setting reads as one rather than as a fault of the server.
  */
-export function asTransient(error: unknown, target: URL, route: ProxyRoute = {}): Error {
-  if (error instanceof TransientError) return error
+export function asNetworkError(error: unknown, target: URL, route: ProxyRoute = {}): Error {
+  if (error instanceof ExpectedError) return error // already explained (TransientError is one)
   const err = error as NodeJS.ErrnoException
   if (err?.name === 'AbortError') return err
-  return new TransientError(
-    `network error talking to ${target.host}${describeRoute(route)}: ${networkReason(err, error)}`
-  )
+  const message = `network error talking to ${target.host}${describeRoute(route)}: ${networkReason(err, error)}`
+  if (err?.code === 'ENOTFOUND') return new ExpectedError(`${message}; check server-url`)
+  return new TransientError(message)
 }
 
 function describeRoute({ proxyHost, variable }: ProxyRoute): string {

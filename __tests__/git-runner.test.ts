@@ -55,6 +55,35 @@ describe('Git', () => {
     expect(git(repo, 'config', '--list', '--local')).not.toContain('cachew.test')
   })
 
+  it("puts its default config before each command's own", async () => {
+    const repo = await makeRepo()
+    const runner = new Git(repo, [], {
+      config: [
+        { key: 'cachew.first', value: 'default' },
+        { key: 'cachew.second', value: 'default' }
+      ]
+    })
+    const read = (key: string) =>
+      runner.read(['config', '--get', key], { config: [{ key: 'cachew.second', value: 'own' }] })
+    expect(await read('cachew.first')).toBe('default')
+    expect(await read('cachew.second')).toBe('own')
+  })
+
+  it('an abort kills the running command, which rejects with the reason', async () => {
+    const repo = await makeRepo()
+    const controller = new AbortController()
+    // A shell alias that would run for minutes; the config comes through the defaults.
+    const runner = new Git(repo, [], {
+      config: [{ key: 'alias.linger', value: '!sleep 600' }],
+      signal: controller.signal
+    })
+    const running = runner.run(['linger'])
+    setTimeout(() => controller.abort(new Error('budget passed')), 200)
+    await expect(running).rejects.toThrow('budget passed')
+    // Once aborted, nothing more runs.
+    await expect(runner.run(['status'])).rejects.toThrow('budget passed')
+  })
+
   it('works in its own directory even when GIT_DIR points elsewhere', async () => {
     const repo = await makeRepo()
     const other = await makeRepo()

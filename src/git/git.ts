@@ -93,17 +93,32 @@ export function gitEnvironment(
   return env
 }
 
+/** What applies to every command of one runner. */
+export interface GitDefaults {
+  /** Configuration put before each command's own `config`. */
+  config?: readonly ConfigEntry[]
+  /** Aborting it kills the running command, which then rejects with the signal's reason. */
+  signal?: AbortSignal
+}
+
 /** Runs git in one repository directory. */
 export class Git {
   constructor(
     readonly directory: string,
     /** Values masked out of every error message this runner produces. */
-    private readonly secrets: readonly string[] = []
+    private readonly secrets: readonly string[] = [],
+    private readonly defaults: GitDefaults = {}
   ) {}
 
   /** Runs git; an exit code outside 0 and `okExitCodes` throws a GitError. */
   async run(args: readonly string[], options: GitRunOptions = {}): Promise<GitOutput> {
-    const output = await spawnGit(this.directory, args, gitEnvironment(process.env, options.config))
+    const config = [...(this.defaults.config ?? []), ...(options.config ?? [])]
+    const output = await spawnGit(
+      this.directory,
+      args,
+      gitEnvironment(process.env, config),
+      this.defaults.signal
+    )
     const ok = output.exitCode === 0 || (options.okExitCodes ?? []).includes(output.exitCode)
     if (!ok) {
       const stderr = maskSecrets(output.stderr.trim(), this.secrets)
@@ -126,25 +141,51 @@ export class Git {
 function spawnGit(
   cwd: string,
   args: readonly string[],
-  env: NodeJS.ProcessEnv
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal
 ): Promise<GitOutput> {
+  if (signal?.aborted) return Promise.reject(signal.reason)
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    // An abortable git runs as a process group of its own, so an abort ends its helpers
+    // too (a fetch's remote helper and index-pack); killing git alone can leave them running.
+    const group = signal !== undefined && process.platform !== 'win32'
+    const child = spawn('git', args, {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: group,
+      signal: group ? undefined : signal
+    })
+    const killGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+      } catch {
+        // The group has already gone.
+      }
+    }
+    if (group) signal.addEventListener('abort', killGroup, { once: true })
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
-    child.on('error', error =>
+    child.on('error', error => {
+      // After an abort, 'close' follows once every process holding git's output has gone.
+      if (signal?.aborted) return
       reject(
         new ExpectedError(`Could not run git (is it installed and on PATH?): ${error.message}`)
       )
-    )
-    child.on('close', code =>
+    })
+    child.on('close', code => {
+      signal?.removeEventListener('abort', killGroup)
+      if (signal?.aborted) {
+        reject(signal.reason)
+        return
+      }
       resolve({
         exitCode: code ?? -1,
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8')
       })
-    )
+    })
   })
 }

@@ -150,6 +150,7 @@ export function restoreSettings(overrides: Partial<RestoreSettings> = {}): Resto
     persistCredentials: true,
     gitThroughCachew: true,
     runnerCacheMaxBytes: 0,
+    updateExisting: 'auto',
     ...overrides
   }
 }

@@ -53,8 +53,19 @@ describe('readSettings', () => {
       failOnCacheMiss: false,
       persistCredentials: true,
       gitThroughCachew: true,
-      keepSnapshotHead: false
+      keepSnapshotHead: false,
+      updateExisting: 'auto'
     })
+  })
+
+  it.each([
+    ['auto', 'auto'],
+    ['AUTO', 'auto'],
+    ['false', 'false'],
+    ['False', 'false']
+  ])('reads update-existing %p as %p', (raw, value) => {
+    setInputs({ 'server-url': 'https://c.example', repository: 'a/b', 'update-existing': raw })
+    expect(readSettings().updateExisting).toBe(value)
   })
 
   it('falls back to CACHEW_URL, GITHUB_REPOSITORY and GITHUB_SERVER_URL', () => {
@@ -88,7 +99,9 @@ describe('readSettings', () => {
     ['repository', ':::', /is not a repository; use https:\/\/HOST\/OWNER\/REPO or OWNER\/REPO/],
     ['repository', 'https://github.com/', /not a repository URL/],
     ['bundle', 'maybe', /'maybe' is not a boolean; use true or false/],
-    ['fail-on-cache-miss', 'yes', /use true or false/]
+    ['fail-on-cache-miss', 'yes', /use true or false/],
+    ['update-existing', 'true', /'true' is not allowed; use auto or false/],
+    ['update-existing', 'always', /'always' is not allowed; use auto or false/]
   ])('names %s and the allowed values for %p', (input, value, allowed) => {
     const error = errorFor({ [input]: value })
     expect(error.input).toBe(input)
@@ -116,7 +129,8 @@ describe('readSettings', () => {
       [Inputs.persistCredentials]: String(Defaults.persistCredentials),
       [Inputs.gitThroughCachew]: String(Defaults.gitThroughCachew),
       [Inputs.runnerCache]: Defaults.runnerCache,
-      [Inputs.runnerCacheMaxGb]: String(Defaults.runnerCacheMaxGb)
+      [Inputs.runnerCacheMaxGb]: String(Defaults.runnerCacheMaxGb),
+      [Inputs.updateExisting]: Defaults.updateExisting
     }
     for (const [name, value] of Object.entries(expected))
       expect(action.inputs[name].default).toBe(value)

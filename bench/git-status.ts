@@ -79,7 +79,8 @@ function benchSettings(dir: string, upstreamUrl: string): RestoreSettings {
     keepSnapshotHead: false,
     persistCredentials: false,
     gitThroughCachew: true,
-    runnerCacheMaxBytes: 0
+    runnerCacheMaxBytes: 0,
+    updateExisting: 'false'
   }
 }
 

@@ -21,7 +21,8 @@ export const Outputs = {
   snapshotSource: 'snapshot-source',
   downloadBytes: 'download-bytes',
   downloadSeconds: 'download-seconds',
-  seconds: 'seconds'
+  seconds: 'seconds',
+  mode: 'mode'
 } as const
 
 const State = { isPost: 'isPost', repository: 'repository', gitConfig: 'git-config' } as const
@@ -72,12 +73,14 @@ function publish(result: RestoreResult): void {
   core.setOutput(Outputs.snapshotCommit, result.snapshotCommit ?? '')
   core.setOutput(Outputs.ref, result.ref)
   core.setOutput(Outputs.bundleApplied, String(result.bundleApplied))
-  core.setOutput(Outputs.snapshotSource, result.source)
+  core.setOutput(Outputs.snapshotSource, result.source ?? '')
   core.setOutput(Outputs.downloadBytes, String(result.download.bytes))
   core.setOutput(Outputs.downloadSeconds, result.snapshotSeconds.toFixed(3))
   core.setOutput(Outputs.seconds, result.seconds.toFixed(3))
+  core.setOutput(Outputs.mode, result.mode)
+  const how = result.mode === 'in-place' ? 'Updated the existing checkout of' : 'Restored'
   core.info(
-    `Restored ${result.repositoryUrl} at ${result.commit} (${result.ref}) in ${result.seconds.toFixed(1)} s.`
+    `${how} ${result.repositoryUrl} at ${result.commit} (${result.ref}) in ${result.seconds.toFixed(1)} s.`
   )
 }
 

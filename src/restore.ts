@@ -2,7 +2,9 @@
  * One restore, start to end: discover and download the snapshot into a spool file,
  * decode and extract it into a staging directory while it downloads, bring git to the
  * wanted commit there, then move the tree into place. A failure at any point leaves the
- * target as it was and removes every temp file.
+ * target as it was and removes every temp file. First, with update-existing: auto, a
+ * checkout of the same repository already at the target is updated in place instead when
+ * it qualifies (src/git/in-place.ts); when it does not, the snapshot is restored as ever.
  */
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs/promises'
@@ -20,6 +22,7 @@ import { chooseSpoolDirectory, ensureFreeSpace } from './download/location.js'
 import { Spool } from './download/spool.js'
 import { ArchiveError, CacheMissError, RestartRequiredError } from './errors.js'
 import { configureGitAccess } from './git/access.js'
+import { updateInPlace, type InPlaceResult } from './git/in-place.js'
 import {
   finishCheckout,
   readWorkflowContext,
@@ -46,9 +49,14 @@ export interface Phase {
 }
 
 export interface RestoreResult {
+  /** `snapshot`: restored from the snapshot; `in-place`: the existing checkout was updated. */
+  mode: 'snapshot' | 'in-place'
   repositoryUrl: string
-  /** Where the snapshot came from: downloaded, or kept on this runner by an earlier job. */
-  source: SnapshotSource['from']
+  /**
+   * Where the snapshot came from: downloaded, or kept on this runner by an earlier job;
+   * undefined when the checkout was updated in place.
+   */
+  source?: SnapshotSource['from']
   snapshotCommit?: string
   commit: string
   ref: string
@@ -66,8 +74,12 @@ export interface RestoreResult {
 }
 
 export async function restore(settings: RestoreSettings, log: Log): Promise<RestoreResult> {
-  const transport = new HttpTransport(settings.authorization, settings.downloadConcurrency + 2)
   const started = performance.now()
+  if (settings.updateExisting === 'auto') {
+    const updated = await updateInPlace(settings, log)
+    if (updated) return inPlaceResult(settings, updated, started)
+  }
+  const transport = new HttpTransport(settings.authorization, settings.downloadConcurrency + 2)
   const cache =
     settings.runnerCacheDir === undefined
       ? undefined
@@ -84,6 +96,28 @@ export async function restore(settings: RestoreSettings, log: Log): Promise<Rest
     }
   } finally {
     transport.close()
+  }
+}
+
+/** An update in place, in the terms of a restore: no snapshot; the bytes are git's packs. */
+function inPlaceResult(
+  settings: RestoreSettings,
+  updated: InPlaceResult,
+  started: number
+): RestoreResult {
+  return {
+    mode: 'in-place',
+    repositoryUrl: settings.repositoryUrl,
+    commit: updated.commit,
+    ref: updated.ref,
+    bundleApplied: false,
+    download: { ...noDownloadYet(0), bytes: updated.fetchedBytes },
+    restarts: 0,
+    entries: 0,
+    phases: updated.phases,
+    snapshotSeconds: 0,
+    seconds: (performance.now() - started) / 1000,
+    gitConfigFile: updated.gitConfigFile
   }
 }
 
@@ -186,6 +220,7 @@ async function restoreOnce(
     })
     if (cache) await keepForNextJob(cache, settings, source)
     return {
+      mode: 'snapshot',
       repositoryUrl: settings.repositoryUrl,
       source: source.from,
       snapshotCommit: fields.commit,

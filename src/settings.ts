@@ -24,7 +24,8 @@ export const Inputs = {
   persistCredentials: 'persist-credentials',
   gitThroughCachew: 'git-through-cachew',
   runnerCache: 'runner-cache',
-  runnerCacheMaxGb: 'runner-cache-max-gb'
+  runnerCacheMaxGb: 'runner-cache-max-gb',
+  updateExisting: 'update-existing'
 } as const
 
 /**
@@ -41,8 +42,12 @@ export const Defaults = {
   persistCredentials: true,
   gitThroughCachew: true,
   runnerCache: 'auto',
-  runnerCacheMaxGb: 10
+  runnerCacheMaxGb: 10,
+  updateExisting: 'auto'
 } as const
+
+/** `auto`: update a checkout of the same repository in place when it qualifies; `false`: never. */
+export type UpdateExisting = 'auto' | 'false'
 
 export const Limits = {
   downloadConcurrency: { min: 1, max: 64 },
@@ -83,6 +88,7 @@ export interface RestoreSettings {
    */
   runnerCacheDir?: string
   runnerCacheMaxBytes: number
+  updateExisting: UpdateExisting
 }
 
 type Env = NodeJS.ProcessEnv
@@ -132,7 +138,8 @@ export function readSettings(env: Env = process.env): RestoreSettings {
     runnerCacheDir: parseRunnerCache(env),
     runnerCacheMaxBytes:
       parseInteger(Inputs.runnerCacheMaxGb, Defaults.runnerCacheMaxGb, Limits.runnerCacheMaxGb) *
-      1024 ** 3
+      1024 ** 3,
+    updateExisting: parseUpdateExisting()
   }
 }
 
@@ -167,6 +174,14 @@ function parseBoolean(name: string, fallback: boolean): boolean {
   if (TRUE_WORDS.includes(raw)) return true
   if (FALSE_WORDS.includes(raw)) return false
   throw new InputError(name, `'${raw}' is not a boolean; use true or false`)
+}
+
+function parseUpdateExisting(): UpdateExisting {
+  const raw = readInput(Inputs.updateExisting)
+  if (raw === '') return Defaults.updateExisting
+  if (raw.toLowerCase() === 'auto') return 'auto'
+  if (FALSE_WORDS.includes(raw)) return 'false'
+  throw new InputError(Inputs.updateExisting, `'${raw}' is not allowed; use auto or false`)
 }
 
 function parseServerUrl(raw: string): string {

@@ -65,6 +65,8 @@
  *   response at a time, so this is a per-connection throttle).
  * - statusFor {status, times?, retryAfterSeconds?}: snapshot GETs get this status (with
  *   Retry-After when given), the first `times` of them (default: all).
+ * - gitRateLimitBytesPerSecond: each git-upload-pack response body (the pack a fetch receives)
+ *   is paced to this rate: a slow fetch.
  *
  * maxInFlight counts every snapshot GET in flight at once, including those refused with 503,
  * so it measures the client's concurrency.
@@ -78,6 +80,7 @@ import * as https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { Transform } from 'node:stream'
 import { execTool, type Mirror } from './fixtures.js'
 
 export interface Faults {
@@ -92,6 +95,7 @@ export interface Faults {
   maxConcurrent?: { limit: number; retryAfterSeconds: number }
   rateLimitBytesPerSecond?: number
   statusFor?: { status: number; times?: number; retryAfterSeconds?: number }
+  gitRateLimitBytesPerSecond?: number
 }
 
 export type FaultName = keyof Faults
@@ -785,7 +789,10 @@ class TestCachewServer implements CachewServer {
       child.on('error', () => resolve(-1))
       child.on('close', code => resolve(code))
     })
-    const headerEnd = await relayCgiResponse(child, res, n => (log.bytesSent += n))
+    const rate = this.options.faults?.gitRateLimitBytesPerSecond
+    const paced = endpoint === 'git-upload-pack' && rate ? pacedStream(rate) : undefined
+    res.on('close', () => paced?.destroy())
+    const headerEnd = await relayCgiResponse(child, res, n => (log.bytesSent += n), paced)
     const code = await exited
     this.children.delete(child)
     if (!headerEnd && !res.headersSent) {
@@ -1053,7 +1060,8 @@ function cgiEnvironment(
 function relayCgiResponse(
   child: ChildProcess,
   res: http.ServerResponse,
-  count: (bytes: number) => void
+  count: (bytes: number) => void,
+  paced?: Transform
 ): Promise<boolean> {
   const stdout = child.stdout
   if (!stdout) return Promise.resolve(false)
@@ -1068,17 +1076,47 @@ function relayCgiResponse(
       const { status, headers } = parseCgiHeaders(pending.subarray(0, split.headerEnd).toString())
       res.writeHead(status, headers)
       const rest = pending.subarray(split.bodyStart)
+      const body = paced ?? res
       if (rest.length > 0) {
-        res.write(rest)
+        body.write(rest)
         count(rest.length)
       }
       stdout.on('data', (d: Buffer) => count(d.length))
-      stdout.pipe(res)
+      if (paced) paced.pipe(res)
+      stdout.pipe(body)
       resolve(true)
     }
     const onEnd = () => resolve(false)
     stdout.on('data', onData)
     stdout.on('end', onEnd)
+  })
+}
+
+/** Passes bytes on no faster than `rate` a second, in tenth-of-a-second pieces. */
+function pacedStream(rate: number): Transform {
+  const started = Date.now()
+  const pieceSize = Math.max(1, Math.floor(rate / 10))
+  let sent = 0
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const pieces: Buffer[] = []
+      for (let at = 0; at < chunk.length; at += pieceSize)
+        pieces.push(chunk.subarray(at, at + pieceSize))
+      const next = (): void => {
+        const piece = pieces.shift()
+        if (!piece) return callback()
+        sent += piece.length
+        const due = started + (sent / rate) * 1000
+        setTimeout(
+          () => {
+            this.push(piece)
+            next()
+          },
+          Math.max(0, due - Date.now())
+        )
+      }
+      next()
+    }
   })
 }
 

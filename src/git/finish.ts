@@ -67,7 +67,7 @@ export async function finishCheckout(options: FinishOptions): Promise<FinishResu
   return { commit, ref: resolved.ref, bundleApplied: freshness.bundle !== undefined, fetched }
 }
 
-async function readStartingHead(git: Git): Promise<StartingHead> {
+export async function readStartingHead(git: Git): Promise<StartingHead> {
   const commit = await git.read(['rev-parse', '--verify', 'HEAD^{commit}'])
   const branch = await git.run(['symbolic-ref', '--quiet', '--short', 'HEAD'], { okExitCodes: [1] })
   return { commit, branch: branch.exitCode === 0 ? branch.stdout.trim() : undefined }
@@ -102,7 +102,7 @@ async function applyOfferedBundle(
  * One checkout to the destination. A branch is (re)created at the commit and set to track
  * origin's branch, as actions/checkout does with `checkout -B`; anything else is detached.
  */
-async function checkOut(git: Git, resolved: Resolved): Promise<void> {
+export async function checkOut(git: Git, resolved: Resolved): Promise<void> {
   const head = await readStartingHead(git)
   if (resolved.branch) {
     if (head.branch !== resolved.branch || head.commit !== resolved.commit) {
@@ -126,19 +126,23 @@ async function trackOrigin(git: Git, branch: string): Promise<void> {
  * Brings the index's stat data in line with the files on disk, so the next git command does
  * not rehash the whole tree. Cheap when already fresh (one lstat per file); the lead may call
  * it again after moving the repository into place. Returns the tracked paths whose content
- * differs from the index (none after a clean checkout).
+ * differs from the index (none after a clean checkout). `git` runs it (the in-place update
+ * passes its own, with the checkout's hooks and fsmonitor off).
  */
-export async function refreshIndex(directory: string): Promise<string[]> {
+export async function refreshIndex(
+  directory: string,
+  git: Git = new Git(directory)
+): Promise<string[]> {
   // Without -q git still refreshes and writes every other entry, and names the ones that
   // differ: the refresh and the cleanliness check in one pass over the tree.
-  const result = await new Git(directory).run(['update-index', '--refresh'], { okExitCodes: [1] })
+  const result = await git.run(['update-index', '--refresh'], { okExitCodes: [1] })
   return result.stdout
     .split('\n')
     .filter(line => line.trim() !== '')
     .map(line => line.replace(/: needs \w+$/, ''))
 }
 
-function warnIfDirty(differing: readonly string[], log: FinishLog): void {
+export function warnIfDirty(differing: readonly string[], log: FinishLog): void {
   if (differing.length === 0) return
   const examples = differing.slice(0, 5).join(', ')
   log.warning(

@@ -20,14 +20,49 @@ function commitLink(repositoryUrl: string, commit: string | undefined): string {
 
 export async function writeSummary(result: RestoreResult): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
-  const { download } = result
-  const rows: string[][] = [
+  const checkedOut = [
+    'Checked out',
+    `${commitLink(result.repositoryUrl, result.commit)} (${escapeHtml(result.ref)})`
+  ]
+  const rows =
+    result.mode === 'in-place' ? inPlaceRows(result, checkedOut) : snapshotRows(result, checkedOut)
+  await core.summary
+    .addHeading('cachew-restore', 3)
+    .addTable([
+      [
+        { data: 'What', header: true },
+        { data: 'Value', header: true }
+      ],
+      ...rows
+    ])
+    .addTable([
+      [
+        { data: 'Phase', header: true },
+        { data: 'Seconds', header: true }
+      ],
+      ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
+      ['Total', result.seconds.toFixed(2)]
+    ])
+    .write()
+}
+
+function inPlaceRows(result: RestoreResult, checkedOut: string[]): string[][] {
+  return [
     ['Repository', escapeHtml(result.repositoryUrl)],
+    ['Mode', 'in-place: the existing checkout was updated, no snapshot downloaded'],
+    checkedOut,
+    ['Fetched through cachew', formatBytes(result.download.bytes)],
+    ['Peak memory (RSS)', formatBytes(process.resourceUsage().maxRSS * 1024)]
+  ]
+}
+
+function snapshotRows(result: RestoreResult, checkedOut: string[]): string[][] {
+  const { download } = result
+  return [
+    ['Repository', escapeHtml(result.repositoryUrl)],
+    ['Mode', 'snapshot'],
     ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
-    [
-      'Checked out',
-      `${commitLink(result.repositoryUrl, result.commit)} (${escapeHtml(result.ref)})`
-    ],
+    checkedOut,
     ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
     ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
     [
@@ -48,22 +83,4 @@ export async function writeSummary(result: RestoreResult): Promise<void> {
     // The action's own process (tar runs beside it with a few MiB).
     ['Peak memory (RSS)', formatBytes(process.resourceUsage().maxRSS * 1024)]
   ]
-  await core.summary
-    .addHeading('cachew-restore', 3)
-    .addTable([
-      [
-        { data: 'What', header: true },
-        { data: 'Value', header: true }
-      ],
-      ...rows
-    ])
-    .addTable([
-      [
-        { data: 'Phase', header: true },
-        { data: 'Seconds', header: true }
-      ],
-      ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
-      ['Total', result.seconds.toFixed(2)]
-    ])
-    .write()
 }

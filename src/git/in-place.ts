@@ -1,0 +1,528 @@
+/**
+ * Updating an existing checkout in place, for self-hosted runners that keep the workspace
+ * between jobs. When the target already is a healthy clone of the same repository, the
+ * destination commit is made local through cachew (freshen's ensure-refs and fetch), the tree
+ * is cleaned as actions/checkout's `clean: true` cleans it and then checked out as
+ * finishCheckout checks out. A few commits behind, that moves a few files instead of the whole
+ * snapshot.
+ *
+ * Three stages, and what a failure in each leads to (the caller then restores the snapshot):
+ *  1. examine, reading only: not the same repository, broken, shallow, mid-merge... → an info
+ *     line saying why;
+ *  2. fetch, adding objects and remote-tracking refs only: a failed fetch, or one that receives
+ *     more than FETCH_BUDGET_SHARE of the snapshot's size (cut off there) → an info line;
+ *  3. update the tree (clean, reset, checkout): a failure → a warning; the snapshot's staging
+ *     then replaces the whole target, so a half-updated tree never stays.
+ */
+import { randomBytes } from 'node:crypto'
+import type { Stats } from 'node:fs'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { snapshotUrl } from '../cachew/endpoints.js'
+import { header, HttpTransport } from '../download/http.js'
+import { InputError } from '../errors.js'
+import { formatBytes, type Log } from '../report/log.js'
+import type { RestoreSettings } from '../settings.js'
+import { accessSecrets, configureGitAccess } from './access.js'
+import {
+  checkOut,
+  readStartingHead,
+  readWorkflowContext,
+  refreshIndex,
+  warnIfDirty
+} from './finish.js'
+import { resolveDestination, type Resolved, type StartingHead } from './freshen.js'
+import { Git, GitError, type ConfigEntry } from './git.js'
+import { chooseDestination, describeDestination, type Destination } from './workflow-ref.js'
+
+/**
+ * The fetch may receive at most this share of the snapshot's compressed size before it is cut
+ * off and the snapshot restored instead. Measured (README, Performance): a fetch of the whole
+ * history costs about what the whole snapshot restore costs on an unthrottled link, and one
+ * git stream is 4 to 5 times slower than the action's parallel download behind a
+ * per-connection cap; a quarter keeps the in-place path no slower than the snapshot in both,
+ * and a cut-off attempt costs at most a quarter more than restoring the snapshot at once.
+ */
+export const FETCH_BUDGET_SHARE = 0.25
+/** How often the incoming pack's size is looked at while git fetches. */
+const BUDGET_POLL_MS = 100
+
+export interface InPlaceResult {
+  /** HEAD after the update. */
+  commit: string
+  /** What was checked out, as FinishResult.ref. */
+  ref: string
+  /** Whether anything was fetched. */
+  fetched: boolean
+  /** Bytes of the packs the fetch received (a fetch of a few objects unpacks them: 0). */
+  fetchedBytes: number
+  phases: Array<{ name: string; seconds: number }>
+  /** git access config to remove in the post step, when credentials persist. */
+  gitConfigFile?: string
+}
+
+/** Why the checkout is not updated in place; the message completes "Not updating X in place: ". */
+class NotInPlace extends Error {
+  override name = 'NotInPlace'
+}
+
+interface Plan {
+  start: StartingHead
+  destination: Destination
+  /** Most bytes the fetch may receive; undefined when cachew has no snapshot to compare with. */
+  budget?: number
+}
+
+/**
+ * Brings the checkout at settings.target to the destination in place, or returns undefined
+ * (having said why) when the snapshot should be restored instead. Throws only an InputError,
+ * which the snapshot path would meet as well.
+ */
+export async function updateInPlace(
+  settings: RestoreSettings,
+  log: Log
+): Promise<InPlaceResult | undefined> {
+  const target = settings.target
+  const phases: InPlaceResult['phases'] = []
+  const git = new Git(target, accessSecrets(settings), { config: inPlaceGitConfig(settings) })
+  let plan: Plan
+  try {
+    plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings))
+  } catch (error) {
+    if (error instanceof InputError) throw error
+    log.info(`Not updating ${target} in place: ${reasonOf(error)}; restoring the snapshot.`)
+    return undefined
+  }
+  const outcome = await log.group('Update the existing checkout in place', () =>
+    fetchAndUpdate(git, settings, plan, phases, log)
+  )
+  if ('result' in outcome) return outcome.result
+  // Outside the group, so the reason shows without unfolding it.
+  if (outcome.treeChanged) {
+    log.warning(
+      `Updating ${target} in place failed after the tree had started to change ` +
+        `(${outcome.reason}); restoring the snapshot, which replaces it.`
+    )
+  } else {
+    log.info(`Not updating ${target} in place: ${outcome.reason}; restoring the snapshot.`)
+  }
+  return undefined
+}
+
+type Outcome = { result: InPlaceResult } | { reason: string; treeChanged: boolean }
+
+async function fetchAndUpdate(
+  git: Git,
+  settings: RestoreSettings,
+  plan: Plan,
+  phases: InPlaceResult['phases'],
+  log: Log
+): Promise<Outcome> {
+  log.info(
+    `${settings.target} holds a checkout of ${settings.repositoryUrl} at ${plan.start.commit}: ` +
+      `updating it in place to ${describeDestination(plan.destination)}.`
+  )
+  let fetched: Awaited<ReturnType<typeof fetchDestination>>
+  try {
+    fetched = await timed(phases, 'Fetch through cachew', () =>
+      fetchDestination(settings, plan, log)
+    )
+  } catch (error) {
+    return { reason: reasonOf(error), treeChanged: false }
+  }
+  try {
+    const updated = await timed(phases, 'Update the tree', () =>
+      updateTree(git, settings, fetched.resolved, log)
+    )
+    const result = { ...updated, fetched: fetched.fetched, fetchedBytes: fetched.bytes, phases }
+    return { result }
+  } catch (error) {
+    return { reason: reasonOf(error), treeChanged: true }
+  }
+}
+
+/**
+ * The checkout's own hooks and fsmonitor, left by earlier jobs, do not run: a snapshot's fresh
+ * clone has none, and a post-checkout hook that fails (git-lfs missing, say) would fail the
+ * checkout. Hooks are looked for in a directory that does not exist.
+ */
+function inPlaceGitConfig(settings: RestoreSettings): ConfigEntry[] {
+  const noHooks = path.join(settings.tempDir, `cachew-no-hooks-${randomBytes(6).toString('hex')}`)
+  return [
+    { key: 'core.hooksPath', value: noHooks },
+    // Empty is "off" for every git: a boolean false since 2.36, "no hook command" before.
+    { key: 'core.fsmonitor', value: '' }
+  ]
+}
+
+// ---------------------------------------------------------------- stage 1: examine
+
+async function planUpdate(git: Git, settings: RestoreSettings): Promise<Plan> {
+  await requireOwnCheckout(settings.target)
+  await requireHealthyRepository(git, settings.target)
+  await requireSameRepository(git, settings.repositoryUrl)
+  const start = await readHead(git)
+  const destination = await chooseInPlaceDestination(git, settings)
+  const budget = await fetchBudget(settings)
+  return { start, destination, budget }
+}
+
+/** The target is a directory with a .git directory of its own (not a linked worktree). */
+async function requireOwnCheckout(target: string): Promise<void> {
+  const stat = await lstatOrUndefined(target)
+  if (!stat) throw new NotInPlace('it does not exist')
+  if (!stat.isDirectory()) throw new NotInPlace('it is not a directory')
+  const dotGit = await lstatOrUndefined(path.join(target, '.git'))
+  if (!dotGit) throw new NotInPlace('there is no git checkout in it')
+  if (!dotGit.isDirectory()) {
+    throw new NotInPlace('its .git is not a directory (a linked worktree or a submodule)')
+  }
+}
+
+async function lstatOrUndefined(file: string): Promise<Stats | undefined> {
+  try {
+    return await fs.lstat(file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+/** Work in progress that a checkout would trample, or that says a git process died midway. */
+const IN_PROGRESS: Array<[string, string]> = [
+  ['index.lock', "git's index.lock exists (another git is running, or one was killed)"],
+  ['MERGE_HEAD', 'a merge is in progress'],
+  ['rebase-merge', 'a rebase is in progress'],
+  ['rebase-apply', 'a rebase or git am is in progress'],
+  ['CHERRY_PICK_HEAD', 'a cherry-pick is in progress'],
+  ['REVERT_HEAD', 'a revert is in progress'],
+  ['BISECT_LOG', 'a bisect is in progress']
+]
+
+async function requireHealthyRepository(git: Git, target: string): Promise<void> {
+  let lines: string[]
+  try {
+    lines = (await git.read(['rev-parse', '--is-shallow-repository', '--show-toplevel'])).split(
+      '\n'
+    )
+  } catch (error) {
+    throw new NotInPlace(`git cannot use it (${reasonOf(error)})`)
+  }
+  const [shallow, toplevel] = lines
+  // An unusable .git makes git look further up: the repository found must be this one.
+  if (path.resolve(toplevel) !== path.resolve(await fs.realpath(target))) {
+    throw new NotInPlace(`its .git is not a usable repository (git found ${toplevel} instead)`)
+  }
+  if (shallow === 'true') throw new NotInPlace('it is a shallow clone (a snapshot has all history)')
+  for (const [name, reason] of IN_PROGRESS) {
+    if (await lstatOrUndefined(path.join(target, '.git', name))) throw new NotInPlace(reason)
+  }
+}
+
+/** The configuration that decides whether the checkout is the same repository, whole. */
+const SHAPE_KEYS =
+  '^(remote\\.origin\\.url|remote\\.origin\\.promisor|extensions\\.partialclone|core\\.sparsecheckout)$'
+
+async function requireSameRepository(git: Git, repositoryUrl: string): Promise<void> {
+  const config = await readConfig(git, SHAPE_KEYS)
+  const origin = config.get('remote.origin.url')
+  if (origin === undefined) throw new NotInPlace('it has no remote named origin')
+  if (!sameRepository(origin, repositoryUrl)) {
+    throw new NotInPlace(`its origin is ${redactUrl(origin)}, not ${repositoryUrl}`)
+  }
+  if (isTrue(config.get('remote.origin.promisor')) || config.has('extensions.partialclone')) {
+    throw new NotInPlace('it is a partial clone (a snapshot has every object)')
+  }
+  if (isTrue(config.get('core.sparsecheckout'))) {
+    throw new NotInPlace('it is a sparse checkout (a snapshot has every file)')
+  }
+}
+
+/** Keys (lower case, as git prints them) to their first value. */
+async function readConfig(git: Git, pattern: string): Promise<Map<string, string>> {
+  const result = await git.run(['config', '-z', '--get-regexp', pattern], { okExitCodes: [1] })
+  const config = new Map<string, string>()
+  for (const record of result.stdout.split('\0')) {
+    if (record === '') continue
+    const newline = record.indexOf('\n')
+    const key = newline < 0 ? record : record.slice(0, newline)
+    if (!config.has(key)) config.set(key, newline < 0 ? 'true' : record.slice(newline + 1))
+  }
+  return config
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && ['true', 'yes', 'on', '1'].includes(value.toLowerCase())
+}
+
+/**
+ * https://HOST/PATH with scheme and host in lower case, no credentials, no default port and no
+ * trailing slash or `.git`; undefined for anything but an http(s) URL with a path.
+ */
+export function normaliseRepositoryUrl(raw: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    return undefined
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined
+  if (url.search || url.hash) return undefined
+  const repoPath = url.pathname
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '')
+  if (repoPath === '') return undefined
+  return `${url.protocol}//${url.host}${repoPath}`
+}
+
+export function sameRepository(origin: string, repositoryUrl: string): boolean {
+  const a = normaliseRepositoryUrl(origin)
+  return a !== undefined && a === normaliseRepositoryUrl(repositoryUrl)
+}
+
+/** The URL with any user name and password replaced, fit for the log. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw)
+    if (!url.username && !url.password) return raw
+    url.username = '***'
+    url.password = ''
+    return url.toString()
+  } catch {
+    return raw.replace(/\/\/[^/@]*@/, '//***@')
+  }
+}
+
+async function readHead(git: Git): Promise<StartingHead> {
+  try {
+    const start = await readStartingHead(git)
+    // The commit is readable; its tree must be too, or the checkout fails halfway.
+    await git.run(['cat-file', '-e', `${start.commit}^{tree}`])
+    return start
+  } catch (error) {
+    throw new NotInPlace(`its HEAD is not a readable commit (${reasonOf(error)})`)
+  }
+}
+
+/**
+ * Where the snapshot path would end. Its 'snapshot' destination (no commit from the workflow)
+ * is the snapshot's branch moved on by the delta bundle: the tip of the default branch, which
+ * origin/HEAD names in a clone.
+ */
+async function chooseInPlaceDestination(git: Git, settings: RestoreSettings): Promise<Destination> {
+  const destination = chooseDestination(settings, readWorkflowContext())
+  if (destination.kind !== 'snapshot') return destination
+  if (settings.keepSnapshotHead) {
+    throw new NotInPlace("keep-snapshot-head asks for the snapshot's own head")
+  }
+  const prefix = 'refs/remotes/origin/'
+  const head = await git.run(['symbolic-ref', '--quiet', `${prefix}HEAD`], {
+    okExitCodes: [1, 128]
+  })
+  const ref = head.stdout.trim()
+  if (head.exitCode !== 0 || !ref.startsWith(prefix)) {
+    throw new NotInPlace('origin/HEAD is not set, so the default branch is unknown')
+  }
+  return { kind: 'branch', branch: ref.slice(prefix.length) }
+}
+
+/**
+ * FETCH_BUDGET_SHARE of the snapshot's size, from a HEAD request (answered from cachew's cache,
+ * never generating anything). Without a cached snapshot (404) there is no budget: restoring
+ * would make cachew generate one, which costs more than any fetch.
+ */
+async function fetchBudget(settings: RestoreSettings): Promise<number | undefined> {
+  const transport = new HttpTransport(settings.authorization, 1)
+  const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl)
+  try {
+    const response = await transport.request(url, {
+      method: 'HEAD',
+      signal: AbortSignal.timeout(settings.stallTimeoutMs)
+    })
+    response.resume()
+    const status = response.statusCode ?? 0
+    if (status === 404) return undefined
+    if (status !== 200) {
+      throw new NotInPlace(`cachew answered HTTP ${status} when asked for the snapshot's size`)
+    }
+    const size = Number(header(response, 'content-length'))
+    return Number.isSafeInteger(size) && size > 0
+      ? Math.floor(size * FETCH_BUDGET_SHARE)
+      : undefined
+  } catch (error) {
+    if (error instanceof NotInPlace) throw error
+    throw new NotInPlace(`cachew could not be asked for the snapshot's size (${reasonOf(error)})`)
+  } finally {
+    transport.close()
+  }
+}
+
+// ---------------------------------------------------------------- stage 2: fetch
+
+/** The fetch passed its budget and was cut off. */
+class FetchBudgetExceeded extends NotInPlace {
+  override name = 'FetchBudgetExceeded'
+}
+
+async function fetchDestination(
+  settings: RestoreSettings,
+  plan: Plan,
+  log: Log
+): Promise<{ resolved: Resolved; fetched: boolean; bytes: number }> {
+  const packDir = path.join(settings.target, '.git', 'objects', 'pack')
+  const before = new Set(await readdirOrEmpty(packDir))
+  const controller = new AbortController()
+  const watcher =
+    plan.budget === undefined
+      ? undefined
+      : watchIncomingPack(packDir, before, plan.budget, controller)
+  const git = new Git(settings.target, accessSecrets(settings), {
+    config: inPlaceGitConfig(settings),
+    signal: controller.signal
+  })
+  try {
+    const { resolved, fetched } = await resolveDestination(
+      { git, settings, log },
+      plan.destination,
+      plan.start,
+      { fetchInstead: false }
+    )
+    const bytes = await newPackBytes(packDir, before)
+    if (fetched) log.info(`Fetched ${formatBytes(bytes)} of packs through cachew.`)
+    return { resolved, fetched, bytes }
+  } catch (error) {
+    await removeIncomingPacks(packDir, before)
+    if (error instanceof NotInPlace) throw error
+    throw new NotInPlace(`the fetch through cachew failed (${reasonOf(error)})`)
+  } finally {
+    watcher?.stop()
+  }
+}
+
+/**
+ * Polls the size of the pack git is receiving (objects/pack/tmp_pack_*) and aborts the fetch
+ * once it passes the budget. A fetch of fewer objects than fetch.unpackLimit (100) unpacks
+ * them instead: small by definition.
+ */
+function watchIncomingPack(
+  packDir: string,
+  before: ReadonlySet<string>,
+  budget: number,
+  controller: AbortController
+): { stop(): void } {
+  let busy = false
+  const check = async (): Promise<void> => {
+    const received = await sizeOf(
+      packDir,
+      name => name.startsWith('tmp_pack_') && !before.has(name)
+    )
+    if (received > budget && !controller.signal.aborted) {
+      controller.abort(
+        new FetchBudgetExceeded(
+          `the fetch passed ${formatBytes(budget)}, ${FETCH_BUDGET_SHARE * 100}% of the ` +
+            "snapshot's size, so the checkout is too far behind"
+        )
+      )
+    }
+  }
+  const timer = setInterval(() => {
+    if (busy) return
+    busy = true
+    check()
+      .catch(() => undefined)
+      .finally(() => (busy = false))
+  }, BUDGET_POLL_MS)
+  timer.unref()
+  return { stop: () => clearInterval(timer) }
+}
+
+async function readdirOrEmpty(directory: string): Promise<string[]> {
+  try {
+    return await fs.readdir(directory)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+/** Summed size of the directory's files whose names pass `wanted` (gone ones count 0). */
+async function sizeOf(directory: string, wanted: (name: string) => boolean): Promise<number> {
+  const names = (await readdirOrEmpty(directory)).filter(wanted)
+  const sizes = await Promise.all(
+    names.map(name =>
+      fs.stat(path.join(directory, name)).then(
+        stat => stat.size,
+        () => 0
+      )
+    )
+  )
+  return sizes.reduce((sum, size) => sum + size, 0)
+}
+
+function newPackBytes(packDir: string, before: ReadonlySet<string>): Promise<number> {
+  return sizeOf(packDir, name => name.endsWith('.pack') && !before.has(name))
+}
+
+/** What a cut-off fetch leaves behind: git removes its temporary pack only on a clean exit. */
+async function removeIncomingPacks(packDir: string, before: ReadonlySet<string>): Promise<void> {
+  const leftovers = (await readdirOrEmpty(packDir)).filter(
+    name => name.startsWith('tmp_') && !before.has(name)
+  )
+  await Promise.all(leftovers.map(name => fs.rm(path.join(packDir, name), { force: true })))
+}
+
+// ---------------------------------------------------------------- stage 3: update the tree
+
+/**
+ * As actions/checkout with `clean: true`: untracked and ignored files go (`clean -ffdx`, nested
+ * repositories included) and tracked files are reset; then one checkout moves the tree to the
+ * destination. Cleaning first means a failed checkout still leaves a clean tree at the old
+ * commit.
+ */
+async function updateTree(
+  git: Git,
+  settings: RestoreSettings,
+  resolved: Resolved,
+  log: Log
+): Promise<Pick<InPlaceResult, 'commit' | 'ref' | 'gitConfigFile'>> {
+  await git.run(['clean', '-ffdxq', ...keepTempDir(settings)])
+  await git.run(['reset', '--hard', '--quiet', 'HEAD'])
+  await checkOut(git, resolved)
+  warnIfDirty(await refreshIndex(settings.target, git), log)
+  const commit = await git.read(['rev-parse', 'HEAD'])
+  log.info(`Checked out ${resolved.ref} at ${commit} in place.`)
+  const gitConfigFile = settings.persistCredentials
+    ? (await configureGitAccess(settings.target, settings)).configFile
+    : undefined
+  return { commit, ref: resolved.ref, gitConfigFile }
+}
+
+/** RUNNER_TEMP inside the checkout (an unusual setup) holds this job's files: never cleaned. */
+function keepTempDir(settings: RestoreSettings): string[] {
+  const relative = path.relative(settings.target, settings.tempDir)
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return []
+  return ['-e', `/${relative.split(path.sep).join('/')}`]
+}
+
+// ---------------------------------------------------------------- helpers
+
+async function timed<T>(
+  phases: InPlaceResult['phases'],
+  name: string,
+  fn: () => Promise<T>
+): Promise<T> {
+  const start = performance.now()
+  const value = await fn()
+  phases.push({ name, seconds: (performance.now() - start) / 1000 })
+  return value
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof GitError) return firstLine(error.stderr) || error.message
+  return error instanceof Error ? error.message : String(error)
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find(line => line.trim() !== '') ?? ''
+}

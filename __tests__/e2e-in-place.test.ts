@@ -65,6 +65,19 @@ async function lastJobsCheckout(): Promise<string> {
   return workspace
 }
 
+/** Turns the repository's packs into loose objects (unpack-objects skips objects it has). */
+async function unpackObjects(workspace: string): Promise<void> {
+  const packDir = path.join(workspace, '.git', 'objects', 'pack')
+  const moved = await fs.mkdtemp(path.join(root, 'packs-'))
+  for (const name of await fs.readdir(packDir)) {
+    await fs.rename(path.join(packDir, name), path.join(moved, name))
+  }
+  for (const name of (await fs.readdir(moved)).filter(n => n.endsWith('.pack'))) {
+    const input = await fs.readFile(path.join(moved, name))
+    await execTool('git', ['-C', workspace, 'unpack-objects', '-q'], { input })
+  }
+}
+
 function snapshotDownloads(): number {
   return server.requests.filter(
     r => r.method === 'GET' && /\/snapshot\.(tar\.zst|bundle)/.test(r.path)
@@ -135,11 +148,12 @@ describe('update-existing: auto', () => {
     await expectCleanAtHead(workspace)
   })
 
-  it('a checkout at the wanted commit already needs no fetch at all', async () => {
+  it('a checkout at the wanted commit already needs no fetch, and its edits are undone', async () => {
     const workspace = await lastJobsCheckout()
     const first = await runAction({ inputs: inputs(), env: PUSH_TO_MAIN(), workspace })
     expect(first.outputs['mode']).toBe('in-place')
     await fs.writeFile(path.join(workspace, 'stray.txt'), 'again')
+    await fs.appendFile(path.join(workspace, 'docs', 'README.md'), 'an edit to undo\n')
     server.resetStats()
     const again = await runAction({ inputs: inputs(), env: PUSH_TO_MAIN(), workspace })
     expect(again.exitCode).toBe(0)
@@ -235,17 +249,15 @@ describe('checkouts that take the snapshot path', () => {
   })
 
   it('a failure after the tree started to change ends in the snapshot, replacing the tree', async () => {
-    // A local commit whose blob has gone missing: the fetch works, resetting the edited file
-    // to that commit cannot.
+    // A store that lost the blob of a file the job edited: examining and fetching work, the
+    // checkout cannot restore that file. The pack is unpacked so one object can be deleted.
     const workspace = await lastJobsCheckout()
-    const local = path.join(workspace, 'local.txt')
-    await fs.writeFile(local, 'committed locally\n')
-    await execTool('git', ['-C', workspace, 'add', 'local.txt'])
-    const identity = ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid']
-    await execTool('git', ['-C', workspace, ...identity, 'commit', '-q', '-m', 'local'])
-    const blob = await git(workspace, 'rev-parse', 'HEAD:local.txt')
+    await unpackObjects(workspace)
+    const edited = (await git(workspace, 'ls-files', 'src')).split('\n')[0]
+    const blob = await git(workspace, 'rev-parse', `HEAD:${edited}`)
+    expect(await git(mirror.bareDir, 'rev-parse', `${head}:${edited}`)).toBe(blob)
     await fs.rm(path.join(workspace, '.git', 'objects', blob.slice(0, 2), blob.slice(2)))
-    await fs.writeFile(local, 'edited\n')
+    await fs.writeFile(path.join(workspace, edited), 'edited by the last job\n')
     server.resetStats()
     const run = await runAction({ inputs: inputs(), env: PUSH_TO_MAIN(), workspace })
     expectSnapshotRestore(run)
@@ -254,7 +266,7 @@ describe('checkouts that take the snapshot path', () => {
     )
     expect(uploadPacks()).toBeGreaterThan(0)
     await expectCleanAtHead(workspace)
-    await expect(fs.access(local)).rejects.toThrow()
+    expect(await git(workspace, 'cat-file', '-t', blob)).toBe('blob')
   })
 
   it('refuses an invalid update-existing value, naming the input and the allowed values', async () => {

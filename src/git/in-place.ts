@@ -476,9 +476,10 @@ async function removeIncomingPacks(packDir: string, before: ReadonlySet<string>)
 
 /**
  * As actions/checkout with `clean: true`: untracked and ignored files go (`clean -ffdx`, nested
- * repositories included) and tracked files are reset; then one checkout moves the tree to the
- * destination. Cleaning first means a failed checkout still leaves a clean tree at the old
- * commit.
+ * repositories included) and tracked files are reset, here by the forced checkout itself, which
+ * makes index and tree match the destination in one pass (a `reset --hard` before it would
+ * read every file once more). Only when HEAD already is the destination, and checkOut has
+ * nothing to do, does `reset --hard` undo local edits.
  */
 async function updateTree(
   git: Git,
@@ -487,7 +488,8 @@ async function updateTree(
   log: Log
 ): Promise<Pick<InPlaceResult, 'commit' | 'ref' | 'gitConfigFile'>> {
   await git.run(['clean', '-ffdxq', ...keepTempDir(settings)])
-  await git.run(['reset', '--hard', '--quiet', 'HEAD'])
+  const head = await readStartingHead(git)
+  if (head.commit === resolved.commit) await git.run(['reset', '--hard', '--quiet', 'HEAD'])
   await checkOut(git, resolved)
   warnIfDirty(await refreshIndex(settings.target, git), log)
   const commit = await git.read(['rev-parse', 'HEAD'])

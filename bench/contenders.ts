@@ -11,6 +11,12 @@ import * as fsp from 'node:fs/promises'
 import * as path from 'node:path'
 import { parse } from 'yaml'
 import { parseCommandFile } from '../__tests__/support/run-action.js'
+import {
+  AHEAD_COMMITS,
+  lastJobsCheckout,
+  unrelatedCheckout,
+  type InPlaceServer
+} from './in-place.js'
 import { measure, measureSteps, type Measured } from './measure.js'
 import { BENCH_DIR } from './options.js'
 import {
@@ -45,6 +51,8 @@ export interface Environment {
   /** The commit's paths, sizes and kinds, to check restored trees against. */
   manifest: TreeExpectation['manifest']
   timeoutMs: number
+  /** The cachew-compatible server of the update-existing contenders, when any runs. */
+  inPlace?: InPlaceServer
 }
 
 /** Which sample this is: baselines take the expensive content check on the first only. */
@@ -431,6 +439,69 @@ function extractEngineContender(): Contender {
   }
 }
 
+/** Where last job's checkout is when the update-existing contenders start. */
+type Start = 'behind' | 'unrelated'
+
+/**
+ * The action on a workspace that still holds last job's checkout, as on a self-hosted runner,
+ * while the repository has moved on: updated in place (update-existing: auto), or the snapshot
+ * plus its delta bundle replacing it (false). Served by the cachew-compatible test server.
+ */
+function updateExistingContender(
+  updateExisting: 'auto' | 'false',
+  start: Start,
+  mode: 'in-place' | 'snapshot',
+  label: string
+): Contender {
+  const how = updateExisting === 'auto' ? 'in-place' : 'snapshot'
+  const from = start === 'behind' ? `${AHEAD_COMMITS}-behind` : 'unrelated'
+  return {
+    id: `fast/update-${how}-${from}`,
+    scenario: 'fast',
+    kind: 'restore',
+    label,
+    bytes: 0,
+    async run(env, dir) {
+      const server = env.inPlace
+      if (!server) throw new SampleError('the cachew-compatible server is not running')
+      const inputs = {
+        ...actionDefaults(),
+        'server-url': server.url,
+        repository: upstreamUrl('pzstd'),
+        'update-existing': updateExisting,
+        'fail-on-cache-miss': 'true',
+        token: ''
+      }
+      const repository = `${UPSTREAM_OWNER}/${FORMATS.pzstd.repo}`
+      const runner = await runnerEnvironment(dir, inputs, {
+        commit: server.expected.commit,
+        repository
+      })
+      if (start === 'behind') {
+        await lastJobsCheckout(runner.workspace, env.snapshots.files.pzstd.file)
+      } else {
+        await unrelatedCheckout(runner.workspace)
+      }
+      const result = await measure([env.node, env.actionEntry], {
+        env: runner.env,
+        cwd: runner.workspace,
+        timeoutMs: env.timeoutMs
+      })
+      requireSuccess('the action', result)
+      const outputs = parseCommandFile(await fsp.readFile(runner.outputFile, 'utf8'))
+      if (outputs['cache-hit'] !== 'true' || outputs['mode'] !== mode) {
+        throw new SampleError(`cache-hit '${outputs['cache-hit']}', mode '${outputs['mode']}'`)
+      }
+      await verifyTree(runner.workspace, server.expected, ALWAYS_DEEP)
+      const details: Record<string, string | number> = {}
+      for (const name of ['seconds', 'download-seconds', 'download-bytes']) {
+        if (outputs[name] !== undefined) details[name] = Number(outputs[name])
+      }
+      return outcome(result, { details })
+    }
+  }
+}
+
 export const ACTION_CONCURRENCIES = [1, 4, 8, 16]
 
 /** Every contender, in the order one repetition runs them (rotated between repetitions). */
@@ -453,6 +524,27 @@ export function allContenders(snapshots?: SnapshotSet): Contender[] {
       contender.bytes = snapshots.files[format].bytes
     }
   }
+  const behind = `last job's checkout ${AHEAD_COMMITS} commits behind`
+  list.push(
+    updateExistingContender(
+      'auto',
+      'behind',
+      'in-place',
+      `action, update-existing: auto, ${behind}`
+    ),
+    updateExistingContender(
+      'false',
+      'behind',
+      'snapshot',
+      `action, update-existing: false, ${behind}`
+    ),
+    updateExistingContender(
+      'auto',
+      'unrelated',
+      'snapshot',
+      'action, update-existing: auto, unrelated history (fetch cut off, then the snapshot)'
+    )
+  )
   return list
 }
 

@@ -14,6 +14,7 @@ import { startNginx } from '../__tests__/support/nginx.js'
 import { allContenders, selectContenders, type Contender, type Environment } from './contenders.js'
 import { prepareEngine } from './engine-bundle.js'
 import { prepareFilesystem } from './filesystem.js'
+import { ensureAheadMirror, startInPlaceServer } from './in-place.js'
 import { startGitServer } from './git-server.js'
 import { BENCH_DIR, parseOptions, USAGE, type BenchOptions } from './options.js'
 import { finalize, writeResults, type RunRecord, type Sample } from './report.js'
@@ -223,6 +224,11 @@ async function main(): Promise<number> {
     cleanups.add('nginx (throttled)', throttled.stop)
     const gitServer = await startGitServer(mirror.root)
     cleanups.add('git server', gitServer.stop)
+    let inPlace: Environment['inPlace']
+    if (contenders.some(c => c.id.includes('/update-'))) {
+      inPlace = await startInPlaceServer(snapshots, await ensureAheadMirror(mirror, log))
+      cleanups.add('cachew-compatible server', inPlace.stop)
+    }
     for (const file of Object.values(snapshots.files)) await warm(file.file)
     cleanups.add('running samples', async () => killRunning())
 
@@ -235,7 +241,8 @@ async function main(): Promise<number> {
       mirror,
       snapshots,
       manifest: await readManifest(mirror.bareDir, mirror.commit),
-      timeoutMs: options.timeoutSeconds * 1000
+      timeoutMs: options.timeoutSeconds * 1000,
+      inPlace
     }
     log(`${contenders.length} contenders × ${options.repetitions} repetitions`)
     const samples = await runSamples(

@@ -16,6 +16,7 @@ import {
   type ServerOptions
 } from './support/cachew-server.js'
 import { makeMirror, makeSnapshot, type Mirror, type Snapshot } from './support/fixtures.js'
+import { tempDirectory } from './support/temp.js'
 import { listDir, runActionWithPost as runAction, type ActionRun } from './support/run-action.js'
 import { git } from './support/tree.js'
 
@@ -97,7 +98,7 @@ describe('parallel ranged download', () => {
   })
 
   it('starts extracting before the download ends', async () => {
-    const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'overlap-'))
+    const parent = await tempDirectory('overlap-')
     const workspace = path.join(parent, 'ws')
     await fs.mkdir(workspace)
     server.setOptions({ faults: { rateLimitBytesPerSecond: 512 * 1024 } })

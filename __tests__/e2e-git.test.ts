@@ -9,6 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { startCachewServer, type CachewServer } from './support/cachew-server.js'
 import { addCommit, execTool, makeMirror, makeSnapshot, type Mirror } from './support/fixtures.js'
+import { tempDirectory } from './support/temp.js'
 import { listDir, runAction, runActionWithPost, visibleLog } from './support/run-action.js'
 import { git, manifest } from './support/tree.js'
 
@@ -125,7 +126,7 @@ describe('the workflow commit', () => {
 
   it('a GITHUB_SHA the server does not have fails naming it, and loses nothing', async () => {
     const missing = 'f'.repeat(40)
-    const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'missing-'))
+    const parent = await tempDirectory('missing-')
     const workspace = path.join(parent, 'ws')
     await fs.mkdir(workspace)
     await fs.writeFile(path.join(workspace, 'keep.txt'), 'precious')

@@ -12,6 +12,7 @@ import { startCachewServer, type CachewServer } from './support/cachew-server.js
 import { makeMirror, makeSnapshot, type Mirror, type Snapshot } from './support/fixtures.js'
 import { pythonTar } from './support/hostile-tar.js'
 import { startNginxServing } from './support/nginx.js'
+import { tempDirectory } from './support/temp.js'
 import { listDir, runAction, runActionWithPost, visibleLog } from './support/run-action.js'
 import {
   git,
@@ -106,7 +107,7 @@ async function workspaceWithContent(): Promise<{
   workspace: string
   before: ManifestEntry[]
 }> {
-  const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'kept-'))
+  const parent = await tempDirectory('kept-')
   const workspace = path.join(parent, 'ws')
   await fs.mkdir(workspace)
   await fs.writeFile(path.join(workspace, 'keep.txt'), 'precious')

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5490);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8288);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5490:
+/***/ 8288:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31537,15 +31537,18 @@ function gitEnvironment(base, config = []) {
 class Git {
     directory;
     secrets;
+    defaults;
     constructor(directory, 
     /** Values masked out of every error message this runner produces. */
-    secrets = []) {
+    secrets = [], defaults = {}) {
         this.directory = directory;
         this.secrets = secrets;
+        this.defaults = defaults;
     }
     /** Runs git; an exit code outside 0 and `okExitCodes` throws a GitError. */
     async run(args, options = {}) {
-        const output = await spawnGit(this.directory, args, gitEnvironment(process.env, options.config));
+        const config = [...(this.defaults.config ?? []), ...(options.config ?? [])];
+        const output = await spawnGit(this.directory, args, gitEnvironment(process.env, config), this.defaults.signal);
         const ok = output.exitCode === 0 || (options.okExitCodes ?? []).includes(output.exitCode);
         if (!ok) {
             const stderr = maskSecrets(output.stderr.trim(), this.secrets);
@@ -31562,19 +31565,53 @@ class Git {
         return (await this.run(args, { okExitCodes: [1] })).exitCode === 0;
     }
 }
-function spawnGit(cwd, args, env) {
+function spawnGit(cwd, args, env, signal) {
+    if (signal?.aborted)
+        return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        // An abortable git runs as a process group of its own, so an abort ends its helpers
+        // too (a fetch's remote helper and index-pack); killing git alone can leave them running.
+        const group = signal !== undefined && process.platform !== 'win32';
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, {
+            cwd,
+            env,
+            stdio: ['ignore', 'pipe', 'pipe'],
+            detached: group,
+            signal: group ? undefined : signal
+        });
+        const killGroup = () => {
+            try {
+                if (child.pid !== undefined)
+                    process.kill(-child.pid, 'SIGTERM');
+            }
+            catch {
+                // The group has already gone.
+            }
+        };
+        if (group)
+            signal.addEventListener('abort', killGroup, { once: true });
         const stdout = [];
         const stderr = [];
         child.stdout.on('data', (chunk) => stdout.push(chunk));
         child.stderr.on('data', (chunk) => stderr.push(chunk));
-        child.on('error', error => reject(new ExpectedError(`Could not run git (is it installed and on PATH?): ${error.message}`)));
-        child.on('close', code => resolve({
-            exitCode: code ?? -1,
-            stdout: Buffer.concat(stdout).toString('utf8'),
-            stderr: Buffer.concat(stderr).toString('utf8')
-        }));
+        child.on('error', error => {
+            // After an abort, 'close' follows once every process holding git's output has gone.
+            if (signal?.aborted)
+                return;
+            reject(new ExpectedError(`Could not run git (is it installed and on PATH?): ${error.message}`));
+        });
+        child.on('close', code => {
+            signal?.removeEventListener('abort', killGroup);
+            if (signal?.aborted) {
+                reject(signal.reason);
+                return;
+            }
+            resolve({
+                exitCode: code ?? -1,
+                stdout: Buffer.concat(stdout).toString('utf8'),
+                stderr: Buffer.concat(stderr).toString('utf8')
+            });
+        });
     });
 }
 
@@ -31771,14 +31808,46 @@ function commitLink(repositoryUrl, commit) {
 async function writeSummary(result) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
-    const { download } = result;
-    const rows = [
-        ['Repository', escapeHtml(result.repositoryUrl)],
-        ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
+    const checkedOut = [
+        'Checked out',
+        `${commitLink(result.repositoryUrl, result.commit)} (${escapeHtml(result.ref)})`
+    ];
+    const rows = result.mode === 'in-place' ? inPlaceRows(result, checkedOut) : snapshotRows(result, checkedOut);
+    await summary
+        .addHeading('cachew-restore', 3)
+        .addTable([
         [
-            'Checked out',
-            `${commitLink(result.repositoryUrl, result.commit)} (${escapeHtml(result.ref)})`
+            { data: 'What', header: true },
+            { data: 'Value', header: true }
         ],
+        ...rows
+    ])
+        .addTable([
+        [
+            { data: 'Phase', header: true },
+            { data: 'Seconds', header: true }
+        ],
+        ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
+        ['Total', result.seconds.toFixed(2)]
+    ])
+        .write();
+}
+function inPlaceRows(result, checkedOut) {
+    return [
+        ['Repository', escapeHtml(result.repositoryUrl)],
+        ['Mode', 'in-place: the existing checkout was updated, no snapshot downloaded'],
+        checkedOut,
+        ['Fetched through cachew', formatBytes(result.download.bytes)],
+        ['Peak memory (RSS)', formatBytes(process.resourceUsage().maxRSS * 1024)]
+    ];
+}
+function snapshotRows(result, checkedOut) {
+    const { download } = result;
+    return [
+        ['Repository', escapeHtml(result.repositoryUrl)],
+        ['Mode', 'snapshot'],
+        ['Snapshot commit', commitLink(result.repositoryUrl, result.snapshotCommit)],
+        checkedOut,
         ['Delta bundle', result.bundleApplied ? 'applied' : 'not applied'],
         ['Snapshot size', result.size === undefined ? 'unknown' : formatBytes(result.size)],
         [
@@ -31799,24 +31868,6 @@ async function writeSummary(result) {
         // The action's own process (tar runs beside it with a few MiB).
         ['Peak memory (RSS)', formatBytes(process.resourceUsage().maxRSS * 1024)]
     ];
-    await summary
-        .addHeading('cachew-restore', 3)
-        .addTable([
-        [
-            { data: 'What', header: true },
-            { data: 'Value', header: true }
-        ],
-        ...rows
-    ])
-        .addTable([
-        [
-            { data: 'Phase', header: true },
-            { data: 'Seconds', header: true }
-        ],
-        ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
-        ['Total', result.seconds.toFixed(2)]
-    ])
-        .write();
 }
 
 // EXTERNAL MODULE: external "node:stream"
@@ -35812,7 +35863,8 @@ const Inputs = {
     persistCredentials: 'persist-credentials',
     gitThroughCachew: 'git-through-cachew',
     runnerCache: 'runner-cache',
-    runnerCacheMaxGb: 'runner-cache-max-gb'
+    runnerCacheMaxGb: 'runner-cache-max-gb',
+    updateExisting: 'update-existing'
 };
 /**
  * Defaults that apply when an input is absent (the runner fills action.yml's defaults in;
@@ -35828,7 +35880,8 @@ const Defaults = {
     persistCredentials: true,
     gitThroughCachew: true,
     runnerCache: 'auto',
-    runnerCacheMaxGb: 10
+    runnerCacheMaxGb: 10,
+    updateExisting: 'auto'
 };
 const Limits = {
     downloadConcurrency: { min: 1, max: 64 },
@@ -35868,7 +35921,8 @@ function readSettings(env = process.env) {
         gitThroughCachew: parseBoolean(Inputs.gitThroughCachew, Defaults.gitThroughCachew),
         runnerCacheDir: parseRunnerCache(env),
         runnerCacheMaxBytes: parseInteger(Inputs.runnerCacheMaxGb, Defaults.runnerCacheMaxGb, Limits.runnerCacheMaxGb) *
-            1024 ** 3
+            1024 ** 3,
+        updateExisting: parseUpdateExisting()
     };
 }
 /** `auto` turns the cache on where disks outlive the job: self-hosted runners. */
@@ -35908,6 +35962,16 @@ function parseBoolean(name, fallback) {
     if (FALSE_WORDS.includes(raw))
         return false;
     throw new InputError(name, `'${raw}' is not a boolean; use true or false`);
+}
+function parseUpdateExisting() {
+    const raw = readInput(Inputs.updateExisting);
+    if (raw === '')
+        return Defaults.updateExisting;
+    if (raw.toLowerCase() === 'auto')
+        return 'auto';
+    if (FALSE_WORDS.includes(raw))
+        return 'false';
+    throw new InputError(Inputs.updateExisting, `'${raw}' is not allowed; use auto or false`);
 }
 function parseServerUrl(raw) {
     const name = Inputs.serverUrl;
@@ -36166,12 +36230,13 @@ async function trackOrigin(git, branch) {
  * Brings the index's stat data in line with the files on disk, so the next git command does
  * not rehash the whole tree. Cheap when already fresh (one lstat per file); the lead may call
  * it again after moving the repository into place. Returns the tracked paths whose content
- * differs from the index (none after a clean checkout).
+ * differs from the index (none after a clean checkout). `git` runs it (the in-place update
+ * passes its own, with the checkout's hooks and fsmonitor off).
  */
-async function refreshIndex(directory) {
+async function refreshIndex(directory, git = new Git(directory)) {
     // Without -q git still refreshes and writes every other entry, and names the ones that
     // differ: the refresh and the cleanliness check in one pass over the tree.
-    const result = await new Git(directory).run(['update-index', '--refresh'], { okExitCodes: [1] });
+    const result = await git.run(['update-index', '--refresh'], { okExitCodes: [1] });
     return result.stdout
         .split('\n')
         .filter(line => line.trim() !== '')
@@ -36183,6 +36248,449 @@ function warnIfDirty(differing, log) {
     const examples = differing.slice(0, 5).join(', ');
     log.warning(`${differing.length} tracked file(s) differ from the commit after checkout (${examples}); ` +
         'line-ending or filter attributes in the repository?');
+}
+
+;// CONCATENATED MODULE: ./src/git/in-place.ts
+/**
+ * Updating an existing checkout in place, for self-hosted runners that keep the workspace
+ * between jobs. When the target already is a healthy clone of the same repository, the
+ * destination commit is made local through cachew (freshen's ensure-refs and fetch), the tree
+ * is cleaned as actions/checkout's `clean: true` cleans it and then checked out as
+ * finishCheckout checks out. A few commits behind, that moves a few files instead of the whole
+ * snapshot.
+ *
+ * Three stages, and what a failure in each leads to (the caller then restores the snapshot):
+ *  1. examine, reading only: not the same repository, broken, shallow, mid-merge... → an info
+ *     line saying why;
+ *  2. fetch, adding objects and remote-tracking refs only: a failed fetch, or one that receives
+ *     more than FETCH_BUDGET_SHARE of the snapshot's size (cut off there) → an info line;
+ *  3. update the tree (clean, reset, checkout): a failure → a warning; the snapshot's staging
+ *     then replaces the whole target, so a half-updated tree never stays.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The fetch may receive at most this share of the snapshot's compressed size before it is cut
+ * off and the snapshot restored instead. Measured on the benchmark's repository (README, "A
+ * checkout already in the target"): fetching through cachew ran at 26 MB/s, and in place beat
+ * restoring the snapshot over a checkout up to about 60% of the snapshot's size even with every
+ * file rewritten. A quarter leaves a factor of two for slower fetches, and a cut-off attempt
+ * costs only the time to receive that quarter.
+ */
+const FETCH_BUDGET_SHARE = 0.25;
+/** How often the incoming pack's size is looked at while git fetches. */
+const BUDGET_POLL_MS = 100;
+/** Why the checkout is not updated in place; the message completes "Not updating X in place: ". */
+class NotInPlace extends Error {
+    name = 'NotInPlace';
+}
+/**
+ * Brings the checkout at settings.target to the destination in place, or returns undefined
+ * (having said why) when the snapshot should be restored instead. Throws only an InputError,
+ * which the snapshot path would meet as well.
+ */
+async function updateInPlace(settings, log) {
+    const target = settings.target;
+    const phases = [];
+    const git = new Git(target, accessSecrets(settings), { config: inPlaceGitConfig(settings) });
+    let plan;
+    try {
+        plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings));
+    }
+    catch (error) {
+        if (error instanceof InputError)
+            throw error;
+        log.info(`Not updating ${target} in place: ${reasonOf(error)}; restoring the snapshot.`);
+        return undefined;
+    }
+    const outcome = await log.group('Update the existing checkout in place', () => fetchAndUpdate(git, settings, plan, phases, log));
+    if ('result' in outcome)
+        return outcome.result;
+    // Outside the group, so the reason shows without unfolding it.
+    if (outcome.treeChanged) {
+        log.warning(`Updating ${target} in place failed after the tree had started to change ` +
+            `(${outcome.reason}); restoring the snapshot, which replaces it.`);
+    }
+    else {
+        log.info(`Not updating ${target} in place: ${outcome.reason}; restoring the snapshot.`);
+    }
+    return undefined;
+}
+async function fetchAndUpdate(git, settings, plan, phases, log) {
+    log.info(`${settings.target} holds a checkout of ${settings.repositoryUrl} at ${plan.start.commit}: ` +
+        `updating it in place to ${describeDestination(plan.destination)}.`);
+    let fetched;
+    try {
+        fetched = await timed(phases, 'Fetch through cachew', () => fetchDestination(settings, plan, log));
+    }
+    catch (error) {
+        return { reason: reasonOf(error), treeChanged: false };
+    }
+    try {
+        const updated = await timed(phases, 'Update the tree', () => updateTree(git, settings, fetched.resolved, log));
+        return { result: { ...updated, fetchedBytes: fetched.bytes, phases } };
+    }
+    catch (error) {
+        return { reason: reasonOf(error), treeChanged: true };
+    }
+}
+/**
+ * The checkout's own hooks and fsmonitor, left by earlier jobs, do not run: a snapshot's fresh
+ * clone has none, and a post-checkout hook that fails (git-lfs missing, say) would fail the
+ * checkout. Hooks are looked for in a directory that does not exist.
+ */
+function inPlaceGitConfig(settings) {
+    const noHooks = external_node_path_namespaceObject.join(settings.tempDir, `cachew-no-hooks-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+    return [
+        { key: 'core.hooksPath', value: noHooks },
+        // Empty is "off" for every git: a boolean false since 2.36, "no hook command" before.
+        { key: 'core.fsmonitor', value: '' }
+    ];
+}
+// ---------------------------------------------------------------- stage 1: examine
+async function planUpdate(git, settings) {
+    await requireOwnCheckout(settings.target);
+    await requireHealthyRepository(git, settings.target);
+    await requireSameRepository(git, settings.repositoryUrl);
+    const start = await readHead(git);
+    const destination = await chooseInPlaceDestination(git, settings);
+    const budget = await fetchBudget(settings);
+    return { start, destination, budget };
+}
+/** The target is a directory with a .git directory of its own (not a linked worktree). */
+async function requireOwnCheckout(target) {
+    const stat = await promises_namespaceObject.stat(target).catch(() => undefined);
+    if (!stat)
+        throw new NotInPlace('it does not exist');
+    if (!stat.isDirectory())
+        throw new NotInPlace('it is not a directory');
+    const dotGit = await lstatOrUndefined(external_node_path_namespaceObject.join(target, '.git'));
+    if (!dotGit)
+        throw new NotInPlace('there is no git checkout in it');
+    if (!dotGit.isDirectory()) {
+        throw new NotInPlace('its .git is not a directory (a linked worktree or a submodule)');
+    }
+}
+async function lstatOrUndefined(file) {
+    try {
+        return await promises_namespaceObject.lstat(file);
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return undefined;
+        throw error;
+    }
+}
+/** Work in progress that a checkout would trample, or that says a git process died midway. */
+const IN_PROGRESS = [
+    ['index.lock', "git's index.lock exists (another git is running, or one was killed)"],
+    ['MERGE_HEAD', 'a merge is in progress'],
+    ['rebase-merge', 'a rebase is in progress'],
+    ['rebase-apply', 'a rebase or git am is in progress'],
+    ['CHERRY_PICK_HEAD', 'a cherry-pick is in progress'],
+    ['REVERT_HEAD', 'a revert is in progress'],
+    ['BISECT_LOG', 'a bisect is in progress']
+];
+async function requireHealthyRepository(git, target) {
+    let lines;
+    try {
+        lines = (await git.read(['rev-parse', '--is-shallow-repository', '--show-toplevel'])).split('\n');
+    }
+    catch (error) {
+        throw new NotInPlace(`git cannot use it (${reasonOf(error)})`);
+    }
+    const [shallow, toplevel] = lines;
+    // An unusable .git makes git look further up: the repository found must be this one.
+    if (external_node_path_namespaceObject.resolve(toplevel) !== external_node_path_namespaceObject.resolve(await promises_namespaceObject.realpath(target))) {
+        throw new NotInPlace(`its .git is not a usable repository (git found ${toplevel} instead)`);
+    }
+    if (shallow === 'true')
+        throw new NotInPlace('it is a shallow clone (a snapshot has all history)');
+    for (const [name, reason] of IN_PROGRESS) {
+        if (await lstatOrUndefined(external_node_path_namespaceObject.join(target, '.git', name)))
+            throw new NotInPlace(reason);
+    }
+}
+/** The configuration that decides whether the checkout is the same repository, whole. */
+const SHAPE_KEYS = '^(remote\\.origin\\.url|remote\\.origin\\.promisor|extensions\\.partialclone|core\\.sparsecheckout)$';
+async function requireSameRepository(git, repositoryUrl) {
+    const config = await readConfig(git, SHAPE_KEYS);
+    const origin = config.get('remote.origin.url');
+    if (origin === undefined)
+        throw new NotInPlace('it has no remote named origin');
+    if (!sameRepository(origin, repositoryUrl)) {
+        throw new NotInPlace(`its origin is ${redactUrl(origin)}, not ${repositoryUrl}`);
+    }
+    if (isTrue(config.get('remote.origin.promisor')) || config.has('extensions.partialclone')) {
+        throw new NotInPlace('it is a partial clone (a snapshot has every object)');
+    }
+    if (isTrue(config.get('core.sparsecheckout'))) {
+        throw new NotInPlace('it is a sparse checkout (a snapshot has every file)');
+    }
+}
+/** Keys (lower case, as git prints them) to their first value. */
+async function readConfig(git, pattern) {
+    const result = await git.run(['config', '-z', '--get-regexp', pattern], { okExitCodes: [1] });
+    const config = new Map();
+    for (const record of result.stdout.split('\0')) {
+        if (record === '')
+            continue;
+        const newline = record.indexOf('\n');
+        const key = newline < 0 ? record : record.slice(0, newline);
+        if (!config.has(key))
+            config.set(key, newline < 0 ? 'true' : record.slice(newline + 1));
+    }
+    return config;
+}
+function isTrue(value) {
+    return value !== undefined && ['true', 'yes', 'on', '1'].includes(value.toLowerCase());
+}
+/**
+ * https://HOST/PATH with scheme and host in lower case, no credentials, no default port and no
+ * trailing slash or `.git`; undefined for anything but an http(s) URL with a path.
+ */
+function normaliseRepositoryUrl(raw) {
+    let url;
+    try {
+        url = new URL(raw.trim());
+    }
+    catch {
+        return undefined;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return undefined;
+    if (url.search || url.hash)
+        return undefined;
+    const repoPath = url.pathname
+        .replace(/\/+$/, '')
+        .replace(/\.git$/, '')
+        .replace(/\/+$/, '');
+    if (repoPath === '')
+        return undefined;
+    return `${url.protocol}//${url.host}${repoPath}`;
+}
+function sameRepository(origin, repositoryUrl) {
+    const a = normaliseRepositoryUrl(origin);
+    return a !== undefined && a === normaliseRepositoryUrl(repositoryUrl);
+}
+/** The URL with any user name and password replaced, fit for the log. */
+function redactUrl(raw) {
+    try {
+        const url = new URL(raw);
+        if (!url.username && !url.password)
+            return raw;
+        url.username = '***';
+        url.password = '';
+        return url.toString();
+    }
+    catch {
+        return raw.replace(/\/\/[^/@]*@/, '//***@');
+    }
+}
+async function readHead(git) {
+    try {
+        const start = await readStartingHead(git);
+        // The commit is readable; its tree must be too, or the checkout fails halfway.
+        await git.run(['cat-file', '-e', `${start.commit}^{tree}`]);
+        return start;
+    }
+    catch (error) {
+        throw new NotInPlace(`its HEAD is not a readable commit (${reasonOf(error)})`);
+    }
+}
+/**
+ * Where the snapshot path would end. Its 'snapshot' destination (no commit from the workflow)
+ * is the snapshot's branch moved on by the delta bundle: the tip of the default branch, which
+ * origin/HEAD names in a clone.
+ */
+async function chooseInPlaceDestination(git, settings) {
+    const destination = chooseDestination(settings, readWorkflowContext());
+    if (destination.kind !== 'snapshot')
+        return destination;
+    if (settings.keepSnapshotHead) {
+        throw new NotInPlace("keep-snapshot-head asks for the snapshot's own head");
+    }
+    const prefix = 'refs/remotes/origin/';
+    const head = await git.run(['symbolic-ref', '--quiet', `${prefix}HEAD`], {
+        okExitCodes: [1, 128]
+    });
+    const ref = head.stdout.trim();
+    if (head.exitCode !== 0 || !ref.startsWith(prefix)) {
+        throw new NotInPlace('origin/HEAD is not set, so the default branch is unknown');
+    }
+    return { kind: 'branch', branch: ref.slice(prefix.length) };
+}
+/**
+ * FETCH_BUDGET_SHARE of the snapshot's size, from a HEAD request (answered from cachew's cache,
+ * never generating anything). Without a cached snapshot (404) there is no budget: restoring
+ * would make cachew generate one, which costs more than any fetch.
+ */
+async function fetchBudget(settings) {
+    const transport = new HttpTransport(settings.authorization, 1);
+    const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl);
+    try {
+        const response = await transport.request(url, {
+            method: 'HEAD',
+            signal: AbortSignal.timeout(settings.stallTimeoutMs)
+        });
+        response.resume();
+        const status = response.statusCode ?? 0;
+        if (status === 404)
+            return undefined;
+        if (status !== 200) {
+            throw new NotInPlace(`cachew answered HTTP ${status} when asked for the snapshot's size`);
+        }
+        const size = Number(header(response, 'content-length'));
+        return Number.isSafeInteger(size) && size > 0
+            ? Math.floor(size * FETCH_BUDGET_SHARE)
+            : undefined;
+    }
+    catch (error) {
+        if (error instanceof NotInPlace)
+            throw error;
+        throw new NotInPlace(`cachew could not be asked for the snapshot's size (${reasonOf(error)})`);
+    }
+    finally {
+        transport.close();
+    }
+}
+// ---------------------------------------------------------------- stage 2: fetch
+/** The fetch passed its budget and was cut off. */
+class FetchBudgetExceeded extends NotInPlace {
+    name = 'FetchBudgetExceeded';
+}
+async function fetchDestination(settings, plan, log) {
+    const packDir = external_node_path_namespaceObject.join(settings.target, '.git', 'objects', 'pack');
+    const before = new Set(await readdirOrEmpty(packDir));
+    const controller = new AbortController();
+    const watcher = plan.budget === undefined
+        ? undefined
+        : watchIncomingPack(packDir, before, plan.budget, controller);
+    // Every fetch keeps its pack (as a clone does), so its size is watched and reported even
+    // below fetch.unpackLimit's default of 100 objects, or a higher one configured here.
+    const config = [...inPlaceGitConfig(settings), { key: 'fetch.unpackLimit', value: '1' }];
+    const git = new Git(settings.target, accessSecrets(settings), {
+        config,
+        signal: controller.signal
+    });
+    try {
+        const { resolved, fetched } = await resolveDestination({ git, settings, log }, plan.destination, plan.start, { fetchInstead: false });
+        const bytes = await newPackBytes(packDir, before);
+        if (fetched)
+            log.info(`Fetched ${formatBytes(bytes)} of packs through cachew.`);
+        return { resolved, bytes };
+    }
+    catch (error) {
+        await removeIncomingPacks(packDir, before);
+        if (error instanceof NotInPlace)
+            throw error;
+        throw new NotInPlace(`the fetch through cachew failed (${reasonOf(error)})`);
+    }
+    finally {
+        watcher?.stop();
+    }
+}
+/**
+ * Polls the size of the pack git is receiving (objects/pack/tmp_pack_*) and aborts the fetch
+ * once it passes the budget.
+ */
+function watchIncomingPack(packDir, before, budget, controller) {
+    let busy = false;
+    const check = async () => {
+        const received = await sizeOf(packDir, name => name.startsWith('tmp_pack_') && !before.has(name));
+        if (received > budget && !controller.signal.aborted) {
+            controller.abort(new FetchBudgetExceeded(`the fetch passed ${formatBytes(budget)}, ${FETCH_BUDGET_SHARE * 100}% of the ` +
+                "snapshot's size, so the checkout is too far behind"));
+        }
+    };
+    const timer = setInterval(() => {
+        if (busy)
+            return;
+        busy = true;
+        check()
+            .catch(() => undefined)
+            .finally(() => (busy = false));
+    }, BUDGET_POLL_MS);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+}
+async function readdirOrEmpty(directory) {
+    try {
+        return await promises_namespaceObject.readdir(directory);
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return [];
+        throw error;
+    }
+}
+/** Summed size of the directory's files whose names pass `wanted` (gone ones count 0). */
+async function sizeOf(directory, wanted) {
+    const names = (await readdirOrEmpty(directory)).filter(wanted);
+    const sizes = await Promise.all(names.map(name => promises_namespaceObject.stat(external_node_path_namespaceObject.join(directory, name)).then(stat => stat.size, () => 0)));
+    return sizes.reduce((sum, size) => sum + size, 0);
+}
+function newPackBytes(packDir, before) {
+    return sizeOf(packDir, name => name.endsWith('.pack') && !before.has(name));
+}
+/** What a cut-off fetch leaves behind: git removes its temporary pack only on a clean exit. */
+async function removeIncomingPacks(packDir, before) {
+    const leftovers = (await readdirOrEmpty(packDir)).filter(name => name.startsWith('tmp_') && !before.has(name));
+    await Promise.all(leftovers.map(name => promises_namespaceObject.rm(external_node_path_namespaceObject.join(packDir, name), { force: true })));
+}
+// ---------------------------------------------------------------- stage 3: update the tree
+/**
+ * As actions/checkout with `clean: true`: untracked and ignored files go (`clean -ffdx`, nested
+ * repositories included) and tracked files are reset, here by the forced checkout itself, which
+ * makes index and tree match the destination in one pass (a `reset --hard` before it would
+ * read every file once more). Only when HEAD already is the destination, and checkOut has
+ * nothing to do, does `reset --hard` undo local edits.
+ */
+async function updateTree(git, settings, resolved, log) {
+    await git.run(['clean', '-ffdxq', ...keepTempDir(settings)]);
+    const head = await readStartingHead(git);
+    if (head.commit === resolved.commit)
+        await git.run(['reset', '--hard', '--quiet', 'HEAD']);
+    await checkOut(git, resolved);
+    warnIfDirty(await refreshIndex(settings.target, git), log);
+    const commit = await git.read(['rev-parse', 'HEAD']);
+    log.info(`Checked out ${resolved.ref} at ${commit} in place.`);
+    const gitConfigFile = settings.persistCredentials
+        ? (await configureGitAccess(settings.target, settings)).configFile
+        : undefined;
+    return { commit, ref: resolved.ref, gitConfigFile };
+}
+/** RUNNER_TEMP inside the checkout (an unusual setup) holds this job's files: never cleaned. */
+function keepTempDir(settings) {
+    const relative = external_node_path_namespaceObject.relative(settings.target, settings.tempDir);
+    if (relative === '' || relative.startsWith('..') || external_node_path_namespaceObject.isAbsolute(relative))
+        return [];
+    return ['-e', `/${relative.split(external_node_path_namespaceObject.sep).join('/')}`];
+}
+// ---------------------------------------------------------------- helpers
+async function timed(phases, name, fn) {
+    const start = performance.now();
+    const value = await fn();
+    phases.push({ name, seconds: (performance.now() - start) / 1000 });
+    return value;
+}
+function reasonOf(error) {
+    if (error instanceof GitError)
+        return firstLine(error.stderr) || error.message;
+    return error instanceof Error ? error.message : String(error);
+}
+function firstLine(text) {
+    return text.split('\n').find(line => line.trim() !== '') ?? '';
 }
 
 ;// CONCATENATED MODULE: ./src/report/progress.ts
@@ -36208,8 +36716,11 @@ function startProgress(stats, size, log, intervalMs = 5000) {
  * One restore, start to end: discover and download the snapshot into a spool file,
  * decode and extract it into a staging directory while it downloads, bring git to the
  * wanted commit there, then move the tree into place. A failure at any point leaves the
- * target as it was and removes every temp file.
+ * target as it was and removes every temp file. First, with update-existing: auto, a
+ * checkout of the same repository already at the target is updated in place instead when
+ * it qualifies (src/git/in-place.ts); when it does not, the snapshot is restored as ever.
  */
+
 
 
 
@@ -36238,8 +36749,13 @@ const DOWNLOAD_PHASE = 'Download and extract';
 /** The same phase when the runner cache holds the current snapshot. */
 const CACHE_PHASE = 'Extract from the runner cache';
 async function restore(settings, log) {
-    const transport = new HttpTransport(settings.authorization, settings.downloadConcurrency + 2);
     const started = performance.now();
+    if (settings.updateExisting === 'auto') {
+        const updated = await updateInPlace(settings, log);
+        if (updated)
+            return inPlaceResult(settings, updated, started);
+    }
+    const transport = new HttpTransport(settings.authorization, settings.downloadConcurrency + 2);
     const cache = settings.runnerCacheDir === undefined
         ? undefined
         : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log);
@@ -36260,6 +36776,23 @@ async function restore(settings, log) {
         transport.close();
     }
 }
+/** An update in place, in the terms of a restore: no snapshot; the bytes are git's packs. */
+function inPlaceResult(settings, updated, started) {
+    return {
+        mode: 'in-place',
+        repositoryUrl: settings.repositoryUrl,
+        commit: updated.commit,
+        ref: updated.ref,
+        bundleApplied: false,
+        download: { ...noDownloadYet(0), bytes: updated.fetchedBytes },
+        restarts: 0,
+        entries: 0,
+        phases: updated.phases,
+        snapshotSeconds: 0,
+        seconds: (performance.now() - started) / 1000,
+        gitConfigFile: updated.gitConfigFile
+    };
+}
 async function restoreOnce(settings, transport, cache, log) {
     const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl);
     const controller = new AbortController();
@@ -36275,7 +36808,7 @@ async function restoreOnce(settings, transport, cache, log) {
             ? await revalidateCachedSnapshot(cache, settings, url, transport, log)
             : undefined;
         fromCache = cached !== undefined;
-        const { source, entries } = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () => log.group(cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot', async () => {
+        const { source, entries } = await restore_timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () => log.group(cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot', async () => {
             const source = cached
                 ? cached
                 : await downloadSnapshot(settings, url, spoolDirectory.path, transport, controller.signal, log);
@@ -36299,7 +36832,7 @@ async function restoreOnce(settings, transport, cache, log) {
         const snapshotSeconds = phases[phases.length - 1].seconds;
         const { stats: download, fields } = source;
         log.info(`Extracted ${entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`);
-        const finished = await timed(phases, 'Git', () => log.group('Check out the workflow commit', async () => {
+        const finished = await restore_timed(phases, 'Git', () => log.group('Check out the workflow commit', async () => {
             const options = {
                 directory: staging.directory,
                 settings,
@@ -36313,7 +36846,7 @@ async function restoreOnce(settings, transport, cache, log) {
             }
             return result;
         }));
-        await timed(phases, 'Move into place', async () => {
+        await restore_timed(phases, 'Move into place', async () => {
             await staging.commit();
             // Moving the staged children into an existing target changed their ctime: one stat
             // pass keeps the next step's first git command from rehashing them.
@@ -36322,6 +36855,7 @@ async function restoreOnce(settings, transport, cache, log) {
         if (cache)
             await keepForNextJob(cache, settings, source);
         return {
+            mode: 'snapshot',
             repositoryUrl: settings.repositoryUrl,
             source: source.from,
             snapshotCommit: fields.commit,
@@ -36438,7 +36972,7 @@ async function keepForNextJob(cache, settings, source) {
     });
 }
 /** Runs one phase of the restore and records how long it took. */
-async function timed(phases, name, fn) {
+async function restore_timed(phases, name, fn) {
     const start = performance.now();
     const value = await fn();
     phases.push({ name, seconds: (performance.now() - start) / 1000 });
@@ -36536,7 +37070,8 @@ const Outputs = {
     snapshotSource: 'snapshot-source',
     downloadBytes: 'download-bytes',
     downloadSeconds: 'download-seconds',
-    seconds: 'seconds'
+    seconds: 'seconds',
+    mode: 'mode'
 };
 const State = { isPost: 'isPost', repository: 'repository', gitConfig: 'git-config' };
 const coreLog = {
@@ -36584,11 +37119,13 @@ function publish(result) {
     setOutput(Outputs.snapshotCommit, result.snapshotCommit ?? '');
     setOutput(Outputs.ref, result.ref);
     setOutput(Outputs.bundleApplied, String(result.bundleApplied));
-    setOutput(Outputs.snapshotSource, result.source);
+    setOutput(Outputs.snapshotSource, result.source ?? '');
     setOutput(Outputs.downloadBytes, String(result.download.bytes));
     setOutput(Outputs.downloadSeconds, result.snapshotSeconds.toFixed(3));
     setOutput(Outputs.seconds, result.seconds.toFixed(3));
-    info(`Restored ${result.repositoryUrl} at ${result.commit} (${result.ref}) in ${result.seconds.toFixed(1)} s.`);
+    setOutput(Outputs.mode, result.mode);
+    const how = result.mode === 'in-place' ? 'Updated the existing checkout of' : 'Restored';
+    info(`${how} ${result.repositoryUrl} at ${result.commit} (${result.ref}) in ${result.seconds.toFixed(1)} s.`);
 }
 /** The post step: removes the git credentials the main step left for later steps. */
 async function post() {

@@ -13,6 +13,7 @@ import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { tempDirectory } from './temp.js'
 
 export const ACTION_ENTRY = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -64,9 +65,9 @@ export function parseCommandFile(text: string): Record<string, string> {
 }
 
 export async function runAction(options: RunOptions): Promise<ActionRun> {
-  const workspace = options.workspace ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'ws-')))
-  const runnerTemp = options.runnerTemp ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'rt-')))
-  const files = await fs.mkdtemp(path.join(os.tmpdir(), 'runner-files-'))
+  const workspace = options.workspace ?? (await tempDirectory('ws-'))
+  const runnerTemp = options.runnerTemp ?? (await tempDirectory('rt-'))
+  const files = await tempDirectory('runner-files-')
   const outputFile = path.join(files, 'output')
   const stateFile = path.join(files, 'state')
   const summaryFile = path.join(files, 'summary')

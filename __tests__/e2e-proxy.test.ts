@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs/promises'
-import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { startCachewServer, type CachewServer } from './support/cachew-server.js'
@@ -16,6 +15,7 @@ import { addCommit, makeMirror, makeSnapshot, type Mirror } from './support/fixt
 import { startProxy, type ForwardProxy } from './support/proxy.js'
 import { runAction, visibleLog, type ActionRun } from './support/run-action.js'
 import { git } from './support/tree.js'
+import { freePort } from './support/daemon.js'
 
 const HOST = 'cachew.proxy.test'
 const SECRET = 'proxy-test-s3cret'
@@ -123,18 +123,6 @@ async function expectSecretKept(run: ActionRun): Promise<void> {
   expect(connects.join('\n')).not.toContain(SECRET)
 }
 
-/** A port on 127.0.0.1 that nothing listens on (it was bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
 function expectOneClearError(run: ActionRun, pattern: RegExp): void {
   expect(run.exitCode).toBe(1)
   const errors = run.stdout.split('\n').filter(line => line.startsWith('::error::'))
@@ -177,7 +165,7 @@ describe('an http server through http_proxy', () => {
   it('fails with one clear message naming the route: no_proxy/NO_PROXY exempting the host, or the proxy down', async () => {
     server.resetStats()
     const before = (await proxy.log()).length
-    const downPort = await closedPort()
+    const downPort = await freePort()
     // All at once: the proxy-down run spends the retries (about 25 s) waiting; a name that
     // does not resolve fails at once.
     const [lower, upper, down] = await Promise.all([

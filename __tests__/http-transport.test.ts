@@ -3,10 +3,10 @@
  * named it) or the host reached directly. Real sockets on 127.0.0.1, a real squid.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import * as net from 'node:net'
 import { ExpectedError, TransientError } from '../src/errors.js'
 import { asNetworkError, HttpTransport } from '../src/download/http.js'
 import { startProxy, type ForwardProxy } from './support/proxy.js'
+import { freePort } from './support/daemon.js'
 
 const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy']
 const saved = Object.fromEntries(PROXY_VARIABLES.map(name => [name, process.env[name]]))
@@ -32,18 +32,6 @@ function setProxyEnvironment(values: Record<string, string>): void {
   Object.assign(process.env, values)
 }
 
-/** A port on 127.0.0.1 that nothing listens on (it was bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
 async function requestError(url: string): Promise<Error> {
   const transport = new HttpTransport('Bearer not-for-logs', 2)
   try {
@@ -58,7 +46,7 @@ async function requestError(url: string): Promise<Error> {
 
 describe('network errors name the route', () => {
   it('a proxy that refuses connections is named, with the variable that set it', async () => {
-    const port = await closedPort()
+    const port = await freePort()
     setProxyEnvironment({ HTTP_PROXY: `http://user:proxy-secret@127.0.0.1:${port}` })
     const error = await requestError('http://cachew.proxy.test:8080/git/x')
     expect(error).toBeInstanceOf(TransientError)
@@ -72,7 +60,7 @@ describe('network errors name the route', () => {
 
   it("a proxy's refusal to tunnel is reported with its HTTP status", async () => {
     // squid knows the name, but nothing listens on that port: it answers CONNECT with 503.
-    const port = await closedPort()
+    const port = await freePort()
     setProxyEnvironment({ https_proxy: proxy.url })
     const error = await requestError(`https://cachew.proxy.test:${port}/git/x`)
     expect(error).toBeInstanceOf(TransientError)
@@ -83,7 +71,7 @@ describe('network errors name the route', () => {
   })
 
   it('a host exempt from a configured proxy is reported as reached directly', async () => {
-    const port = await closedPort()
+    const port = await freePort()
     setProxyEnvironment({ http_proxy: proxy.url })
     const error = await requestError(`http://127.0.0.1:${port}/`)
     expect(error.message).toBe(
@@ -95,7 +83,7 @@ describe('network errors name the route', () => {
 
   it('without proxy variables the message is just the host and the reason', async () => {
     setProxyEnvironment({})
-    const port = await closedPort()
+    const port = await freePort()
     const error = await requestError(`http://127.0.0.1:${port}/`)
     expect(error.message).toBe(`network error talking to 127.0.0.1:${port}: ECONNREFUSED`)
   })

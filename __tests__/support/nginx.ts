@@ -16,9 +16,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import * as fsp from 'node:fs/promises'
-import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { freePort, stopDaemon, waitUntilListening } from './daemon.js'
 import { snapshotUrl } from './cachew-server.js'
 
 export interface NginxOptions {
@@ -62,15 +62,15 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
     await fsp.writeFile(path.join(dir, 'nginx.conf'), nginxConfig(dir, port, options))
     const child = spawnNginx(dir)
     try {
-      await waitUntilListening(child, port, path.join(dir, 'error.log'))
+      await waitUntilListening('nginx', child, port, path.join(dir, 'error.log'), START_TIMEOUT_MS)
       return {
         url: `http://127.0.0.1:${port}`,
         accessLog: path.join(dir, 'access.log'),
-        stop: () => stopNginx(child, dir)
+        stop: () => stopDaemon(child, dir, STOP_TIMEOUT_MS)
       }
     } catch (error) {
       lastError = error
-      await stopNginx(child, undefined)
+      await stopDaemon(child, undefined, STOP_TIMEOUT_MS)
     }
   }
   await fsp.rm(dir, { recursive: true, force: true })
@@ -118,60 +118,4 @@ http {
 function spawnNginx(dir: string): ChildProcess {
   const args = ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf')]
   return spawn('nginx', [...args, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] })
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
-/** Resolves once the port accepts connections; rejects with nginx's own words if it exits. */
-async function waitUntilListening(child: ChildProcess, port: number, errorLog: string) {
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')))
-  const exited = new Promise<never>((_, reject) => {
-    const fail = async (why: string) => {
-      const log = await fsp.readFile(errorLog, 'utf8').catch(() => '')
-      reject(new Error(`nginx ${why}: ${stderr.trim()} ${log.trim()}`))
-    }
-    child.once('error', error => void fail(`could not start (${error.message})`))
-    child.once('exit', code => void fail(`exited with ${code}`))
-  })
-  exited.catch(() => undefined) // observed through the race below
-  const deadline = Date.now() + START_TIMEOUT_MS
-  while (Date.now() < deadline) {
-    const ready = await Promise.race([canConnect(port), exited])
-    if (ready) return
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  throw new Error(`nginx did not listen on port ${port} within ${START_TIMEOUT_MS} ms`)
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const socket = net.connect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}
-
-/** SIGTERM (nginx's fast shutdown: workers exit too), SIGKILL if it lingers; removes the dir. */
-async function stopNginx(child: ChildProcess, dir: string | undefined): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
-    await exited
-    clearTimeout(timer)
-  }
-  if (dir) await fsp.rm(dir, { recursive: true, force: true })
 }

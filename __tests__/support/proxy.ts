@@ -18,9 +18,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import * as fsp from 'node:fs/promises'
 import * as http from 'node:http'
-import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { freePort, stopDaemon, waitUntilListening } from './daemon.js'
 
 export interface ProxyOptions {
   /** Names the proxy resolves, to addresses (its hosts file; it has no other resolver). */
@@ -59,11 +59,11 @@ export async function startProxy(options: ProxyOptions): Promise<ForwardProxy> {
     await fsp.writeFile(path.join(dir, 'squid.conf'), squidConfig(dir, port))
     const child = spawnSquid(dir)
     try {
-      await waitUntilListening(child, port, path.join(dir, 'cache.log'))
+      await waitUntilListening('squid', child, port, path.join(dir, 'cache.log'), START_TIMEOUT_MS)
       return runningProxy(child, dir, port)
     } catch (error) {
       lastError = error
-      await stopSquid(child, undefined)
+      await stopDaemon(child, undefined, STOP_TIMEOUT_MS)
     }
   }
   await fsp.rm(dir, { recursive: true, force: true })
@@ -81,7 +81,7 @@ function runningProxy(child: ChildProcess, dir: string, port: number): ForwardPr
     url: `http://127.0.0.1:${port}`,
     log: () => settled('access.log'),
     requestHeaders: () => settled('headers.log'),
-    stop: () => stopSquid(child, dir)
+    stop: () => stopDaemon(child, dir, STOP_TIMEOUT_MS)
   }
 }
 
@@ -168,60 +168,4 @@ function spawnSquid(dir: string): ChildProcess {
   return spawn('squid', ['-N', '-f', path.join(dir, 'squid.conf')], {
     stdio: ['ignore', 'ignore', 'pipe']
   })
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
-/** Resolves once the port accepts connections; rejects with squid's own words if it exits. */
-async function waitUntilListening(child: ChildProcess, port: number, cacheLog: string) {
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')))
-  const exited = new Promise<never>((_, reject) => {
-    const fail = async (why: string) => {
-      const log = await fsp.readFile(cacheLog, 'utf8').catch(() => '')
-      reject(new Error(`squid ${why}: ${stderr.trim()} ${log.trim()}`))
-    }
-    child.once('error', error => void fail(`could not start (${error.message})`))
-    child.once('exit', code => void fail(`exited with ${code}`))
-  })
-  exited.catch(() => undefined) // observed through the race below
-  const deadline = Date.now() + START_TIMEOUT_MS
-  while (Date.now() < deadline) {
-    const ready = await Promise.race([canConnect(port), exited])
-    if (ready) return
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  throw new Error(`squid did not listen on port ${port} within ${START_TIMEOUT_MS} ms`)
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const socket = net.connect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}
-
-/** SIGTERM (with shutdown_lifetime 0, squid closes at once), SIGKILL if it lingers. */
-async function stopSquid(child: ChildProcess, dir: string | undefined): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
-    await exited
-    clearTimeout(timer)
-  }
-  if (dir) await fsp.rm(dir, { recursive: true, force: true })
 }

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8288);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(889);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8288:
+/***/ 889:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35427,6 +35427,15 @@ class Spool {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/phases.ts
+/** Runs one phase and records how long it took. */
+async function timed(phases, name, fn) {
+    const start = performance.now();
+    const value = await fn();
+    phases.push({ name, seconds: (performance.now() - start) / 1000 });
+    return value;
+}
+
 ;// CONCATENATED MODULE: ./src/git/bundle.ts
 
 /** Anything wrong with the bundle; the restore warns and falls back to fetching. */
@@ -36279,6 +36288,7 @@ function warnIfDirty(differing, log) {
 
 
 
+
 /**
  * The fetch may receive at most this share of the snapshot's compressed size before it is cut
  * off and the snapshot restored instead. Measured on the benchmark's repository (README, "A
@@ -36678,12 +36688,6 @@ function keepTempDir(settings) {
     return ['-e', `/${relative.split(external_node_path_namespaceObject.sep).join('/')}`];
 }
 // ---------------------------------------------------------------- helpers
-async function timed(phases, name, fn) {
-    const start = performance.now();
-    const value = await fn();
-    phases.push({ name, seconds: (performance.now() - start) / 1000 });
-    return value;
-}
 function reasonOf(error) {
     if (error instanceof GitError)
         return firstLine(error.stderr) || error.message;
@@ -36720,6 +36724,7 @@ function startProgress(stats, size, log, intervalMs = 5000) {
  * checkout of the same repository already at the target is updated in place instead when
  * it qualifies (src/git/in-place.ts); when it does not, the snapshot is restored as ever.
  */
+
 
 
 
@@ -36808,7 +36813,7 @@ async function restoreOnce(settings, transport, cache, log) {
             ? await revalidateCachedSnapshot(cache, settings, url, transport, log)
             : undefined;
         fromCache = cached !== undefined;
-        const { source, entries } = await restore_timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () => log.group(cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot', async () => {
+        const { source, entries } = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () => log.group(cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot', async () => {
             const source = cached
                 ? cached
                 : await downloadSnapshot(settings, url, spoolDirectory.path, transport, controller.signal, log);
@@ -36832,7 +36837,7 @@ async function restoreOnce(settings, transport, cache, log) {
         const snapshotSeconds = phases[phases.length - 1].seconds;
         const { stats: download, fields } = source;
         log.info(`Extracted ${entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`);
-        const finished = await restore_timed(phases, 'Git', () => log.group('Check out the workflow commit', async () => {
+        const finished = await timed(phases, 'Git', () => log.group('Check out the workflow commit', async () => {
             const options = {
                 directory: staging.directory,
                 settings,
@@ -36846,7 +36851,7 @@ async function restoreOnce(settings, transport, cache, log) {
             }
             return result;
         }));
-        await restore_timed(phases, 'Move into place', async () => {
+        await timed(phases, 'Move into place', async () => {
             await staging.commit();
             // Moving the staged children into an existing target changed their ctime: one stat
             // pass keeps the next step's first git command from rehashing them.
@@ -36970,13 +36975,6 @@ async function keepForNextJob(cache, settings, source) {
         commit: source.fields.commit,
         size: source.size
     });
-}
-/** Runs one phase of the restore and records how long it took. */
-async function restore_timed(phases, name, fn) {
-    const start = performance.now();
-    const value = await fn();
-    phases.push({ name, seconds: (performance.now() - start) / 1000 });
-    return value;
 }
 function downloadOptions(settings, transport, signal) {
     return {

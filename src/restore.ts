@@ -30,6 +30,7 @@ import {
   type FinishOptions
 } from './git/finish.js'
 import { formatBytes, type Log } from './report/log.js'
+import { type Phase, timed } from './report/phases.js'
 import { startProgress } from './report/progress.js'
 import type { RestoreSettings } from './settings.js'
 
@@ -42,11 +43,6 @@ const READ_BLOCK = 1024 * 1024
 const DOWNLOAD_PHASE = 'Download and extract'
 /** The same phase when the runner cache holds the current snapshot. */
 const CACHE_PHASE = 'Extract from the runner cache'
-
-export interface Phase {
-  name: string
-  seconds: number
-}
 
 export interface RestoreResult {
   /** `snapshot`: restored from the snapshot; `in-place`: the existing checkout was updated. */
@@ -367,14 +363,6 @@ async function keepForNextJob(
     commit: source.fields.commit,
     size: source.size
   })
-}
-
-/** Runs one phase of the restore and records how long it took. */
-async function timed<T>(phases: Phase[], name: string, fn: () => Promise<T>): Promise<T> {
-  const start = performance.now()
-  const value = await fn()
-  phases.push({ name, seconds: (performance.now() - start) / 1000 })
-  return value
 }
 
 function downloadOptions(settings: RestoreSettings, transport: HttpTransport, signal: AbortSignal) {

@@ -22,6 +22,7 @@ import { snapshotUrl } from '../cachew/endpoints.js'
 import { header, HttpTransport } from '../download/http.js'
 import { InputError } from '../errors.js'
 import { formatBytes, type Log } from '../report/log.js'
+import { type Phase, timed } from '../report/phases.js'
 import type { RestoreSettings } from '../settings.js'
 import { accessSecrets, configureGitAccess } from './access.js'
 import {
@@ -54,7 +55,7 @@ export interface InPlaceResult {
   ref: string
   /** Bytes of the packs the fetch received (0 when the commit was already local). */
   fetchedBytes: number
-  phases: Array<{ name: string; seconds: number }>
+  phases: Phase[]
   /** git access config to remove in the post step, when credentials persist. */
   gitConfigFile?: string
 }
@@ -81,7 +82,7 @@ export async function updateInPlace(
   log: Log
 ): Promise<InPlaceResult | undefined> {
   const target = settings.target
-  const phases: InPlaceResult['phases'] = []
+  const phases: Phase[] = []
   const git = new Git(target, accessSecrets(settings), { config: inPlaceGitConfig(settings) })
   let plan: Plan
   try {
@@ -113,7 +114,7 @@ async function fetchAndUpdate(
   git: Git,
   settings: RestoreSettings,
   plan: Plan,
-  phases: InPlaceResult['phases'],
+  phases: Phase[],
   log: Log
 ): Promise<Outcome> {
   log.info(
@@ -507,17 +508,6 @@ function keepTempDir(settings: RestoreSettings): string[] {
 }
 
 // ---------------------------------------------------------------- helpers
-
-async function timed<T>(
-  phases: InPlaceResult['phases'],
-  name: string,
-  fn: () => Promise<T>
-): Promise<T> {
-  const start = performance.now()
-  const value = await fn()
-  phases.push({ name, seconds: (performance.now() - start) / 1000 })
-  return value
-}
 
 function reasonOf(error: unknown): string {
   if (error instanceof GitError) return firstLine(error.stderr) || error.message

@@ -221,6 +221,68 @@ describe('credentials', () => {
     }
   })
 
+  it('go with an absolute bundle URL on server-url’s origin', async () => {
+    const secret = 'Bearer cachew-secret-same-origin'
+    const url = 'https://github.example/acme/widgets-absolute-bundle'
+    server.addRepository(
+      url,
+      { file: snapshotFile, commit: a, bundleBase: a, bundleOrigin: server.url },
+      { ...mirror, upstreamUrl: url }
+    )
+    server.setOptions({ requireAuthorization: secret })
+    server.resetStats()
+    try {
+      const run = await runAction({
+        inputs: inputs({ repository: url, authorization: secret }),
+        env: workflow(b, 'refs/heads/main')
+      })
+      expect(run.exitCode).toBe(0)
+      expect(run.outputs['bundle-applied']).toBe('true')
+      const bundles = server.requests.filter(r => r.path.includes('snapshot.bundle'))
+      expect(bundles.length).toBeGreaterThan(0)
+      expect(server.requests.every(r => r.authorization === 'correct')).toBe(true)
+    } finally {
+      server.setOptions({})
+    }
+  })
+
+  it('never go to a bundle URL on another origin: fetched without them, then through cachew', async () => {
+    const secret = 'Bearer cachew-secret-cross-origin'
+    const url = 'https://github.example/acme/widgets-foreign-bundle'
+    // The same test server under another name: another origin, as a hostile server would name.
+    const foreign = server.url.replace('127.0.0.1', 'localhost')
+    server.addRepository(
+      url,
+      { file: snapshotFile, commit: a, bundleBase: a, bundleOrigin: foreign },
+      { ...mirror, upstreamUrl: url }
+    )
+    server.setOptions({ requireAuthorization: secret })
+    server.resetStats()
+    try {
+      const run = await runAction({
+        inputs: inputs({ repository: url, authorization: secret }),
+        env: workflow(b, 'refs/heads/main')
+      })
+      expect(run.exitCode).toBe(0)
+      expect(visibleLog(run)).toContain(
+        `The delta bundle is on another origin (${foreign}): fetching it without the authorization header.`
+      )
+      const bundles = server.requests.filter(r => r.path.includes('snapshot.bundle'))
+      expect(bundles.length).toBeGreaterThan(0)
+      expect(bundles.every(r => r.headers.host === new URL(foreign).host)).toBe(true)
+      expect(bundles.every(r => r.authorization === 'absent')).toBe(true)
+      // Everything else reached server-url with the secret; the commit came by fetch.
+      const others = server.requests.filter(r => !r.path.includes('snapshot.bundle'))
+      expect(others.every(r => r.authorization === 'correct')).toBe(true)
+      expect(run.outputs['bundle-applied']).toBe('false')
+      expect(uploadPacks()).toBeGreaterThan(0)
+      expect(await git(run.workspace, 'rev-parse', 'HEAD')).toBe(b)
+      expect(visibleLog(run)).not.toContain('cachew-secret-cross-origin')
+    } finally {
+      server.setOptions({})
+    }
+  })
+
   it('persist-credentials: false leaves nothing behind after the main step', async () => {
     const run = await runAction({ inputs: inputs({ 'persist-credentials': 'false' }) })
     expect(run.exitCode).toBe(0)

@@ -33,7 +33,7 @@ function setProxyEnvironment(values: Record<string, string>): void {
 }
 
 async function requestError(url: string): Promise<Error> {
-  const transport = new HttpTransport('Bearer not-for-logs', 2)
+  const transport = new HttpTransport({ serverUrl: url, authorization: 'Bearer not-for-logs' }, 2)
   try {
     await transport.request(url)
   } catch (error) {

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(889);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7610);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 889:
+/***/ 7610:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31412,6 +31412,30 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/cachew/credentials.ts
+/**
+ * The one rule for where cachew's Authorization header may go: only to the origin (scheme,
+ * host and port) of server-url. The server's X-Cachew-Bundle-Url may be absolute and name any
+ * host; a misconfigured or hostile server, or a proxy rewriting headers, must not be able to
+ * collect the token that way. git's side of the same rule is the extraheader's URL scope
+ * (gitCredentialScope), which git matches by scheme, host, port and path prefix: within the
+ * same origin, never wider.
+ */
+/** The Authorization value to send with a request to url: the secret only for server-url's origin. */
+function authorizationFor(serverUrl, authorization, url) {
+    if (authorization === undefined)
+        return undefined;
+    return sameOrigin(serverUrl, url) ? authorization : undefined;
+}
+/** Whether url has server-url's scheme, host and port (default ports made explicit). */
+function sameOrigin(serverUrl, url) {
+    return new URL(url).origin === new URL(serverUrl).origin;
+}
+/** The URL git scopes the Authorization extraheader to: http.<this>.extraheader. */
+function gitCredentialScope(serverUrl) {
+    return `${serverUrl.replace(/\/+$/, '')}/`;
+}
+
 ;// CONCATENATED MODULE: ./src/cachew/endpoints.ts
 /**
  * Where things live on a cachew server. An upstream URL https://HOST/OWNER/REPO(.git)
@@ -31630,6 +31654,7 @@ function spawnGit(cwd, args, env, signal) {
 
 
 
+
 /** The Authorization header git sends upstream for a token, as actions/checkout does. */
 function tokenHeader(token) {
     return `AUTHORIZATION: basic ${basicCredential(token)}`;
@@ -31654,7 +31679,7 @@ function accessSecrets(settings) {
 function accessConfig(settings) {
     const route = gitInsteadOf(settings.serverUrl, settings.repositoryUrl);
     const upstream = route.from;
-    const server = `${settings.serverUrl.replace(/\/+$/, '')}/`;
+    const server = gitCredentialScope(settings.serverUrl);
     const entries = [];
     if (settings.authorization) {
         refuseLineBreaks('authorization', settings.authorization);
@@ -34705,18 +34730,20 @@ const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(imp
  * One HTTP transport for every request to cachew: kept-alive connections, the proxy
  * settings the runner's environment gives (http_proxy/https_proxy/no_proxy in either case,
  * through @actions/http-client's agents: CONNECT tunnels, loopback hosts never proxied), the
- * Authorization header, and cancellation by AbortSignal. Bodies are returned as streams;
+ * Authorization header (to server-url's origin only: src/cachew/credentials.ts), and
+ * cancellation by AbortSignal. Bodies are returned as streams;
  * nothing is buffered here.
  */
 
 
 
 
+
 class HttpTransport {
-    authorization;
+    credentials;
     client;
-    constructor(authorization, maxSockets) {
-        this.authorization = authorization;
+    constructor(credentials, maxSockets) {
+        this.credentials = credentials;
         this.client = new lib_HttpClient('cachew-restore', [], { keepAlive: true, maxSockets });
     }
     /** Sends a request; resolves with the response once its headers arrive. */
@@ -34724,8 +34751,10 @@ class HttpTransport {
         const target = new URL(url);
         const module = target.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
         const headers = { 'user-agent': 'cachew-restore', ...options.headers };
-        if (this.authorization)
-            headers.authorization = this.authorization;
+        const authorization = this.credentials &&
+            authorizationFor(this.credentials.serverUrl, this.credentials.authorization, url);
+        if (authorization)
+            headers.authorization = authorization;
         if (options.body !== undefined)
             headers['content-length'] = String(Buffer.byteLength(options.body));
         return new Promise((resolve, reject) => {
@@ -35540,6 +35569,7 @@ async function wrapGit(what, action) {
 
 
 
+
 const ENSURE_REFS_TIMEOUT_MS = 120_000;
 /** Asks cachew to bring its mirror up to date for these refs and commits. */
 async function ensureRefs(settings, request) {
@@ -35548,10 +35578,11 @@ async function ensureRefs(settings, request) {
         allowRetries: false
     });
     const headers = { 'content-type': 'application/json' };
-    if (settings.authorization)
-        headers.authorization = settings.authorization;
+    const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl);
+    const authorization = authorizationFor(settings.serverUrl, settings.authorization, url);
+    if (authorization)
+        headers.authorization = authorization;
     try {
-        const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl);
         const response = await client.post(url, JSON.stringify(request), headers);
         const body = await response.readBody();
         const status = response.message.statusCode ?? 0;
@@ -36546,7 +36577,7 @@ async function chooseInPlaceDestination(git, settings) {
  * would make cachew generate one, which costs more than any fetch.
  */
 async function fetchBudget(settings) {
-    const transport = new HttpTransport(settings.authorization, 1);
+    const transport = new HttpTransport(settings, 1);
     const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl);
     try {
         const response = await transport.request(url, {
@@ -36745,6 +36776,7 @@ function startProgress(stats, size, log, intervalMs = 5000) {
 
 
 
+
 /** How often a regenerated snapshot (or a broken unresumable stream) starts the restore over. */
 const MAX_RESTARTS = 2;
 /** Reads from the spool in large blocks: fewer syscalls, and zstd likes big inputs. */
@@ -36760,7 +36792,7 @@ async function restore(settings, log) {
         if (updated)
             return inPlaceResult(settings, updated, started);
     }
-    const transport = new HttpTransport(settings.authorization, settings.downloadConcurrency + 2);
+    const transport = new HttpTransport(settings, settings.downloadConcurrency + 2);
     const cache = settings.runnerCacheDir === undefined
         ? undefined
         : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log);
@@ -37003,11 +37035,16 @@ function startBundleDownload(settings, bundleUrl, transport, directory, signal, 
     if (!settings.applyBundle)
         return Promise.resolve('disabled');
     const file = external_node_path_namespaceObject.join(directory, `bundle-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.bundle`);
+    const credentialed = sameOrigin(settings.serverUrl, bundleUrl);
+    if (!credentialed && settings.authorization !== undefined) {
+        log.info(`The delta bundle is on another origin (${new URL(bundleUrl).origin}): fetching it without the authorization header.`);
+    }
     const fetchBundle = async () => {
         const spool = await Spool.create(file);
         try {
             const download = await Download.start(bundleUrl, spool, {
                 ...downloadOptions(settings, transport, signal),
+                authorized: credentialed && settings.authorization !== undefined,
                 what: 'delta bundle'
             });
             if (download.info.status === 204)

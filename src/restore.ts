@@ -14,6 +14,7 @@ import { createZstdDecoder } from './archive/zstd.js'
 import { extractTar } from './archive/extract.js'
 import { prepareStaging, type Staging } from './archive/staging.js'
 import { RunnerCache } from './cache/runner-cache.js'
+import { sameOrigin } from './cachew/credentials.js'
 import { bundleUrl, snapshotUrl } from './cachew/endpoints.js'
 import { snapshotFields, type SnapshotFields } from './cachew/snapshot.js'
 import { Download, noDownloadYet, type DownloadStats } from './download/download.js'
@@ -75,7 +76,7 @@ export async function restore(settings: RestoreSettings, log: Log): Promise<Rest
     const updated = await updateInPlace(settings, log)
     if (updated) return inPlaceResult(settings, updated, started)
   }
-  const transport = new HttpTransport(settings.authorization, settings.downloadConcurrency + 2)
+  const transport = new HttpTransport(settings, settings.downloadConcurrency + 2)
   const cache =
     settings.runnerCacheDir === undefined
       ? undefined
@@ -401,11 +402,18 @@ function startBundleDownload(
   if (!bundleUrl) return Promise.resolve('none')
   if (!settings.applyBundle) return Promise.resolve('disabled')
   const file = path.join(directory, `bundle-${randomBytes(4).toString('hex')}.bundle`)
+  const credentialed = sameOrigin(settings.serverUrl, bundleUrl)
+  if (!credentialed && settings.authorization !== undefined) {
+    log.info(
+      `The delta bundle is on another origin (${new URL(bundleUrl).origin}): fetching it without the authorization header.`
+    )
+  }
   const fetchBundle = async (): Promise<FinishOptions['bundle']> => {
     const spool = await Spool.create(file)
     try {
       const download = await Download.start(bundleUrl, spool, {
         ...downloadOptions(settings, transport, signal),
+        authorized: credentialed && settings.authorization !== undefined,
         what: 'delta bundle'
       })
       if (download.info.status === 204) return 'up-to-date'

@@ -107,6 +107,8 @@ export interface SnapshotEntry {
   commit?: string
   /** When set, snapshot responses carry X-Cachew-Bundle-Url for base=this SHA. */
   bundleBase?: string
+  /** Makes that URL absolute on this origin (e.g. http://localhost:PORT); root-relative when unset. */
+  bundleOrigin?: string
 }
 
 export interface ServerOptions {
@@ -437,7 +439,7 @@ class TestCachewServer implements CachewServer {
       const base = encodeURIComponent(repository.snapshot.bundleBase)
       res.setHeader(
         'X-Cachew-Bundle-Url',
-        `/git/${repository.repoPath}/snapshot.bundle?base=${base}`
+        `${repository.snapshot.bundleOrigin ?? ''}/git/${repository.repoPath}/snapshot.bundle?base=${base}`
       )
     }
     const etag = this.snapshotEtag(stat)

@@ -2,12 +2,14 @@
  * One HTTP transport for every request to cachew: kept-alive connections, the proxy
  * settings the runner's environment gives (http_proxy/https_proxy/no_proxy in either case,
  * through @actions/http-client's agents: CONNECT tunnels, loopback hosts never proxied), the
- * Authorization header, and cancellation by AbortSignal. Bodies are returned as streams;
+ * Authorization header (to server-url's origin only: src/cachew/credentials.ts), and
+ * cancellation by AbortSignal. Bodies are returned as streams;
  * nothing is buffered here.
  */
 import { getProxyUrl, HttpClient } from '@actions/http-client'
 import * as http from 'node:http'
 import * as https from 'node:https'
+import { authorizationFor } from '../cachew/credentials.js'
 import { ExpectedError, TransientError } from '../errors.js'
 
 export interface RequestOptions {
@@ -17,11 +19,17 @@ export interface RequestOptions {
   signal?: AbortSignal
 }
 
+/** cachew's Authorization value and the server it belongs to. */
+export interface ServerCredentials {
+  serverUrl: string
+  authorization?: string
+}
+
 export class HttpTransport {
   private readonly client: HttpClient
 
   constructor(
-    private readonly authorization: string | undefined,
+    private readonly credentials: ServerCredentials | undefined,
     maxSockets: number
   ) {
     this.client = new HttpClient('cachew-restore', [], { keepAlive: true, maxSockets })
@@ -32,7 +40,10 @@ export class HttpTransport {
     const target = new URL(url)
     const module = target.protocol === 'https:' ? https : http
     const headers: Record<string, string> = { 'user-agent': 'cachew-restore', ...options.headers }
-    if (this.authorization) headers.authorization = this.authorization
+    const authorization =
+      this.credentials &&
+      authorizationFor(this.credentials.serverUrl, this.credentials.authorization, url)
+    if (authorization) headers.authorization = authorization
     if (options.body !== undefined)
       headers['content-length'] = String(Buffer.byteLength(options.body))
     return new Promise((resolve, reject) => {

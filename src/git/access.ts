@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { gitCredentialScope } from '../cachew/credentials.js'
 import { gitInsteadOf } from '../cachew/endpoints.js'
 import { ExpectedError } from '../errors.js'
 import type { RestoreSettings } from '../settings.js'
@@ -45,7 +46,7 @@ export function accessSecrets(settings: Pick<AccessSettings, 'authorization' | '
 export function accessConfig(settings: AccessSettings): ConfigEntry[] {
   const route = gitInsteadOf(settings.serverUrl, settings.repositoryUrl)
   const upstream = route.from
-  const server = `${settings.serverUrl.replace(/\/+$/, '')}/`
+  const server = gitCredentialScope(settings.serverUrl)
   const entries: ConfigEntry[] = []
   if (settings.authorization) {
     refuseLineBreaks('authorization', settings.authorization)

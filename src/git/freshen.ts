@@ -8,6 +8,7 @@ import { HttpClient } from '@actions/http-client'
 import { ExpectedError } from '../errors.js'
 import type { RestoreSettings } from '../settings.js'
 import { ensureRefsUrl } from '../cachew/endpoints.js'
+import { authorizationFor } from '../cachew/credentials.js'
 import { accessConfig } from './access.js'
 import type { Git } from './git.js'
 import { GitError } from './git.js'
@@ -62,9 +63,10 @@ export async function ensureRefs(
     allowRetries: false
   })
   const headers: Record<string, string> = { 'content-type': 'application/json' }
-  if (settings.authorization) headers.authorization = settings.authorization
+  const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl)
+  const authorization = authorizationFor(settings.serverUrl, settings.authorization, url)
+  if (authorization) headers.authorization = authorization
   try {
-    const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl)
     const response = await client.post(url, JSON.stringify(request), headers)
     const body = await response.readBody()
     const status = response.message.statusCode ?? 0

@@ -331,7 +331,7 @@ async function chooseInPlaceDestination(git: Git, settings: RestoreSettings): Pr
  * would make cachew generate one, which costs more than any fetch.
  */
 async function fetchBudget(settings: RestoreSettings): Promise<number | undefined> {
-  const transport = new HttpTransport(settings.authorization, 1)
+  const transport = new HttpTransport(settings, 1)
   const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl)
   try {
     const response = await transport.request(url, {

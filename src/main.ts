@@ -3,7 +3,7 @@
  * place that turns failures into the step's result: expected errors as their message,
  * anything else as an unexpected error with its stack in the debug log.
  */
-import * as core from '@actions/core'
+import * as core from './report/runner.js'
 import { CacheMissError, ExpectedError } from './errors.js'
 import { removeGitAccess } from './git/access.js'
 import type { Log } from './report/log.js'
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     core.saveState(State.gitConfig, result.gitConfigFile)
   }
   publish(result)
-  await writeSummary(result)
+  writeSummary(result)
 }
 
 function publish(result: RestoreResult): void {

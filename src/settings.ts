@@ -2,7 +2,7 @@
  * Every input of the action, read once and validated into a typed RestoreSettings.
  * Only this module and main.ts know about the Actions runtime's input conventions.
  */
-import * as core from '@actions/core'
+import * as core from './report/runner.js'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { InputError } from './errors.js'

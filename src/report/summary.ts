@@ -1,5 +1,5 @@
 /** The job summary: what was restored, how big, how long each phase took, how fast. */
-import * as core from '@actions/core'
+import { appendSummary } from './runner.js'
 import type { RestoreResult } from '../restore.js'
 import { formatBytes, formatRate } from './log.js'
 
@@ -18,32 +18,31 @@ function commitLink(repositoryUrl: string, commit: string | undefined): string {
   return `<a href="${href}"><code>${escapeHtml(commit.slice(0, 12))}</code></a>`
 }
 
-export async function writeSummary(result: RestoreResult): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return
+export function writeSummary(result: RestoreResult): void {
   const checkedOut = [
     'Checked out',
     `${commitLink(result.repositoryUrl, result.commit)} (${escapeHtml(result.ref)})`
   ]
   const rows =
     result.mode === 'in-place' ? inPlaceRows(result, checkedOut) : snapshotRows(result, checkedOut)
-  await core.summary
-    .addHeading('cachew-restore', 3)
-    .addTable([
-      [
-        { data: 'What', header: true },
-        { data: 'Value', header: true }
-      ],
-      ...rows
-    ])
-    .addTable([
-      [
-        { data: 'Phase', header: true },
-        { data: 'Seconds', header: true }
-      ],
-      ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
-      ['Total', result.seconds.toFixed(2)]
-    ])
-    .write()
+  const phases = [
+    ...result.phases.map(p => [p.name, p.seconds.toFixed(2)]),
+    ['Total', result.seconds.toFixed(2)]
+  ]
+  appendSummary(
+    [
+      '<h3>cachew-restore</h3>',
+      table(['What', 'Value'], rows),
+      table(['Phase', 'Seconds'], phases)
+    ].join('\n')
+  )
+}
+
+/** An HTML table; cells are HTML already (escaped where they carry text). */
+function table(headings: string[], rows: string[][]): string {
+  const row = (cells: string[], tag: 'th' | 'td'): string =>
+    `<tr>${cells.map(cell => `<${tag}>${cell}</${tag}>`).join('')}</tr>`
+  return `<table>${row(headings, 'th')}${rows.map(cells => row(cells, 'td')).join('')}</table>`
 }
 
 function inPlaceRows(result: RestoreResult, checkedOut: string[]): string[][] {

@@ -155,7 +155,7 @@ async function restoreOnce(
                 log
               )
           spool = source.spool
-          staging = await prepareStaging(settings.target)
+          staging = await prepareStaging(settings.target, { warn: message => log.warning(message) })
           bundle = startBundleDownload(
             settings,
             source.fields.bundleUrl,

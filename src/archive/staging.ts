@@ -3,19 +3,24 @@
  * place is a handful of renames, and a failed restore leaves the target as it was.
  *
  * Layouts:
- *  - beside: `<parent>/.cachew-restore-XXXXXX`, the usual case. An absent target is created
- *    by renaming the staging directory onto it.
- *  - inside: `<target>/.cachew-restore-XXXXXX`, when the target is a mount point (a rename
+ *  - beside: `<parent>/.cachew-restore-<pid>-XXXXXX`, the usual case. An absent target is
+ *    created by renaming the staging directory onto it.
+ *  - inside: `<target>/.cachew-restore-<pid>-XXXXXX`, when the target is a mount point (a rename
  *    from its parent would cross filesystems) or its parent is not writable.
  * An existing target keeps its own inode (it may be a mount point, or the runner's working
  * directory): its children are swapped, never the directory itself.
+ * What a killed restore left in either place is removed first (src/archive/leftovers.ts).
  */
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { ExpectedError } from '../errors.js'
-
-const STAGING_PREFIX = '.cachew-restore-'
-const BACKUP_PREFIX = '.cachew-backup-'
+import {
+  BACKUP_PREFIX,
+  backupNameFor,
+  makeWorkDirectory,
+  STAGING_PREFIX,
+  sweepLeftovers
+} from './leftovers.js'
 
 export interface Staging {
   readonly directory: string // empty directory on the target's filesystem to extract into
@@ -31,8 +36,18 @@ export interface StagingHooks {
   isMountPoint?: (directory: string) => Promise<boolean>
 }
 
-export async function prepareStaging(target: string, hooks: StagingHooks = {}): Promise<Staging> {
+export interface StagingOptions extends StagingHooks {
+  /** Told of leftovers of killed restores that had to be kept (an interrupted swap). */
+  warn?: (message: string) => void
+}
+
+export async function prepareStaging(
+  target: string,
+  options: StagingOptions = {}
+): Promise<Staging> {
   const resolved = await resolveTarget(target)
+  await removeLeftovers(resolved, options.warn)
+  const hooks = options
   const rename = hooks.rename ?? fs.rename
   if (!resolved.exists) {
     const directory = await createStaging(resolved.nearestExisting)
@@ -80,8 +95,27 @@ async function resolveTarget(target: string): Promise<ResolvedTarget> {
   }
 }
 
+/** Staging and backup directories of killed restores, beside the target and inside it. */
+async function removeLeftovers(
+  resolved: ResolvedTarget,
+  warn: ((message: string) => void) | undefined
+): Promise<void> {
+  const places = resolved.exists
+    ? [path.dirname(resolved.path), resolved.path]
+    : [resolved.nearestExisting]
+  for (const place of places) {
+    const { kept } = await sweepLeftovers(place, [STAGING_PREFIX, BACKUP_PREFIX])
+    if (kept.length > 0) {
+      warn?.(
+        `A restore that was killed left ${kept.join(' and ')}; kept, since a swap was interrupted ` +
+          'and the backup may hold the previous content. Remove them once checked.'
+      )
+    }
+  }
+}
+
 async function createStaging(parent: string): Promise<string> {
-  const directory = await fs.mkdtemp(path.join(parent, STAGING_PREFIX))
+  const directory = await makeWorkDirectory(parent, STAGING_PREFIX)
   // mkdtemp makes it 0700; a target created from it should look like any new directory.
   await fs.chmod(directory, 0o755)
   return directory
@@ -181,7 +215,9 @@ class ExistingTargetStaging extends BaseStaging {
 
   /** Beside the staging directory, so on the target's filesystem in either layout. */
   private async createBackup(): Promise<string> {
-    return fs.mkdtemp(path.join(path.dirname(this.directory), BACKUP_PREFIX))
+    const backup = path.join(path.dirname(this.directory), backupNameFor(this.directory))
+    await fs.mkdir(backup, { mode: 0o700 })
+    return backup
   }
 
   /** Undoes the moves, newest first; one that fails does not stop the others. */

@@ -5,6 +5,12 @@
  */
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import {
+  makeWorkDirectory,
+  SPOOL_BESIDE_PREFIX,
+  SPOOL_PREFIX,
+  sweepLeftovers
+} from '../archive/leftovers.js'
 import { ExpectedError } from '../errors.js'
 import { formatBytes, type Log } from '../report/log.js'
 
@@ -31,14 +37,16 @@ export async function chooseSpoolDirectory(
   log: Log
 ): Promise<SpoolDirectory> {
   await fs.mkdir(tempDir, { recursive: true })
-  const own = await fs.mkdtemp(path.join(tempDir, 'cachew-restore-'))
+  await sweepLeftovers(tempDir, [SPOOL_PREFIX])
+  const own = await makeWorkDirectory(tempDir, SPOOL_PREFIX)
   if ((await deviceOf(own)) === (await deviceOf(target))) {
     return { path: own, cleanup: () => fs.rm(own, { recursive: true, force: true }) }
   }
   await fs.rm(own, { recursive: true, force: true })
   const parent = path.dirname(target)
   await fs.mkdir(parent, { recursive: true })
-  const beside = await fs.mkdtemp(path.join(parent, '.cachew-download-'))
+  await sweepLeftovers(parent, [SPOOL_BESIDE_PREFIX])
+  const beside = await makeWorkDirectory(parent, SPOOL_BESIDE_PREFIX)
   log.info(
     `RUNNER_TEMP (${tempDir}) is on another filesystem than ${target}; downloading into ${beside}`
   )

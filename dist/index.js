@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2211);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7660);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2211:
+/***/ 7660:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28567,6 +28567,48 @@ class TransientError extends ExpectedError {
         this.retryAfterMs = retryAfterMs;
     }
 }
+/** The runner cancelled the job (SIGINT or SIGTERM) while the restore was running. */
+class CancelledError extends ExpectedError {
+    signal;
+    name = 'CancelledError';
+    constructor(signal) {
+        super(`The restore was cancelled (${signal}): nothing was changed.`);
+        this.signal = signal;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cancellation.ts
+/**
+ * The job's cancellation. When a job is cancelled the runner sends SIGINT to the action's
+ * process, SIGTERM 7.5 s later if it still runs, and kills the process tree 2.5 s after
+ * that. main.ts turns the first signal into an abort of this one signal, which every HTTP
+ * request, the extraction and every git process observe (git by its process group), so
+ * that the restore's ordinary failure path (staging discarded, temp files removed, the
+ * target left as it was) runs well inside that window.
+ */
+
+const controller = new AbortController();
+/** Aborted, with a CancelledError, once the job is cancelled. */
+const jobCancelled = controller.signal;
+/** Listens for the runner's signals until the returned function is called. */
+function cancelOnSignals(onCancel) {
+    const handle = (signal) => {
+        if (controller.signal.aborted)
+            return;
+        onCancel(signal);
+        controller.abort(new CancelledError(signal));
+    };
+    process.on('SIGINT', handle);
+    process.on('SIGTERM', handle);
+    return () => {
+        process.off('SIGINT', handle);
+        process.off('SIGTERM', handle);
+    };
+}
+/** The given signal, also aborted when the job is cancelled. */
+function orCancelled(signal) {
+    return signal === undefined ? jobCancelled : AbortSignal.any([signal, jobCancelled]);
+}
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
@@ -28651,6 +28693,7 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
  */
 
 
+
 /** A git command that failed; the message carries git's own explanation, secrets masked. */
 class GitError extends ExpectedError {
     command;
@@ -28732,7 +28775,7 @@ class Git {
     /** Runs git; an exit code outside 0 and `okExitCodes` throws a GitError. */
     async run(args, options = {}) {
         const config = [...(this.defaults.config ?? []), ...(options.config ?? [])];
-        const output = await spawnGit(this.directory, args, gitEnvironment(process.env, config), this.defaults.signal);
+        const output = await spawnGit(this.directory, args, gitEnvironment(process.env, config), orCancelled(this.defaults.signal));
         const ok = output.exitCode === 0 || (options.okExitCodes ?? []).includes(output.exitCode);
         if (!ok) {
             const stderr = maskSecrets(output.stderr.trim(), this.secrets);
@@ -31419,26 +31462,124 @@ async function requireEmptyDirectory(directory) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/archive/leftovers.ts
+/**
+ * Work directories a restore makes beside its target and in RUNNER_TEMP carry the pid of the
+ * process that made them: `<prefix><pid>-<id>`. A restore that ends, fails or is cancelled
+ * removes its own; one that was SIGKILLed cannot, so the next restore in the same place
+ * removes those whose process is gone. On a self-hosted runner they would otherwise pile up,
+ * hundreds of MB per killed job.
+ *
+ * A backup (the target's previous content during the swap) is removed only once the swap it
+ * belongs to is certainly complete: its staging directory, which shares its id, is gone or
+ * empty (every staged child moved in). A backup beside a staging directory that still holds
+ * children means the swap was interrupted; both are kept, named in a warning, since the
+ * backup may be the only copy of the previous content.
+ */
+
+
+const STAGING_PREFIX = '.cachew-restore-';
+const BACKUP_PREFIX = '.cachew-backup-';
+const SPOOL_PREFIX = 'cachew-restore-';
+const SPOOL_BESIDE_PREFIX = '.cachew-download-';
+/** Creates `<parent>/<prefix><pid>-XXXXXX` (mkdtemp: exclusive, 0700). */
+function makeWorkDirectory(parent, prefix) {
+    return promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(parent, `${prefix}${process.pid}-`));
+}
+/** The `<pid>-<id>` part of a work directory's name, or undefined for any other name. */
+function parseName(name, prefix) {
+    if (!name.startsWith(prefix))
+        return undefined;
+    const match = /^(\d+)-([A-Za-z0-9]+)$/.exec(name.slice(prefix.length));
+    return match ? { pid: Number(match[1]), id: `${match[1]}-${match[2]}` } : undefined;
+}
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+function processAlive(pid) {
+    if (pid === process.pid)
+        return true;
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
+/**
+ * Removes the work directories under `parent` (of the given prefixes) that a process no longer
+ * running left behind. Never throws: a leftover that cannot be removed is only reported.
+ */
+async function sweepLeftovers(parent, prefixes, alive = processAlive) {
+    const report = { removed: [], kept: [] };
+    const names = await promises_namespaceObject.readdir(parent).catch(() => []);
+    const dead = (prefix) => names.flatMap(name => {
+        const parsed = parseName(name, prefix);
+        return parsed && !alive(parsed.pid) ? [{ name, id: parsed.id }] : [];
+    });
+    const remove = async (name) => {
+        const full = external_node_path_namespaceObject.join(parent, name);
+        try {
+            await promises_namespaceObject.rm(full, { recursive: true, force: true });
+            report.removed.push(full);
+        }
+        catch {
+            report.kept.push(full);
+        }
+    };
+    const backups = prefixes.includes(BACKUP_PREFIX) ? dead(BACKUP_PREFIX) : [];
+    const interrupted = new Set();
+    for (const backup of backups) {
+        const staging = external_node_path_namespaceObject.join(parent, `${STAGING_PREFIX}${backup.id}`);
+        if (await holdsChildren(staging)) {
+            interrupted.add(backup.id);
+            report.kept.push(external_node_path_namespaceObject.join(parent, backup.name), staging);
+        }
+        else {
+            await remove(backup.name);
+        }
+    }
+    for (const prefix of prefixes) {
+        if (prefix === BACKUP_PREFIX)
+            continue;
+        for (const leftover of dead(prefix)) {
+            if (prefix === STAGING_PREFIX && interrupted.has(leftover.id))
+                continue;
+            await remove(leftover.name);
+        }
+    }
+    return report;
+}
+async function holdsChildren(directory) {
+    const children = await promises_namespaceObject.readdir(directory).catch(() => []);
+    return children.length > 0;
+}
+/** The backup's name for a staging directory: the same `<pid>-<id>`, so they pair up. */
+function backupNameFor(stagingDirectory) {
+    return BACKUP_PREFIX + external_node_path_namespaceObject.basename(stagingDirectory).slice(STAGING_PREFIX.length);
+}
+
 ;// CONCATENATED MODULE: ./src/archive/staging.ts
 /**
  * A staging directory on the target's filesystem, so that putting the restored tree in
  * place is a handful of renames, and a failed restore leaves the target as it was.
  *
  * Layouts:
- *  - beside: `<parent>/.cachew-restore-XXXXXX`, the usual case. An absent target is created
- *    by renaming the staging directory onto it.
- *  - inside: `<target>/.cachew-restore-XXXXXX`, when the target is a mount point (a rename
+ *  - beside: `<parent>/.cachew-restore-<pid>-XXXXXX`, the usual case. An absent target is
+ *    created by renaming the staging directory onto it.
+ *  - inside: `<target>/.cachew-restore-<pid>-XXXXXX`, when the target is a mount point (a rename
  *    from its parent would cross filesystems) or its parent is not writable.
  * An existing target keeps its own inode (it may be a mount point, or the runner's working
  * directory): its children are swapped, never the directory itself.
+ * What a killed restore left in either place is removed first (src/archive/leftovers.ts).
  */
 
 
 
-const STAGING_PREFIX = '.cachew-restore-';
-const BACKUP_PREFIX = '.cachew-backup-';
-async function prepareStaging(target, hooks = {}) {
+
+async function prepareStaging(target, options = {}) {
     const resolved = await resolveTarget(target);
+    await removeLeftovers(resolved, options.warn);
+    const hooks = options;
     const rename = hooks.rename ?? promises_namespaceObject.rename;
     if (!resolved.exists) {
         const directory = await createStaging(resolved.nearestExisting);
@@ -31477,8 +31618,21 @@ async function resolveTarget(target) {
         }
     }
 }
+/** Staging and backup directories of killed restores, beside the target and inside it. */
+async function removeLeftovers(resolved, warn) {
+    const places = resolved.exists
+        ? [external_node_path_namespaceObject.dirname(resolved.path), resolved.path]
+        : [resolved.nearestExisting];
+    for (const place of places) {
+        const { kept } = await sweepLeftovers(place, [STAGING_PREFIX, BACKUP_PREFIX]);
+        if (kept.length > 0) {
+            warn?.(`A restore that was killed left ${kept.join(' and ')}; kept, since a swap was interrupted ` +
+                'and the backup may hold the previous content. Remove them once checked.');
+        }
+    }
+}
 async function createStaging(parent) {
-    const directory = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(parent, STAGING_PREFIX));
+    const directory = await makeWorkDirectory(parent, STAGING_PREFIX);
     // mkdtemp makes it 0700; a target created from it should look like any new directory.
     await promises_namespaceObject.chmod(directory, 0o755);
     return directory;
@@ -31578,7 +31732,9 @@ class ExistingTargetStaging extends BaseStaging {
     }
     /** Beside the staging directory, so on the target's filesystem in either layout. */
     async createBackup() {
-        return promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(external_node_path_namespaceObject.dirname(this.directory), BACKUP_PREFIX));
+        const backup = external_node_path_namespaceObject.join(external_node_path_namespaceObject.dirname(this.directory), backupNameFor(this.directory));
+        await promises_namespaceObject.mkdir(backup, { mode: 0o700 });
+        return backup;
     }
     /** Undoes the moves, newest first; one that fails does not stop the others. */
     async undo(moves, backup, cause) {
@@ -32691,6 +32847,7 @@ const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(imp
 
 
 
+
 class HttpTransport {
     credentials;
     client;
@@ -32714,7 +32871,7 @@ class HttpTransport {
                 method: options.method ?? 'GET',
                 headers,
                 agent: this.client.getAgent(url),
-                signal: options.signal
+                signal: orCancelled(options.signal)
             });
             request.on('response', resolve);
             request.on('error', error => reject(asNetworkError(error, target, proxyRoute(target))));
@@ -33210,6 +33367,7 @@ function strongEtag(value) {
 
 
 
+
 async function deviceOf(location) {
     for (let current = external_node_path_namespaceObject.resolve(location);; current = external_node_path_namespaceObject.dirname(current)) {
         try {
@@ -33223,14 +33381,16 @@ async function deviceOf(location) {
 }
 async function chooseSpoolDirectory(tempDir, target, log) {
     await promises_namespaceObject.mkdir(tempDir, { recursive: true });
-    const own = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(tempDir, 'cachew-restore-'));
+    await sweepLeftovers(tempDir, [SPOOL_PREFIX]);
+    const own = await makeWorkDirectory(tempDir, SPOOL_PREFIX);
     if ((await deviceOf(own)) === (await deviceOf(target))) {
         return { path: own, cleanup: () => promises_namespaceObject.rm(own, { recursive: true, force: true }) };
     }
     await promises_namespaceObject.rm(own, { recursive: true, force: true });
     const parent = external_node_path_namespaceObject.dirname(target);
     await promises_namespaceObject.mkdir(parent, { recursive: true });
-    const beside = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(parent, '.cachew-download-'));
+    await sweepLeftovers(parent, [SPOOL_BESIDE_PREFIX]);
+    const beside = await makeWorkDirectory(parent, SPOOL_BESIDE_PREFIX);
     log.info(`RUNNER_TEMP (${tempDir}) is on another filesystem than ${target}; downloading into ${beside}`);
     return { path: beside, cleanup: () => promises_namespaceObject.rm(beside, { recursive: true, force: true }) };
 }
@@ -34727,6 +34887,7 @@ function startProgress(stats, size, log, intervalMs = 5000) {
 
 
 
+
 /** How often a regenerated snapshot (or a broken unresumable stream) starts the restore over. */
 const MAX_RESTARTS = 2;
 /** Reads from the spool in large blocks: fewer syscalls, and zstd likes big inputs. */
@@ -34753,6 +34914,9 @@ async function restore(settings, log) {
                 return { ...result, restarts, seconds: (performance.now() - started) / 1000 };
             }
             catch (error) {
+                // Whatever failed first once the job was cancelled, the cancellation is the reason.
+                if (jobCancelled.aborted)
+                    throw jobCancelled.reason;
                 if (!(error instanceof RestartRequiredError) || restarts >= MAX_RESTARTS)
                     throw error;
                 log.warning(`${error.message} Starting over (${restarts + 1} of ${MAX_RESTARTS}).`);
@@ -34783,6 +34947,7 @@ function inPlaceResult(settings, updated, started) {
 async function restoreOnce(settings, transport, cache, log) {
     const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl);
     const controller = new AbortController();
+    const signal = orCancelled(controller.signal);
     const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log);
     const phases = [];
     let staging;
@@ -34798,15 +34963,15 @@ async function restoreOnce(settings, transport, cache, log) {
         const { source, entries } = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () => log.group(cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot', async () => {
             const source = cached
                 ? cached
-                : await downloadSnapshot(settings, url, spoolDirectory.path, transport, controller.signal, log);
+                : await downloadSnapshot(settings, url, spoolDirectory.path, transport, signal, log);
             spool = source.spool;
-            staging = await prepareStaging(settings.target);
-            bundle = startBundleDownload(settings, source.fields.bundleUrl, transport, spoolDirectory.path, controller.signal, log);
+            staging = await prepareStaging(settings.target, { warn: message => log.warning(message) });
+            bundle = startBundleDownload(settings, source.fields.bundleUrl, transport, spoolDirectory.path, signal, log);
             const progress = source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined;
             try {
-                const decoded = (0,external_node_stream_.pipeline)(source.spool.reader(READ_BLOCK, controller.signal), createZstdDecoder(), () => undefined);
+                const decoded = (0,external_node_stream_.pipeline)(source.spool.reader(READ_BLOCK, signal), createZstdDecoder(), () => undefined);
                 const extraction = extractTar(decoded, staging.directory, {
-                    signal: controller.signal,
+                    signal,
                     onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)
                 });
                 const [, extracted] = await allOrAbort([source.completion, extraction], controller);
@@ -35045,6 +35210,7 @@ async function allOrAbort(promises, controller) {
 
 
 
+
 /** Output names exactly as action.yml declares them. */
 const Outputs = {
     cacheHit: 'cache-hit',
@@ -35066,6 +35232,7 @@ const coreLog = {
     group: (name, fn) => group(name, fn)
 };
 async function run() {
+    const stopListening = cancelOnSignals(signal => info(`Received ${signal}: cancelling, and putting everything back as it was.`));
     try {
         if (getState(State.isPost) === 'true')
             await post();
@@ -35074,6 +35241,9 @@ async function run() {
     }
     catch (error) {
         fail(error);
+    }
+    finally {
+        stopListening();
     }
 }
 async function main() {

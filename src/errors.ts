@@ -73,3 +73,11 @@ export class TransientError extends ExpectedError {
     super(message)
   }
 }
+
+/** The runner cancelled the job (SIGINT or SIGTERM) while the restore was running. */
+export class CancelledError extends ExpectedError {
+  override name = 'CancelledError'
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`The restore was cancelled (${signal}): nothing was changed.`)
+  }
+}

@@ -4,6 +4,7 @@
  * anything else as an unexpected error with its stack in the debug log.
  */
 import * as core from './report/runner.js'
+import { cancelOnSignals } from './cancellation.js'
 import { CacheMissError, ExpectedError } from './errors.js'
 import { removeGitAccess } from './git/access.js'
 import type { Log } from './report/log.js'
@@ -35,11 +36,16 @@ const coreLog: Log = {
 }
 
 export async function run(): Promise<void> {
+  const stopListening = cancelOnSignals(signal =>
+    core.info(`Received ${signal}: cancelling, and putting everything back as it was.`)
+  )
   try {
     if (core.getState(State.isPost) === 'true') await post()
     else await main()
   } catch (error) {
     fail(error)
+  } finally {
+    stopListening()
   }
 }
 

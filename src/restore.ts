@@ -14,6 +14,7 @@ import { createZstdDecoder } from './archive/zstd.js'
 import { extractTar } from './archive/extract.js'
 import { prepareStaging, type Staging } from './archive/staging.js'
 import { RunnerCache } from './cache/runner-cache.js'
+import { jobCancelled, orCancelled } from './cancellation.js'
 import { sameOrigin } from './cachew/credentials.js'
 import { bundleUrl, snapshotUrl } from './cachew/endpoints.js'
 import { snapshotFields, type SnapshotFields } from './cachew/snapshot.js'
@@ -87,6 +88,8 @@ export async function restore(settings: RestoreSettings, log: Log): Promise<Rest
         const result = await restoreOnce(settings, transport, cache, log)
         return { ...result, restarts, seconds: (performance.now() - started) / 1000 }
       } catch (error) {
+        // Whatever failed first once the job was cancelled, the cancellation is the reason.
+        if (jobCancelled.aborted) throw jobCancelled.reason
         if (!(error instanceof RestartRequiredError) || restarts >= MAX_RESTARTS) throw error
         log.warning(`${error.message} Starting over (${restarts + 1} of ${MAX_RESTARTS}).`)
       }
@@ -128,6 +131,7 @@ async function restoreOnce(
 ): Promise<OnceResult> {
   const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl)
   const controller = new AbortController()
+  const signal = orCancelled(controller.signal)
   const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log)
   const phases: Phase[] = []
   let staging: Staging | undefined
@@ -146,14 +150,7 @@ async function restoreOnce(
         async () => {
           const source = cached
             ? cached
-            : await downloadSnapshot(
-                settings,
-                url,
-                spoolDirectory.path,
-                transport,
-                controller.signal,
-                log
-              )
+            : await downloadSnapshot(settings, url, spoolDirectory.path, transport, signal, log)
           spool = source.spool
           staging = await prepareStaging(settings.target, { warn: message => log.warning(message) })
           bundle = startBundleDownload(
@@ -161,19 +158,19 @@ async function restoreOnce(
             source.fields.bundleUrl,
             transport,
             spoolDirectory.path,
-            controller.signal,
+            signal,
             log
           )
           const progress =
             source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined
           try {
             const decoded = pipeline(
-              source.spool.reader(READ_BLOCK, controller.signal),
+              source.spool.reader(READ_BLOCK, signal),
               createZstdDecoder(),
               () => undefined
             )
             const extraction = extractTar(decoded, staging.directory, {
-              signal: controller.signal,
+              signal,
               onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)
             })
             const [, extracted] = await allOrAbort([source.completion, extraction], controller)

@@ -8,7 +8,7 @@
  *
  * A post step is `runAction({ post: true, state: first.state, ... same dirs })`.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -31,6 +31,8 @@ export interface RunOptions {
   post?: boolean
   state?: Record<string, string>
   timeoutMs?: number
+  /** Called once the action's process has started: to signal it, as a cancelling runner does. */
+  onStart?: (child: ChildProcess) => void
 }
 
 export interface ActionRun {
@@ -95,6 +97,7 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     cwd: workspace,
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  options.onStart?.(child)
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', d => (stdout += d))

@@ -9,6 +9,7 @@
 import { getProxyUrl, HttpClient } from '@actions/http-client'
 import * as http from 'node:http'
 import * as https from 'node:https'
+import { orCancelled } from '../cancellation.js'
 import { authorizationFor } from '../cachew/credentials.js'
 import { ExpectedError, TransientError } from '../errors.js'
 
@@ -51,7 +52,7 @@ export class HttpTransport {
         method: options.method ?? 'GET',
         headers,
         agent: this.client.getAgent(url),
-        signal: options.signal
+        signal: orCancelled(options.signal)
       })
       request.on('response', resolve)
       request.on('error', error => reject(asNetworkError(error, target, proxyRoute(target))))

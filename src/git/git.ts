@@ -5,6 +5,7 @@
  * machine could read it.
  */
 import { spawn } from 'node:child_process'
+import { orCancelled } from '../cancellation.js'
 import { ExpectedError } from '../errors.js'
 
 /** One `key = value` git configuration entry. */
@@ -117,7 +118,7 @@ export class Git {
       this.directory,
       args,
       gitEnvironment(process.env, config),
-      this.defaults.signal
+      orCancelled(this.defaults.signal)
     )
     const ok = output.exitCode === 0 || (options.okExitCodes ?? []).includes(output.exitCode)
     if (!ok) {

@@ -471,8 +471,10 @@ function gitCloneContender(
       if ('skipped' in fullClone && depth === 'full') throw new SampleError(fullClone.skipped)
       const history = depth === 'depth1' ? ['--depth=1'] : 'args' in fullClone ? fullClone.args : []
       const then = status ? ' && git -C "$2" status > /dev/null' : ''
-      const script = `git clone --quiet ${history.join(' ')} "$1" "$2"${then}`
-      const result = await measure(['bash', '-c', script, 'bash', cloneUrl(r), target], {
+      // The history options go in as arguments, never into the script's text.
+      const script = `git clone --quiet "\${@:3}" "$1" "$2"${then}`
+      const argv = ['bash', '-c', script, 'bash', cloneUrl(r), target, ...history]
+      const result = await measure(argv, {
         ...measureOptions(env, scenario),
         env: await toolEnvironment(dir)
       })

@@ -186,7 +186,7 @@ function repositoryRecord(repository: BenchRepository): RepositoryRecord {
 }
 
 /** A full-history clone cannot run on a mirror that lacks objects it needs: leave it out. */
-function runnable(contender: Contender, repository: BenchRepository): string | undefined {
+function skipReason(contender: Contender, repository: BenchRepository): string | undefined {
   const { fullClone } = repository.mirror
   return contender.name === 'git-clone' && 'skipped' in fullClone ? fullClone.skipped : undefined
 }
@@ -272,7 +272,7 @@ async function main(): Promise<number> {
     await fsp.rm(scratch, { recursive: true, force: true })
     const byId = new Map(repositories.map(r => [r.id, r]))
     const contenders = selected.filter(c => {
-      const skipped = runnable(c, byId.get(c.repository)!)
+      const skipped = skipReason(c, byId.get(c.repository)!)
       if (skipped) log(`${c.id}: skipped: ${skipped}`)
       return !skipped
     })

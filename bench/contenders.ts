@@ -3,8 +3,11 @@
  * directory, as a measured process tree, and then checks its own result; a sample that
  * fails or produces the wrong tree throws and counts as a failure, never as a time.
  *
- * Scenarios: `fast` is nginx on 127.0.0.1 as fast as loopback goes; `throttled` is the same
- * nginx with a per-connection `limit_rate`, as cloud object stores cap single streams.
+ * Ids are REPOSITORY/SCENARIO/NAME. Repositories: see repositories.ts. Scenarios: `fast` is
+ * nginx on 127.0.0.1 as fast as loopback goes; `throttled` is the same nginx with a
+ * per-connection `limit_rate`, as cloud object stores cap single streams; `pinned` is `fast`
+ * with the contender (and every process it starts) on one core (`taskset -c 0`), which
+ * shows how much of a contender's speed comes from the second core.
  */
 import * as fs from 'node:fs'
 import * as fsp from 'node:fs/promises'
@@ -17,21 +20,19 @@ import {
   unrelatedCheckout,
   type InPlaceServer
 } from './in-place.js'
-import { measure, measureSteps, type Measured } from './measure.js'
+import { measure, measureSteps, type Measured, type MeasureOptions } from './measure.js'
 import { BENCH_DIR } from './options.js'
-import {
-  FORMATS,
-  snapshotPath,
-  upstreamUrl,
-  UPSTREAM_OWNER,
-  type Format,
-  type MirrorInfo,
-  type SnapshotSet
-} from './snapshots.js'
+import type { BenchRepository, RepositoryId } from './repositories.js'
+import { repositorySlug, snapshotPath, upstreamUrl, type Format } from './snapshots.js'
 import { verifyFile, verifyTree, type TreeExpectation } from './verify.js'
 
-export type Scenario = 'fast' | 'throttled'
+export type Scenario = 'fast' | 'throttled' | 'pinned'
+/** The two nginx servers; `pinned` contenders use the fast one. */
+export type Server = 'fast' | 'throttled'
 export type Kind = 'restore' | 'download' | 'extract' | 'clone'
+
+/** The CPU list `pinned` contenders run on. */
+export const PINNED_CPUS = '0'
 
 export interface Engine {
   /** argv prefix that runs bench/engine.ts: [node, bundle] or [node, --import, tsx, file]. */
@@ -40,19 +41,25 @@ export interface Engine {
   how: string
 }
 
+/** One repository as the contenders find it: its snapshots served, its mirror cloneable. */
+export interface RepositoryEnvironment {
+  repository: BenchRepository
+  /** nginx base URLs serving its snapshots (only those some selected contender uses). */
+  servers: Partial<Record<Server, string>>
+  /** `git clone` URL of its mirror through git http-backend. */
+  gitUrl?: string
+  /** The commit's paths, sizes and kinds, to check restored trees against. */
+  manifest: TreeExpectation['manifest']
+  /** The cachew-compatible server of the update-existing contenders, when any runs. */
+  inPlace?: InPlaceServer
+}
+
 export interface Environment {
   node: string
   actionEntry: string
   engine: Engine
-  servers: Record<Scenario, string>
-  gitUrl: string
-  mirror: MirrorInfo
-  snapshots: SnapshotSet
-  /** The commit's paths, sizes and kinds, to check restored trees against. */
-  manifest: TreeExpectation['manifest']
   timeoutMs: number
-  /** The cachew-compatible server of the update-existing contenders, when any runs. */
-  inPlace?: InPlaceServer
+  repositories: Partial<Record<RepositoryId, RepositoryEnvironment>>
 }
 
 /** Which sample this is: baselines take the expensive content check on the first only. */
@@ -66,15 +73,27 @@ export interface SampleOutcome {
   phases?: Record<string, number>
   peakTreeRssBytes: number
   maxProcessRssBytes?: number
+  /** CPU seconds of the whole process tree (GNU time: rusage of every waited-for descendant). */
+  userSeconds?: number
+  systemSeconds?: number
+  /** Page faults of the whole process tree (GNU time). */
+  minorFaults?: number
+  majorFaults?: number
   /** What the contender reported about itself (the action's outputs, the engine's JSON). */
   details?: Record<string, string | number>
 }
 
 export interface Contender {
+  /** `${repository}/${scenario}/${name}` */
   id: string
+  repository: RepositoryId
   scenario: Scenario
+  /** The same name in another scenario is the same contender (pinned against fast). */
+  name: string
   kind: Kind
   label: string
+  /** The snapshot it downloads or reads, when it uses one. */
+  format?: Format
   /** Compressed bytes this contender moves over HTTP (for throughput figures). */
   bytes: number
   run(env: Environment, dir: string, sample: SampleContext): Promise<SampleOutcome>
@@ -83,7 +102,7 @@ export interface Contender {
 export class SampleError extends Error {}
 
 /** The action's defaults as the runner would fill them in from action.yml. */
-function actionDefaults(): Record<string, string> {
+export function actionDefaults(): Record<string, string> {
   const actionYml = parse(fs.readFileSync(path.join(BENCH_DIR, '..', 'action.yml'), 'utf8')) as {
     inputs: Record<string, { default?: string }>
   }
@@ -95,12 +114,41 @@ function actionDefaults(): Record<string, string> {
   return defaults
 }
 
-function snapshotUrl(env: Environment, scenario: Scenario, format: Format): string {
-  return `${env.servers[scenario]}/${snapshotPath(format)}`
+/** action.yml's download-concurrency: the action contender at it runs at default inputs. */
+export const DEFAULT_CONCURRENCY = Number(actionDefaults()['download-concurrency'])
+/** The concurrency of the memory target (32 requests of the default 16 MiB chunks). */
+export const MEMORY_TARGET_CONCURRENCY = 32
+
+/** The contender's repository, which must have been prepared. */
+function on(env: Environment, id: RepositoryId): RepositoryEnvironment {
+  const repository = env.repositories[id]
+  if (!repository) throw new SampleError(`the ${id} repository is not prepared`)
+  return repository
 }
 
-function fullTree(env: Environment): TreeExpectation {
-  return { commit: env.mirror.commit, commits: env.mirror.commits, manifest: env.manifest }
+function serverOf(scenario: Scenario): Server {
+  return scenario === 'throttled' ? 'throttled' : 'fast'
+}
+
+function snapshotUrl(r: RepositoryEnvironment, scenario: Scenario, format: Format): string {
+  const server = r.servers[serverOf(scenario)]
+  if (!server) throw new SampleError(`the ${serverOf(scenario)} server is not running`)
+  return `${server}/${snapshotPath(r.repository.mirror.upstream, format)}`
+}
+
+function cloneUrl(r: RepositoryEnvironment): string {
+  if (!r.gitUrl) throw new SampleError('the git server is not running')
+  return r.gitUrl
+}
+
+/** How a scenario runs its processes: pinned ones on one core. */
+function measureOptions(env: Environment, scenario: Scenario): MeasureOptions {
+  return { timeoutMs: env.timeoutMs, cpus: scenario === 'pinned' ? PINNED_CPUS : undefined }
+}
+
+function fullTree(r: RepositoryEnvironment): TreeExpectation {
+  const { mirror } = r.repository
+  return { commit: mirror.commit, commits: mirror.commits, manifest: r.manifest }
 }
 
 /** Checks on the product's own code are always deep; on standard tools, once per contender. */
@@ -127,15 +175,26 @@ function outcome(result: Measured, extra: Partial<SampleOutcome> = {}): SampleOu
     seconds: result.seconds,
     peakTreeRssBytes: result.peakTreeRssBytes,
     maxProcessRssBytes: result.maxProcessRssBytes,
+    userSeconds: result.userSeconds,
+    systemSeconds: result.systemSeconds,
+    minorFaults: result.minorFaults,
+    majorFaults: result.majorFaults,
     ...extra
   }
+}
+
+/** A clean environment for the git a shell contender runs: no user config, no prompts. */
+async function toolEnvironment(dir: string): Promise<NodeJS.ProcessEnv> {
+  const home = path.join(dir, 'home')
+  await fsp.mkdir(home, { recursive: true })
+  return { PATH: process.env.PATH ?? '', HOME: home, GIT_TERMINAL_PROMPT: '0' }
 }
 
 /** The environment a GitHub runner gives the action's main step (see run-action.ts). */
 async function runnerEnvironment(
   dir: string,
   inputs: Record<string, string>,
-  context: { commit: string; repository: string }
+  context: { commit: string; repository: string; branch: string }
 ): Promise<{ env: NodeJS.ProcessEnv; workspace: string; outputFile: string }> {
   const workspace = path.join(dir, 'workspace')
   const runnerTemp = path.join(dir, 'runner-temp')
@@ -157,7 +216,7 @@ async function runnerEnvironment(
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_REPOSITORY: context.repository,
     GITHUB_SHA: context.commit,
-    GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF: `refs/heads/${context.branch}`,
     GITHUB_EVENT_NAME: 'push'
   }
   for (const name of ['output', 'state', 'summary']) await fsp.writeFile(path.join(files, name), '')
@@ -170,36 +229,43 @@ async function runnerEnvironment(
 /** Runs the action once, as a runner runs it, and checks its outputs and the tree. */
 async function runActionSample(
   env: Environment,
+  r: RepositoryEnvironment,
   dir: string,
   scenario: Scenario,
   format: Format,
   inputs: Record<string, string>,
   extraEnv: NodeJS.ProcessEnv = {}
 ): Promise<{ result: Measured; outputs: Record<string, string> }> {
-  const repository = `${UPSTREAM_OWNER}/${FORMATS[format].repo}`
+  const { mirror } = r.repository
+  const serverUrl = r.servers[serverOf(scenario)]
+  if (!serverUrl) throw new SampleError(`the ${serverOf(scenario)} server is not running`)
   const allInputs = {
     ...actionDefaults(),
-    'server-url': env.servers[scenario],
-    repository: upstreamUrl(format),
+    'server-url': serverUrl,
+    repository: upstreamUrl(mirror.upstream, format),
     'fail-on-cache-miss': 'true',
     token: '',
     ...inputs
   }
   await fsp.mkdir(dir, { recursive: true })
-  const runner = await runnerEnvironment(dir, allInputs, { commit: env.mirror.commit, repository })
+  const runner = await runnerEnvironment(dir, allInputs, {
+    commit: mirror.commit,
+    repository: repositorySlug(mirror.upstream, format),
+    branch: mirror.branch
+  })
   const result = await measure([env.node, env.actionEntry], {
+    ...measureOptions(env, scenario),
     env: { ...runner.env, ...extraEnv },
-    cwd: runner.workspace,
-    timeoutMs: env.timeoutMs
+    cwd: runner.workspace
   })
   requireSuccess('the action', result)
   const outputs = parseCommandFile(await fsp.readFile(runner.outputFile, 'utf8'))
   if (outputs['cache-hit'] !== 'true')
     throw new SampleError(`cache-hit is '${outputs['cache-hit']}'`)
-  if (outputs['snapshot-commit'] !== env.mirror.commit) {
+  if (outputs['snapshot-commit'] !== mirror.commit) {
     throw new SampleError(`snapshot-commit output is '${outputs['snapshot-commit']}'`)
   }
-  await verifyTree(runner.workspace, fullTree(env), ALWAYS_DEEP)
+  await verifyTree(runner.workspace, fullTree(r), ALWAYS_DEEP)
   return { result, outputs }
 }
 
@@ -211,16 +277,44 @@ function actionDetails(outputs: Record<string, string>): Record<string, string |
   return details
 }
 
-function actionContender(scenario: Scenario, concurrency: number, format: Format): Contender {
-  const suffix = format === 'pzstd' ? '' : `-${format}`
+/** The parts of a contender every factory fills in the same way. */
+function base(
+  repository: RepositoryId,
+  scenario: Scenario,
+  name: string,
+  kind: Kind,
+  label: string,
+  format?: Format
+): Omit<Contender, 'run'> {
   return {
-    id: `${scenario}/action-c${concurrency}${suffix}`,
+    id: `${repository}/${scenario}/${name}`,
+    repository,
     scenario,
-    kind: 'restore',
-    label: `action, concurrency ${concurrency}${format === 'pzstd' ? '' : ', one-frame zstd snapshot'}`,
-    bytes: 0,
+    name,
+    kind,
+    label,
+    format,
+    bytes: 0
+  }
+}
+
+function actionContender(
+  repository: RepositoryId,
+  scenario: Scenario,
+  concurrency: number,
+  format: Format
+): Contender {
+  const suffix = format === 'pzstd' ? '' : `-${format}`
+  const defaults = concurrency === DEFAULT_CONCURRENCY && format === 'pzstd'
+  const label =
+    `action, concurrency ${concurrency}` +
+    (defaults ? ' (default inputs)' : '') +
+    (format === 'pzstd' ? '' : ', one-frame zstd snapshot')
+  return {
+    ...base(repository, scenario, `action-c${concurrency}${suffix}`, 'restore', label, format),
     async run(env, dir) {
-      const { result, outputs } = await runActionSample(env, dir, scenario, format, {
+      const r = on(env, repository)
+      const { result, outputs } = await runActionSample(env, r, dir, scenario, format, {
         'download-concurrency': String(concurrency)
       })
       return outcome(result, { details: actionDetails(outputs) })
@@ -232,21 +326,27 @@ function actionContender(scenario: Scenario, concurrency: number, format: Format
  * A self-hosted runner's second job: an untimed first run fills the runner cache, then the
  * timed run revalidates the kept snapshot (HEAD, 304) and extracts it without downloading.
  */
-function actionRunnerCacheContender(scenario: Scenario): Contender {
+function actionRunnerCacheContender(repository: RepositoryId, scenario: Scenario): Contender {
   return {
-    id: `${scenario}/action-runner-cache`,
-    scenario,
-    kind: 'restore',
-    label: 'action on a self-hosted runner, snapshot kept from the last job (runner cache)',
-    bytes: 0,
+    ...base(
+      repository,
+      scenario,
+      'action-runner-cache',
+      'restore',
+      'action on a self-hosted runner, snapshot kept from the last job (runner cache)',
+      'pzstd'
+    ),
     async run(env, dir) {
+      const r = on(env, repository)
       const selfHosted = {
         RUNNER_ENVIRONMENT: 'self-hosted',
         RUNNER_TOOL_CACHE: path.join(dir, 'tool-cache')
       }
-      await runActionSample(env, path.join(dir, 'first-job'), scenario, 'pzstd', {}, selfHosted)
+      const first = path.join(dir, 'first-job')
+      await runActionSample(env, r, first, scenario, 'pzstd', {}, selfHosted)
       const { result, outputs } = await runActionSample(
         env,
+        r,
         path.join(dir, 'second-job'),
         scenario,
         'pzstd',
@@ -261,36 +361,57 @@ function actionRunnerCacheContender(scenario: Scenario): Contender {
   }
 }
 
-function curlPipelineContender(scenario: Scenario): Contender {
+/**
+ * `curl | zstd -dc | tar -x`, what a user would write; with `status`, then the first
+ * `git status`, which rehashes every file (the extracted index's stat data is the snapshot
+ * machine's) and writes the index back clean: the state the action delivers.
+ */
+function curlPipelineContender(
+  repository: RepositoryId,
+  scenario: Scenario,
+  status: boolean
+): Contender {
+  const then = status ? ' && git -C "$2" status > /dev/null' : ''
+  const label = status ? 'curl | zstd -dc | tar -x && git status' : 'curl | zstd -dc | tar -x'
   return {
-    id: `${scenario}/curl-zstd-tar`,
-    scenario,
-    kind: 'restore',
-    label: 'curl | zstd -dc | tar -x',
-    bytes: 0,
+    ...base(
+      repository,
+      scenario,
+      status ? 'curl-zstd-tar-status' : 'curl-zstd-tar',
+      'restore',
+      label,
+      'pzstd'
+    ),
     async run(env, dir, sample) {
+      const r = on(env, repository)
       const target = path.join(dir, 'workspace')
       await fsp.mkdir(target)
-      const script = 'set -o pipefail; curl -sSf "$1" | zstd -dc | tar -x -C "$2"'
-      const url = snapshotUrl(env, scenario, 'pzstd')
+      const script = `set -o pipefail; curl -sSf "$1" | zstd -dc | tar -x -C "$2"${then}`
+      const url = snapshotUrl(r, scenario, 'pzstd')
       const result = await measure(['bash', '-c', script, 'bash', url, target], {
-        timeoutMs: env.timeoutMs
+        ...measureOptions(env, scenario),
+        env: await toolEnvironment(dir)
       })
-      requireSuccess('curl | zstd | tar', result)
-      await verifyTree(target, fullTree(env), baselineCheck(sample))
+      requireSuccess(label, result)
+      // After git status the index is clean, so the deep check is cheap: always take it.
+      await verifyTree(target, fullTree(r), status ? ALWAYS_DEEP : baselineCheck(sample))
       return outcome(result)
     }
   }
 }
 
-function aria2Contender(scenario: Scenario): Contender {
+function aria2Contender(repository: RepositoryId, scenario: Scenario): Contender {
   return {
-    id: `${scenario}/aria2c-then-tar`,
-    scenario,
-    kind: 'restore',
-    label: 'aria2c -x8 -s8, then tar -I zstd -x',
-    bytes: 0,
+    ...base(
+      repository,
+      scenario,
+      'aria2c-then-tar',
+      'restore',
+      'aria2c -x8 -s8, then tar -I zstd -x',
+      'pzstd'
+    ),
     async run(env, dir, sample) {
+      const r = on(env, repository)
       const target = path.join(dir, 'workspace')
       await fsp.mkdir(target)
       const file = path.join(dir, 'snapshot.tar.zst')
@@ -309,60 +430,82 @@ function aria2Contender(scenario: Scenario): Contender {
               dir,
               '-o',
               path.basename(file),
-              snapshotUrl(env, scenario, 'pzstd')
+              snapshotUrl(r, scenario, 'pzstd')
             ]
           },
           { name: 'extract', command: ['tar', '-I', 'zstd', '-xf', file, '-C', target] }
         ],
-        { timeoutMs: env.timeoutMs }
+        measureOptions(env, scenario)
       )
       requireSuccess('aria2c, then tar', total)
-      const snapshot = env.snapshots.files.pzstd
+      const snapshot = r.repository.snapshots.files.pzstd
       await verifyFile(file, snapshot.bytes, snapshot.sha256)
-      await verifyTree(target, fullTree(env), baselineCheck(sample))
+      await verifyTree(target, fullTree(r), baselineCheck(sample))
       return outcome(total, { phases })
     }
   }
 }
 
-function gitCloneContender(shallow: boolean): Contender {
+type CloneDepth = 'full' | 'depth1'
+
+/**
+ * `git clone` of the mirror from the local http-backend: full history (or the history since a
+ * date, for a mirror that lacks older objects) or `--depth=1` (actions/checkout's default);
+ * with `status`, then the first `git status`.
+ */
+function gitCloneContender(
+  repository: RepositoryId,
+  scenario: Scenario,
+  depth: CloneDepth,
+  status: boolean
+): Contender {
+  const name = `git-clone${depth === 'depth1' ? '-depth1' : ''}${status ? '-status' : ''}`
+  const what = depth === 'depth1' ? 'git clone --depth=1' : 'git clone'
+  const label = `${what}${status ? ' && git status' : ''} (http-backend)`
   return {
-    id: `fast/git-clone${shallow ? '-depth1' : ''}`,
-    scenario: 'fast',
-    kind: 'clone',
-    label: shallow ? 'git clone --depth=1 (http-backend)' : 'git clone (http-backend)',
-    bytes: 0,
+    ...base(repository, scenario, name, 'clone', label),
     async run(env, dir) {
+      const r = on(env, repository)
       const target = path.join(dir, 'clone')
-      const home = path.join(dir, 'home')
-      await fsp.mkdir(home)
-      const args = ['clone', '--quiet', ...(shallow ? ['--depth=1'] : [])]
-      const result = await measure(['git', ...args, `${env.gitUrl}/mirror.git`, target], {
-        env: { PATH: process.env.PATH ?? '', HOME: home, GIT_TERMINAL_PROMPT: '0' },
-        timeoutMs: env.timeoutMs
+      const { fullClone } = r.repository.mirror
+      if ('skipped' in fullClone && depth === 'full') throw new SampleError(fullClone.skipped)
+      const history = depth === 'depth1' ? ['--depth=1'] : 'args' in fullClone ? fullClone.args : []
+      const then = status ? ' && git -C "$2" status > /dev/null' : ''
+      // The history options go in as arguments, never into the script's text.
+      const script = `git clone --quiet "\${@:3}" "$1" "$2"${then}`
+      const argv = ['bash', '-c', script, 'bash', cloneUrl(r), target, ...history]
+      const result = await measure(argv, {
+        ...measureOptions(env, scenario),
+        env: await toolEnvironment(dir)
       })
-      requireSuccess('git clone', result)
+      requireSuccess(what, result)
+      const commits =
+        depth === 'depth1' ? 1 : 'commits' in fullClone ? fullClone.commits : undefined
       // git wrote the index itself, so its status check is cheap: always deep
-      const expect = { ...fullTree(env), commits: shallow ? 1 : env.mirror.commits }
+      const expect = { ...fullTree(r), commits: commits ?? r.repository.mirror.commits }
       await verifyTree(target, expect, ALWAYS_DEEP)
       return outcome(result)
     }
   }
 }
 
-function downloadCurlContender(scenario: Scenario): Contender {
+function downloadCurlContender(repository: RepositoryId, scenario: Scenario): Contender {
   return {
-    id: `${scenario}/download-curl`,
-    scenario,
-    kind: 'download',
-    label: 'download only: curl -o FILE',
-    bytes: 0,
+    ...base(
+      repository,
+      scenario,
+      'download-curl',
+      'download',
+      'download only: curl -o FILE',
+      'pzstd'
+    ),
     async run(env, dir) {
+      const r = on(env, repository)
       const file = path.join(dir, 'snapshot.tar.zst')
-      const url = snapshotUrl(env, scenario, 'pzstd')
-      const result = await measure(['curl', '-sSf', '-o', file, url], { timeoutMs: env.timeoutMs })
+      const url = snapshotUrl(r, scenario, 'pzstd')
+      const result = await measure(['curl', '-sSf', '-o', file, url], measureOptions(env, scenario))
       requireSuccess('curl', result)
-      const snapshot = env.snapshots.files.pzstd
+      const snapshot = r.repository.snapshots.files.pzstd
       await verifyFile(file, snapshot.bytes, snapshot.sha256)
       return outcome(result)
     }
@@ -378,62 +521,79 @@ function parseEngineOutput(stdout: string): Record<string, string | number> {
   }
 }
 
-function downloadEngineContender(scenario: Scenario, concurrency: number): Contender {
+function downloadEngineContender(
+  repository: RepositoryId,
+  scenario: Scenario,
+  concurrency: number
+): Contender {
   return {
-    id: `${scenario}/download-engine-c${concurrency}`,
-    scenario,
-    kind: 'download',
-    label: `download only: the action's engine, concurrency ${concurrency}`,
-    bytes: 0,
+    ...base(
+      repository,
+      scenario,
+      `download-engine-c${concurrency}`,
+      'download',
+      `download only: the action's engine, concurrency ${concurrency}`,
+      'pzstd'
+    ),
     async run(env, dir) {
+      const r = on(env, repository)
       const file = path.join(dir, 'snapshot.tar.zst')
-      const url = snapshotUrl(env, scenario, 'pzstd')
+      const url = snapshotUrl(r, scenario, 'pzstd')
       const args = ['download', url, file, String(concurrency), '16']
-      const result = await measure([...env.engine.command, ...args], { timeoutMs: env.timeoutMs })
+      const result = await measure([...env.engine.command, ...args], measureOptions(env, scenario))
       requireSuccess('the download engine', result)
-      const snapshot = env.snapshots.files.pzstd
+      const snapshot = r.repository.snapshots.files.pzstd
       await verifyFile(file, snapshot.bytes, snapshot.sha256)
       return outcome(result, { details: parseEngineOutput(result.stdout) })
     }
   }
 }
 
-function extractCliContender(): Contender {
+function extractCliContender(repository: RepositoryId, scenario: Scenario): Contender {
   return {
-    id: 'fast/extract-cli',
-    scenario: 'fast',
-    kind: 'extract',
-    label: 'decode+extract only: zstd -dc FILE | tar -x',
-    bytes: 0,
+    ...base(
+      repository,
+      scenario,
+      'extract-cli',
+      'extract',
+      'decode+extract only: zstd -dc FILE | tar -x',
+      'pzstd'
+    ),
     async run(env, dir, sample) {
+      const r = on(env, repository)
       const target = path.join(dir, 'workspace')
       await fsp.mkdir(target)
       const script = 'set -o pipefail; zstd -dc "$1" | tar -x -C "$2"'
-      const file = env.snapshots.files.pzstd.file
-      const result = await measure(['bash', '-c', script, 'bash', file, target], {
-        timeoutMs: env.timeoutMs
-      })
+      const file = r.repository.snapshots.files.pzstd.file
+      const result = await measure(
+        ['bash', '-c', script, 'bash', file, target],
+        measureOptions(env, scenario)
+      )
       requireSuccess('zstd | tar', result)
-      await verifyTree(target, fullTree(env), baselineCheck(sample))
+      await verifyTree(target, fullTree(r), baselineCheck(sample))
       return outcome(result)
     }
   }
 }
 
-function extractEngineContender(): Contender {
+function extractEngineContender(repository: RepositoryId, scenario: Scenario): Contender {
   return {
-    id: 'fast/extract-engine',
-    scenario: 'fast',
-    kind: 'extract',
-    label: "decode+extract only: the action's in-process path",
-    bytes: 0,
+    ...base(
+      repository,
+      scenario,
+      'extract-engine',
+      'extract',
+      "decode+extract only: the action's in-process path",
+      'pzstd'
+    ),
     async run(env, dir) {
+      const r = on(env, repository)
       const target = path.join(dir, 'workspace')
       await fsp.mkdir(target)
-      const args = ['extract', env.snapshots.files.pzstd.file, target]
-      const result = await measure([...env.engine.command, ...args], { timeoutMs: env.timeoutMs })
+      const args = ['extract', r.repository.snapshots.files.pzstd.file, target]
+      const result = await measure([...env.engine.command, ...args], measureOptions(env, scenario))
       requireSuccess('the in-process decode+extract', result)
-      await verifyTree(target, fullTree(env), ALWAYS_DEEP)
+      await verifyTree(target, fullTree(r), ALWAYS_DEEP)
       return outcome(result, { details: parseEngineOutput(result.stdout) })
     }
   }
@@ -448,6 +608,7 @@ type Start = 'behind' | 'unrelated'
  * plus its delta bundle replacing it (false). Served by the cachew-compatible test server.
  */
 function updateExistingContender(
+  repository: RepositoryId,
   updateExisting: 'auto' | 'false',
   start: Start,
   mode: 'in-place' | 'snapshot',
@@ -456,31 +617,29 @@ function updateExistingContender(
   const how = updateExisting === 'auto' ? 'in-place' : 'snapshot'
   const from = start === 'behind' ? `${AHEAD_COMMITS}-behind` : 'unrelated'
   return {
-    id: `fast/update-${how}-${from}`,
-    scenario: 'fast',
-    kind: 'restore',
-    label,
-    bytes: 0,
+    ...base(repository, 'fast', `update-${how}-${from}`, 'restore', label, 'pzstd'),
     async run(env, dir) {
-      const server = env.inPlace
+      const r = on(env, repository)
+      const server = r.inPlace
       if (!server) throw new SampleError('the cachew-compatible server is not running')
+      const { mirror } = r.repository
       const inputs = {
         ...actionDefaults(),
         'server-url': server.url,
-        repository: upstreamUrl('pzstd'),
+        repository: upstreamUrl(mirror.upstream, 'pzstd'),
         'update-existing': updateExisting,
         'fail-on-cache-miss': 'true',
         token: ''
       }
-      const repository = `${UPSTREAM_OWNER}/${FORMATS.pzstd.repo}`
       const runner = await runnerEnvironment(dir, inputs, {
         commit: server.expected.commit,
-        repository
+        repository: repositorySlug(mirror.upstream, 'pzstd'),
+        branch: mirror.branch
       })
       if (start === 'behind') {
-        await lastJobsCheckout(runner.workspace, env.snapshots.files.pzstd.file)
+        await lastJobsCheckout(runner.workspace, r.repository.snapshots.files.pzstd.file)
       } else {
-        await unrelatedCheckout(runner.workspace)
+        await unrelatedCheckout(runner.workspace, upstreamUrl(mirror.upstream, 'pzstd'))
       }
       const result = await measure([env.node, env.actionEntry], {
         env: runner.env,
@@ -493,58 +652,92 @@ function updateExistingContender(
         throw new SampleError(`cache-hit '${outputs['cache-hit']}', mode '${outputs['mode']}'`)
       }
       await verifyTree(runner.workspace, server.expected, ALWAYS_DEEP)
-      const details: Record<string, string | number> = {}
-      for (const name of ['seconds', 'download-seconds', 'download-bytes']) {
-        if (outputs[name] !== undefined) details[name] = Number(outputs[name])
-      }
-      return outcome(result, { details })
+      return outcome(result, { details: actionDetails(outputs) })
     }
   }
 }
 
-export const ACTION_CONCURRENCIES = [1, 4, 8, 16]
+export const ACTION_CONCURRENCIES = [1, 4, 8, 16, MEMORY_TARGET_CONCURRENCY]
 
-/** Every contender, in the order one repetition runs them (rotated between repetitions). */
-export function allContenders(snapshots?: SnapshotSet): Contender[] {
+/** The contenders every repository runs: the targets' numerators and denominators. */
+function targetContenders(repository: RepositoryId, scenario: Scenario): Contender[] {
+  return [
+    actionContender(repository, scenario, DEFAULT_CONCURRENCY, 'pzstd'),
+    curlPipelineContender(repository, scenario, false),
+    curlPipelineContender(repository, scenario, true),
+    gitCloneContender(repository, scenario, 'depth1', false),
+    gitCloneContender(repository, scenario, 'depth1', true)
+  ]
+}
+
+/** The generated repository: everything, as every earlier run measured it, and the rest. */
+function generatedContenders(): Contender[] {
+  const repo: RepositoryId = 'generated'
   const list: Contender[] = []
   for (const scenario of ['fast', 'throttled'] as Scenario[]) {
-    for (const c of ACTION_CONCURRENCIES) list.push(actionContender(scenario, c, 'pzstd'))
-    list.push(actionRunnerCacheContender(scenario))
-    if (scenario === 'fast') list.push(actionContender(scenario, 8, 'zstd'))
-    list.push(curlPipelineContender(scenario), aria2Contender(scenario))
-    list.push(downloadEngineContender(scenario, 8))
+    for (const c of ACTION_CONCURRENCIES) list.push(actionContender(repo, scenario, c, 'pzstd'))
+    list.push(actionRunnerCacheContender(repo, scenario))
+    if (scenario === 'fast') list.push(actionContender(repo, scenario, 8, 'zstd'))
+    list.push(curlPipelineContender(repo, scenario, false))
+    if (scenario === 'fast') list.push(curlPipelineContender(repo, scenario, true))
+    list.push(aria2Contender(repo, scenario), downloadEngineContender(repo, scenario, 8))
     if (scenario === 'fast') {
-      list.push(downloadCurlContender(scenario), extractCliContender(), extractEngineContender())
-      list.push(gitCloneContender(false), gitCloneContender(true))
+      list.push(downloadCurlContender(repo, scenario), extractCliContender(repo, scenario))
+      list.push(extractEngineContender(repo, scenario))
+      list.push(gitCloneContender(repo, scenario, 'full', false))
+      list.push(gitCloneContender(repo, scenario, 'depth1', false))
+      list.push(gitCloneContender(repo, scenario, 'depth1', true))
     }
   }
-  for (const contender of list) {
-    if (snapshots && contender.kind !== 'clone' && contender.kind !== 'extract') {
-      const format: Format = contender.id.endsWith('-zstd') ? 'zstd' : 'pzstd'
-      contender.bytes = snapshots.files[format].bytes
-    }
-  }
+  list.push(...targetContenders(repo, 'pinned'))
   const behind = `last job's checkout ${AHEAD_COMMITS} commits behind`
   list.push(
     updateExistingContender(
+      repo,
       'auto',
       'behind',
       'in-place',
       `action, update-existing: auto, ${behind}`
     ),
     updateExistingContender(
+      repo,
       'false',
       'behind',
       'snapshot',
       `action, update-existing: false, ${behind}`
     ),
     updateExistingContender(
+      repo,
       'auto',
       'unrelated',
       'snapshot',
       'action, update-existing: auto, unrelated history (fetch cut off, then the snapshot)'
     )
   )
+  return list
+}
+
+/** The real repository: the targets, the memory case, the one-frame snapshot, a full clone. */
+function realContenders(): Contender[] {
+  const repo: RepositoryId = 'real'
+  return [
+    ...targetContenders(repo, 'fast'),
+    actionContender(repo, 'fast', MEMORY_TARGET_CONCURRENCY, 'pzstd'),
+    actionContender(repo, 'fast', DEFAULT_CONCURRENCY, 'zstd'),
+    gitCloneContender(repo, 'fast', 'full', false),
+    actionContender(repo, 'throttled', DEFAULT_CONCURRENCY, 'pzstd'),
+    actionContender(repo, 'throttled', MEMORY_TARGET_CONCURRENCY, 'pzstd'),
+    curlPipelineContender(repo, 'throttled', false),
+    ...targetContenders(repo, 'pinned')
+  ]
+}
+
+/** Every contender of these repositories, in the order one repetition runs them. */
+export function allContenders(repositories: RepositoryId[]): Contender[] {
+  const list: Contender[] = []
+  if (repositories.includes('generated')) list.push(...generatedContenders())
+  if (repositories.includes('small')) list.push(...targetContenders('small', 'fast'))
+  if (repositories.includes('real')) list.push(...realContenders())
   return list
 }
 

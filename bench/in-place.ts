@@ -13,7 +13,11 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import * as path from 'node:path'
-import { startCachewServer, type CachewServer } from '../__tests__/support/cachew-server.js'
+import {
+  snapshotUrl,
+  startCachewServer,
+  type CachewServer
+} from '../__tests__/support/cachew-server.js'
 import { execTool } from '../__tests__/support/fixtures.js'
 import { BRANCH, Rng } from './generate.js'
 import { BENCH_DIR, CACHE_DIR } from './options.js'
@@ -57,7 +61,7 @@ export async function ensureAheadMirror(
     fs.readFileSync(path.join(BENCH_DIR, 'in-place.ts'), 'utf8'),
     toolVersion('git')
   )
-  const prefix = `ahead-${mirror.shape.files}files-`
+  const prefix = `ahead-${mirror.cacheName}-`
   const root = path.join(CACHE_DIR, `${prefix}${key}`)
   const bareDir = path.join(root, 'mirror.git')
   const manifestFile = path.join(root, 'ahead.json')
@@ -136,18 +140,19 @@ function smallEdit(rng: Rng, commit: number, file: number): string {
  * the moved-on mirror for ensure-refs and fetches.
  */
 export async function startInPlaceServer(
+  mirror: MirrorInfo,
   snapshots: SnapshotSet,
   ahead: AheadMirror
 ): Promise<InPlaceServer> {
   const server: CachewServer = await startCachewServer()
-  const upstream = upstreamUrl('pzstd')
+  const upstream = upstreamUrl(mirror.upstream, 'pzstd')
   server.addRepository(
     upstream,
     { file: snapshots.files.pzstd.file, commit: snapshots.commit, bundleBase: snapshots.commit },
     { upstreamUrl: upstream, bareDir: ahead.bareDir, workDir: '', commits: [] }
   )
   try {
-    const base = `${server.url}/git/github.com/bench/monorepo`
+    const base = snapshotUrl(server.url, upstream).replace(/\/snapshot\.tar\.zst$/, '')
     const bundle = await fetch(`${base}/snapshot.bundle?base=${snapshots.commit}`)
     await bundle.arrayBuffer()
     if (bundle.status !== 200) throw new Error(`the delta bundle answered ${bundle.status}`)
@@ -189,7 +194,7 @@ export async function lastJobsCheckout(workspace: string, snapshotFile: string):
  * A checkout of history unrelated to the repository, with the same origin: fetching the
  * commit needs everything, so the fetch passes its budget and is cut off.
  */
-export async function unrelatedCheckout(workspace: string): Promise<void> {
+export async function unrelatedCheckout(workspace: string, origin: string): Promise<void> {
   const git = (...args: string[]) =>
     execTool('git', [
       '-c',
@@ -204,7 +209,7 @@ export async function unrelatedCheckout(workspace: string): Promise<void> {
   await fsp.writeFile(path.join(workspace, 'README.md'), 'another history\n')
   await git('add', 'README.md')
   await git('commit', '--quiet', '-m', 'unrelated')
-  await git('remote', 'add', 'origin', upstreamUrl('pzstd'))
+  await git('remote', 'add', 'origin', origin)
   settle()
 }
 

@@ -1,9 +1,12 @@
 /**
  * Runs one command as its own process group and measures it: wall time from spawn to exit,
  * the peak of the group's summed resident memory (polled from /proc, so a pipeline counts
- * all its processes at once), and GNU time's maximum RSS, which is that of the largest
- * single process. A command that outlives its timeout is killed with its whole group, and
- * so is anything it left running.
+ * all its processes at once), and from GNU time (the rusage wait4 returns for the command,
+ * which the kernel sums over every descendant that was waited for: a pipeline's stages, the
+ * git and tar the action spawns, their children) the CPU seconds, user and system, the minor
+ * and major page faults, and the maximum RSS, which is that of the largest single process.
+ * A command that outlives its timeout is killed with its whole group, and so is anything it
+ * left running. A command can be pinned to CPUs (`taskset -c`), its children with it.
  */
 import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -17,6 +20,8 @@ export interface MeasureOptions {
   timeoutMs: number
   /** How often /proc is read for the tree's memory. */
   pollMs?: number
+  /** Run on these CPUs only (a `taskset -c` list such as '0'); children inherit it. */
+  cpus?: string
 }
 
 export interface Measured {
@@ -28,6 +33,12 @@ export interface Measured {
   peakTreeRssBytes: number
   /** GNU time's maximum RSS: the largest single process of the tree, exact. */
   maxProcessRssBytes?: number
+  /** CPU seconds of the whole tree (GNU time; absent when it was killed before reporting). */
+  userSeconds?: number
+  systemSeconds?: number
+  /** Page faults of the whole tree: minor (no disk: first touch, copy-on-write) and major. */
+  minorFaults?: number
+  majorFaults?: number
   stdout: string
   stderr: string
 }
@@ -124,7 +135,8 @@ function killGroup(pid: number): void {
 export async function measure(command: string[], options: MeasureOptions): Promise<Measured> {
   const timeFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-time-')), 'time.txt')
   const started = performance.now()
-  const child = spawn(GNU_TIME, ['-f', '%M', '-o', timeFile, '--', ...command], {
+  const pinned = options.cpus === undefined ? command : ['taskset', '-c', options.cpus, ...command]
+  const child = spawn(GNU_TIME, ['-f', TIME_FORMAT, '-o', timeFile, '--', ...pinned], {
     cwd: options.cwd,
     env: options.env ?? process.env,
     detached: true, // its own process group: the poller finds the tree, a kill reaches it all
@@ -162,7 +174,7 @@ export async function measure(command: string[], options: MeasureOptions): Promi
       signal,
       timedOut,
       peakTreeRssBytes: rss.peakBytes,
-      maxProcessRssBytes: readMaxRss(timeFile),
+      ...readUsage(timeFile),
       stdout: stdout(),
       stderr: stderr()
     }
@@ -174,15 +186,52 @@ export async function measure(command: string[], options: MeasureOptions): Promi
   }
 }
 
-/** GNU time's %M (KiB); absent when the command was killed before time could write it. */
-function readMaxRss(file: string): number | undefined {
-  try {
-    const lines = fs.readFileSync(file, 'utf8').trim().split('\n')
-    const kib = Number(lines[lines.length - 1])
-    return Number.isFinite(kib) && kib > 0 ? kib * 1024 : undefined
-  } catch {
-    return undefined
+/**
+ * GNU time's report, one line of name=value (after a "Command exited with non-zero status"
+ * line when it failed): %M maximum RSS in KiB, %U and %S CPU seconds, %R and %F faults.
+ */
+const TIME_FORMAT = 'maxrss=%M user=%U sys=%S minflt=%R majflt=%F'
+
+type Usage = Pick<
+  Measured,
+  'maxProcessRssBytes' | 'userSeconds' | 'systemSeconds' | 'minorFaults' | 'majorFaults'
+>
+
+/** The usage GNU time wrote; nothing when the command was killed before time could write it. */
+export function parseUsage(report: string): Usage {
+  const line = report
+    .trim()
+    .split('\n')
+    .reverse()
+    .find(l => l.startsWith('maxrss='))
+  if (!line) return {}
+  const values = new Map<string, number>()
+  for (const pair of line.split(' ')) {
+    const [name, value] = pair.split('=')
+    const n = Number(value)
+    if (value !== undefined && value !== '' && Number.isFinite(n)) values.set(name, n)
   }
+  const kib = values.get('maxrss')
+  return {
+    maxProcessRssBytes: kib !== undefined && kib > 0 ? kib * 1024 : undefined,
+    userSeconds: values.get('user'),
+    systemSeconds: values.get('sys'),
+    minorFaults: values.get('minflt'),
+    majorFaults: values.get('majflt')
+  }
+}
+
+function readUsage(file: string): Usage {
+  try {
+    return parseUsage(fs.readFileSync(file, 'utf8'))
+  } catch {
+    return {}
+  }
+}
+
+/** Adds up counters of steps run one after another; undefined when any step lacks one. */
+function sum(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : a + b
 }
 
 /** Runs commands one after another as one sample (e.g. aria2c, then tar): times add up. */
@@ -204,6 +253,10 @@ export async function measureSteps(
             total.maxProcessRssBytes ?? 0,
             result.maxProcessRssBytes ?? 0
           ),
+          userSeconds: sum(total.userSeconds, result.userSeconds),
+          systemSeconds: sum(total.systemSeconds, result.systemSeconds),
+          minorFaults: sum(total.minorFaults, result.minorFaults),
+          majorFaults: sum(total.majorFaults, result.majorFaults),
           stdout: total.stdout + result.stdout,
           stderr: total.stderr + result.stderr
         }

@@ -25,6 +25,12 @@ export interface BenchOptions {
   out: string
   /** The action's bundle to run (dist/index.js unless another build is to be measured). */
   action: string
+  /** A real repository's bare mirror (`git clone --mirror URL`), restored beside the generated ones. */
+  mirror?: string
+  /** Its upstream URL, when its config has no remote.origin.url. */
+  mirrorUrl?: string
+  /** Its full-clone contender clones the history since this date (`--shallow-since`). */
+  cloneSince?: string
   list: boolean
   /** Re-render results from this results.json (after a change to the report) without running. */
   render?: string
@@ -36,10 +42,23 @@ export const CACHE_DIR = path.join(BENCH_DIR, '.cache')
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --scale default|small   repository size: ~40k entries / ~300 MB tar (default), or a tenth
+  --scale default|small   the generated repository's size: ~40k entries / ~300 MB tar
+                          (default), or a tenth. The small repository (~2,500 entries, 14 MB
+                          snapshot) runs at every scale.
+  --mirror PATH           also restore a real repository from its bare mirror, as made by
+                          \`git clone --mirror https://github.com/babel/babel\`: snapshots
+                          made from it as cachew makes them; contenders named real/...
+  --mirror-url URL        the mirror's upstream URL, when its config has no remote.origin.url
+                          (it names the served path and the snapshot's origin)
+  --clone-since DATE      the real repository's full-history git clone takes the history
+                          since DATE (--shallow-since), for a mirror that lacks older objects;
+                          without it such a mirror's full clone is skipped, and the results
+                          say why
   --reps N                repetitions of every contender (default 3)
-  --only A,B              run only contenders whose id contains A or B (e.g. curl, action-c8,
-                          throttled/); results then go to bench/.cache/results-only.*
+  --only A,B              run only contenders whose id contains A or B (ids are
+                          REPOSITORY/SCENARIO/NAME, e.g. generated/fast/action-c8: filter
+                          with curl, action-c8, throttled/, pinned/, real/, small/); results
+                          then go to bench/.cache/results-only.*
   --fs ext4-loop|tmpfs    filesystem for the restores, made and mounted for the run (needs
                           root): a fresh journaled ext4 image on a loop device (default as
                           root), or a tmpfs
@@ -52,6 +71,16 @@ export const USAGE = `Usage: npm run bench -- [options]
   --list                  list the contenders and exit
   --render FILE.json      recompute summaries and targets from the samples in FILE.json and
                           rewrite it and FILE.md, without running anything
+
+Contender ids are REPOSITORY/SCENARIO/NAME (--list shows them all):
+  repositories  generated (bench/generate.ts at --scale), small (~2,500 entries, a 14 MB
+                snapshot), real (the --mirror repository)
+  scenarios     fast (nginx on loopback), throttled (--rate per connection), pinned (fast,
+                with the contender and everything it starts on one core: taskset -c 0)
+Each contender gets wall time, CPU seconds (user + sys of its whole process tree), minor
+page faults and peak RSS, as medians; results.md judges the issue's targets on each
+repository from the same run's samples (met or missed, with the measured ratio).
+See bench/README.md.
 `
 
 function positiveInteger(flag: string, value: string | undefined): number {
@@ -117,6 +146,19 @@ export function parseOptions(argv: string[], isRoot: boolean): BenchOptions {
       case '--action':
         options.action = path.resolve(value())
         break
+      case '--mirror':
+        options.mirror = path.resolve(value())
+        break
+      case '--mirror-url':
+        options.mirrorUrl = value()
+        break
+      case '--clone-since': {
+        const since = value()
+        if (Number.isNaN(Date.parse(since)))
+          throw new Error('--clone-since takes a date (YYYY-MM-DD)')
+        options.cloneSince = since
+        break
+      }
       case '--list':
         options.list = true
         break
@@ -133,6 +175,11 @@ export function parseOptions(argv: string[], isRoot: boolean): BenchOptions {
   }
   // A partial run must not overwrite the published results.
   if (options.only.length > 0 && !outGiven) options.out = path.join(CACHE_DIR, 'results-only')
+  if ((options.mirrorUrl || options.cloneSince) && !options.mirror) {
+    throw new Error(
+      '--mirror-url and --clone-since describe the --mirror repository: give --mirror'
+    )
+  }
   if ((options.filesystem === 'ext4-loop' || options.filesystem === 'tmpfs') && !isRoot) {
     throw new Error(`--fs ${options.filesystem} mounts a filesystem and needs root; use --dir DIR`)
   }

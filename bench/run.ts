@@ -1,8 +1,9 @@
 /**
- * The benchmark: `npm run bench` (see bench/README.md). Builds or reuses the snapshots,
- * serves them from nginx (unthrottled and with a per-connection rate limit) and the mirror
- * from git http-backend, then times every contender in turn, several repetitions, each into
- * a fresh directory, and writes bench/results.json and bench/results.md.
+ * The benchmark: `npm run bench` (see bench/README.md). Builds or reuses each repository's
+ * mirror and snapshots (generated, small, and a real one with --mirror), serves the snapshots
+ * from nginx (unthrottled and with a per-connection rate limit) and the mirrors from git
+ * http-backend, then times every contender in turn, several repetitions, each into a fresh
+ * directory, and writes bench/results.json and bench/results.md.
  */
 import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -11,15 +12,33 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import * as prettier from 'prettier'
 import { startNginx } from '../__tests__/support/nginx.js'
-import { allContenders, selectContenders, type Contender, type Environment } from './contenders.js'
+import {
+  allContenders,
+  selectContenders,
+  type Contender,
+  type Environment,
+  type RepositoryEnvironment
+} from './contenders.js'
 import { prepareEngine } from './engine-bundle.js'
 import { prepareFilesystem } from './filesystem.js'
 import { ensureAheadMirror, startInPlaceServer } from './in-place.js'
 import { startGitServer } from './git-server.js'
 import { BENCH_DIR, parseOptions, USAGE, type BenchOptions } from './options.js'
-import { finalize, writeResults, type RunRecord, type Sample } from './report.js'
+import {
+  finalize,
+  writeResults,
+  type RepositoryRecord,
+  type RunRecord,
+  type Sample
+} from './report.js'
 import { killRunning } from './measure.js'
-import { ensureMirror, ensureSnapshots } from './snapshots.js'
+import {
+  prepareRepository,
+  repositoriesOf,
+  type BenchRepository,
+  type RepositoryId
+} from './repositories.js'
+import { upstreamUrl } from './snapshots.js'
 import { missingTools, toolVersion } from './tools.js'
 import { readManifest } from './verify.js'
 
@@ -136,13 +155,48 @@ function tools(): Record<string, string> {
     zstd: toolVersion('zstd', '-V'),
     nginx: toolVersion('nginx', '-v'),
     curl: toolVersion('curl'),
-    aria2c: toolVersion('aria2c')
+    aria2c: toolVersion('aria2c'),
+    taskset: toolVersion('taskset')
   }
 }
 
-function rerunCommand(options: BenchOptions): string {
+/** What `git clone --mirror URL` names the mirror: the name a rerun command shows. */
+function mirrorPlaceholder(repositories: BenchRepository[]): string {
+  const real = repositories.find(r => r.id === 'real')
+  return real ? `${real.mirror.upstream.name}.git` : 'MIRROR.git'
+}
+
+/** One repository as the results record it: facts, no paths outside the repository. */
+function repositoryRecord(repository: BenchRepository): RepositoryRecord {
+  const { mirror } = repository
+  return {
+    id: repository.id,
+    title: repository.title,
+    source: mirror.source,
+    upstreamUrl: upstreamUrl(mirror.upstream, 'pzstd'),
+    branch: mirror.branch,
+    commit: mirror.commit,
+    commits: mirror.commits,
+    trackedFiles: mirror.trackedFiles,
+    packBytes: mirror.packBytes,
+    fullClone: mirror.fullClone,
+    shape: mirror.shape,
+    snapshots: repository.snapshots
+  }
+}
+
+/** A full-history clone cannot run on a mirror that lacks objects it needs: leave it out. */
+function skipReason(contender: Contender, repository: BenchRepository): string | undefined {
+  const { fullClone } = repository.mirror
+  return contender.name === 'git-clone' && 'skipped' in fullClone ? fullClone.skipped : undefined
+}
+
+function rerunCommand(options: BenchOptions, mirror: string): string {
   const args: string[] = []
   if (options.scale !== 'default') args.push('--scale', options.scale)
+  if (options.mirror) args.push('--mirror', mirror)
+  if (options.mirrorUrl) args.push('--mirror-url', options.mirrorUrl)
+  if (options.cloneSince) args.push('--clone-since', options.cloneSince)
   if (options.repetitions !== 3) args.push('--reps', String(options.repetitions))
   if (options.only.length > 0) args.push('--only', options.only.join(','))
   if (options.rateMBps !== 25) args.push('--rate', String(options.rateMBps))
@@ -173,13 +227,17 @@ async function main(): Promise<number> {
     console.error(missing)
     return 2
   }
+  const repositoryIds = repositoriesOf(options)
   if (options.list) {
-    for (const c of allContenders()) console.log(`${c.id.padEnd(32)} ${c.label}`)
+    for (const c of allContenders(repositoryIds)) console.log(`${c.id.padEnd(44)} ${c.label}`)
     return 0
   }
   if (!fs.existsSync(options.action)) {
     throw new Error(`${options.action} is missing: run npm run build`)
   }
+  const selected = selectContenders(allContenders(repositoryIds), options.only)
+  if (selected.length === 0)
+    throw new Error(`no contender matches --only ${options.only.join(',')}`)
 
   const started = performance.now()
   const load = { start: os.loadavg(), end: [] as number[] }
@@ -202,47 +260,55 @@ async function main(): Promise<number> {
     cleanups.add('filesystem', fsys.release)
     log(`restoring on ${fsys.description.fstype} (${fsys.description.note}) at ${fsys.root}`)
 
-    const mirror = await ensureMirror(options.scale, log)
+    // Only the repositories some selected contender restores are built and served.
     const scratch = path.join(fsys.root, 'scratch')
     await fsp.mkdir(scratch)
-    const snapshots = await ensureSnapshots(mirror, scratch, log)
+    const repositories: BenchRepository[] = []
+    for (const id of repositoryIds) {
+      if (selected.some(c => c.repository === id)) {
+        repositories.push(await prepareRepository(id, options, scratch, log))
+      }
+    }
     await fsp.rm(scratch, { recursive: true, force: true })
-    const contenders = selectContenders(allContenders(snapshots), options.only)
-    if (contenders.length === 0)
-      throw new Error(`no contender matches --only ${options.only.join(',')}`)
-    const engine = contenders.some(c => c.id.includes('engine'))
+    const byId = new Map(repositories.map(r => [r.id, r]))
+    const contenders = selected.filter(c => {
+      const skipped = skipReason(c, byId.get(c.repository)!)
+      if (skipped) log(`${c.id}: skipped: ${skipped}`)
+      return !skipped
+    })
+    if (contenders.length === 0) throw new Error('every selected contender was skipped')
+    for (const c of contenders) {
+      const repository = byId.get(c.repository)!
+      if (c.format && (c.kind === 'restore' || c.kind === 'download')) {
+        c.bytes = repository.snapshots.files[c.format].bytes
+      }
+      // A full clone cut at a date says so wherever it is shown.
+      const { fullClone } = repository.mirror
+      if (c.name === 'git-clone' && 'args' in fullClone && fullClone.args.length > 0) {
+        c.label = `git clone ${fullClone.args.join(' ')} (http-backend)`
+      }
+    }
+    const engine = contenders.some(c => c.name.includes('engine'))
       ? await prepareEngine(process.execPath, log)
       : { command: [], how: 'not run' }
 
-    const fast = await startNginx({ root: snapshots.wwwRoot, commit: snapshots.commit })
-    cleanups.add('nginx', fast.stop)
-    const throttled = await startNginx({
-      root: snapshots.wwwRoot,
-      commit: snapshots.commit,
-      limitRate: `${options.rateMBps}m`
-    })
-    cleanups.add('nginx (throttled)', throttled.stop)
-    const gitServer = await startGitServer(mirror.root)
-    cleanups.add('git server', gitServer.stop)
-    let inPlace: Environment['inPlace']
-    if (contenders.some(c => c.id.includes('/update-'))) {
-      inPlace = await startInPlaceServer(snapshots, await ensureAheadMirror(mirror, log))
-      cleanups.add('cachew-compatible server', inPlace.stop)
+    const environments: Partial<Record<RepositoryId, RepositoryEnvironment>> = {}
+    for (const repository of repositories) {
+      environments[repository.id] = await serveRepository(
+        repository,
+        contenders.filter(c => c.repository === repository.id),
+        options,
+        cleanups
+      )
     }
-    for (const file of Object.values(snapshots.files)) await warm(file.file)
     cleanups.add('running samples', async () => killRunning())
 
     const env: Environment = {
       node: process.execPath,
       actionEntry: options.action,
       engine,
-      servers: { fast: fast.url, throttled: throttled.url },
-      gitUrl: gitServer.url,
-      mirror,
-      snapshots,
-      manifest: await readManifest(mirror.bareDir, mirror.commit),
       timeoutMs: options.timeoutSeconds * 1000,
-      inPlace
+      repositories: environments
     }
     log(`${contenders.length} contenders × ${options.repetitions} repetitions`)
     const samples = await runSamples(
@@ -255,22 +321,25 @@ async function main(): Promise<number> {
     const seconds = (performance.now() - started) / 1000
     load.end = os.loadavg()
 
+    const mirror = mirrorPlaceholder(repositories)
     const record = finalize({
       generatedAt: new Date().toISOString(),
-      command: rerunCommand(options),
+      command: rerunCommand(options, mirror),
       durationSeconds: seconds,
       machine: machine(),
       loadAverage: load,
       filesystem: { choice: fsys.choice, ...fsys.description },
       node: process.version,
       tools: tools(),
-      options,
+      // The mirror's path is this machine's: the record names it as a rerun would.
+      options: { ...options, mirror: options.mirror ? mirror : undefined },
       engine: engine.how,
-      repository: mirror,
-      snapshots,
+      repositories: repositories.map(repositoryRecord),
       contenders: contenders.map(c => ({
         id: c.id,
+        repository: c.repository,
         scenario: c.scenario,
+        name: c.name,
         kind: c.kind,
         label: c.label,
         bytes: c.bytes,
@@ -285,6 +354,57 @@ async function main(): Promise<number> {
     return results.some(r => r.summary.failures > 0) ? 1 : 0
   } finally {
     if (!interrupted) await cleanups.runAll()
+  }
+}
+
+/**
+ * Starts what one repository's contenders use: nginx serving its snapshots (unthrottled for
+ * the fast and pinned ones, rate-limited for the throttled ones), git http-backend serving
+ * its mirror for the clones, the cachew-compatible server for the update-existing ones; and
+ * reads its snapshots and packs once, so every contender finds them in the page cache, as a
+ * server would.
+ */
+async function serveRepository(
+  repository: BenchRepository,
+  contenders: Contender[],
+  options: BenchOptions,
+  cleanups: Cleanups
+): Promise<RepositoryEnvironment> {
+  const { mirror, snapshots } = repository
+  const servers: RepositoryEnvironment['servers'] = {}
+  const site = { root: snapshots.wwwRoot, commit: snapshots.commit }
+  if (contenders.some(c => c.scenario !== 'throttled' && c.kind !== 'clone')) {
+    const fast = await startNginx(site)
+    cleanups.add(`nginx (${repository.id})`, fast.stop)
+    servers.fast = fast.url
+  }
+  if (contenders.some(c => c.scenario === 'throttled')) {
+    const throttled = await startNginx({ ...site, limitRate: `${options.rateMBps}m` })
+    cleanups.add(`nginx (${repository.id}, throttled)`, throttled.stop)
+    servers.throttled = throttled.url
+  }
+  let gitUrl: string | undefined
+  if (contenders.some(c => c.kind === 'clone')) {
+    // http-backend serves the mirror's directory under its parent, as it is named there.
+    const gitServer = await startGitServer(path.dirname(mirror.bareDir))
+    cleanups.add(`git server (${repository.id})`, gitServer.stop)
+    gitUrl = `${gitServer.url}/${encodeURIComponent(path.basename(mirror.bareDir))}`
+    const packs = path.join(mirror.bareDir, 'objects', 'pack')
+    for (const name of fs.readdirSync(packs)) await warm(path.join(packs, name))
+  }
+  let inPlace: RepositoryEnvironment['inPlace']
+  if (contenders.some(c => c.name.startsWith('update-'))) {
+    const ahead = await ensureAheadMirror(mirror, log)
+    inPlace = await startInPlaceServer(mirror, snapshots, ahead)
+    cleanups.add(`cachew-compatible server (${repository.id})`, inPlace.stop)
+  }
+  for (const file of Object.values(snapshots.files)) await warm(file.file)
+  return {
+    repository,
+    servers,
+    gitUrl,
+    manifest: await readManifest(mirror.bareDir, mirror.commit),
+    inPlace
   }
 }
 

@@ -25,7 +25,12 @@ const TOOLS: Tool[] = [
   { command: 'nginx', pkg: 'nginx', why: 'serves the snapshots' },
   { command: 'curl', pkg: 'curl', why: 'the curl | zstd | tar contender' },
   { command: 'aria2c', pkg: 'aria2', why: 'the aria2c contender' },
-  { command: GNU_TIME, pkg: 'time', why: "GNU time: each process tree's largest RSS" },
+  {
+    command: GNU_TIME,
+    pkg: 'time',
+    why: "GNU time: each process tree's CPU seconds, page faults and largest RSS"
+  },
+  { command: 'taskset', pkg: 'util-linux', why: 'pins the pinned/ contenders to one core' },
   { command: 'find', pkg: 'findutils', why: 'lists restored trees for the checks' }
 ]
 

@@ -70,6 +70,8 @@ const S_IFREG = 0o100000
 const S_IFLNK = 0o120000
 const S_IXUSR = 0o100
 
+/** Char codes of '0'-'9', 'a'-'f'. */
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', c => c.charCodeAt(0))
 const NS_PER_S = 1_000_000_000n
 const LOW_32 = 0xffffffffn
 /** Index paths are decoded one char per byte, so a char above 0x7f is a byte above 0x7f. */
@@ -181,11 +183,18 @@ async function readIndexFile(indexPath: string): Promise<{ data: Buffer; mode: n
   }
 }
 
-/** Where each entry starts and what path it names, after the whole file was checked. */
+/**
+ * Where each entry starts and where its path bytes lie, after the whole file was checked.
+ * Paths become strings only in the pass that looks them up, so that none outlives its entry.
+ */
 interface IndexLayout {
   version: number
   offsets: Uint32Array
-  names: string[]
+  /** The path's bytes (version 4: the suffix after the varint), up to the NUL. */
+  nameStarts: Uint32Array
+  nameEnds: Uint32Array
+  /** Version 4: how many bytes of the previous path to drop before the suffix. */
+  drops: Uint32Array
   /** index.skipHash: git wrote no checksum, and a zero trailer must stay zero. */
   zeroTrailer: boolean
 }
@@ -210,10 +219,12 @@ function parseIndex(data: Buffer, format: RepositoryFormat): IndexLayout {
   }
   const count = data.readUInt32BE(8)
   const offsets = new Uint32Array(count)
-  const names: string[] = new Array<string>(count)
+  const nameStarts = new Uint32Array(count)
+  const nameEnds = new Uint32Array(count)
+  const drops = new Uint32Array(version === 4 ? count : 0)
   const fixedLength = STAT_LENGTH + hashLength + 2
   let offset = HEADER_LENGTH
-  let previous = '' // version 4: the previous entry's path, which the next one is relative to
+  let previousLength = 0 // version 4: the previous path's, which the next one is relative to
   for (let i = 0; i < count; i++) {
     if (offset + fixedLength > trailerStart) throw new Fallback('an index entry is truncated')
     offsets[i] = offset
@@ -229,37 +240,42 @@ function parseIndex(data: Buffer, format: RepositoryFormat): IndexLayout {
     }
     const nameLength = flags & NAME_MASK
     if (version === 4) {
-      const parsed = readPrefixedName(data, nameStart, trailerStart, previous)
-      if (nameLength !== NAME_MASK && parsed.name.length !== nameLength) {
+      const parsed = readPrefix(data, nameStart, trailerStart, previousLength)
+      const length = previousLength - parsed.drop + (parsed.nul - parsed.suffix)
+      if (nameLength !== NAME_MASK && length !== nameLength) {
         throw new Fallback('an index entry name does not match its length')
       }
-      names[i] = previous = parsed.name
-      offset = parsed.end
+      nameStarts[i] = parsed.suffix
+      nameEnds[i] = parsed.nul
+      drops[i] = parsed.drop
+      previousLength = length
+      offset = parsed.nul + 1
     } else {
       const nameEnd =
         nameLength === NAME_MASK ? data.indexOf(0, nameStart + NAME_MASK) : nameStart + nameLength
       if (nameEnd < 0 || nameEnd >= trailerStart || data[nameEnd] !== 0) {
         throw new Fallback('an index entry name is not terminated')
       }
-      names[i] = data.toString('latin1', nameStart, nameEnd)
+      nameStarts[i] = nameStart
+      nameEnds[i] = nameEnd
       // 1 to 8 NULs pad the entry to a multiple of 8 bytes, counted from the entry's start.
       offset += (nameEnd - offset + 8) & ~7
     }
   }
   checkExtensions(data, offset, trailerStart)
-  return { version, offsets, names, zeroTrailer }
+  return { version, offsets, nameStarts, nameEnds, drops, zeroTrailer }
 }
 
 /**
  * Version 4: a varint N (the pack format's offset encoding) says how many bytes to drop from
  * the end of the previous path, then a NUL-terminated suffix follows.
  */
-function readPrefixedName(
+function readPrefix(
   data: Buffer,
   start: number,
   limit: number,
-  previous: string
-): { name: string; end: number } {
+  previousLength: number
+): { drop: number; suffix: number; nul: number } {
   let at = start
   if (at >= limit) throw new Fallback('an index entry is truncated')
   let byte = data[at++]
@@ -270,13 +286,10 @@ function readPrefixedName(
     byte = data[at++]
     drop = (drop + 1) * 128 + (byte & 0x7f)
   }
-  if (drop > previous.length) throw new Fallback('an index entry name is malformed')
+  if (drop > previousLength) throw new Fallback('an index entry name is malformed')
   const nul = data.indexOf(0, at)
   if (nul < 0 || nul >= limit) throw new Fallback('an index entry name is not terminated')
-  return {
-    name: previous.slice(0, previous.length - drop) + data.toString('latin1', at, nul),
-    end: nul + 1
-  }
+  return { drop, suffix: at, nul }
 }
 
 /**
@@ -325,18 +338,26 @@ function refreshEntries(
   format: RepositoryFormat,
   blobIds: ReadonlyMap<string, string>
 ): { updated: number; stale: number } {
-  const { offsets, names } = layout
-  const idStart = STAT_LENGTH
-  const idEnd = STAT_LENGTH + format.hashLength
+  const { offsets, nameStarts, nameEnds, drops, version } = layout
+  const { hashLength } = format
+  const flagsAt = STAT_LENGTH + hashLength
   const prefix = worktree.endsWith(path.sep) ? worktree : worktree + path.sep
+  let previous = ''
   let updated = 0
   for (let i = 0; i < offsets.length; i++) {
     const offset = offsets[i]
-    const name = names[i]
+    let name: string | undefined
+    if (version === 4) {
+      // Every path is needed for the next one, candidate or not.
+      const kept = previous.length - drops[i]
+      name = previous =
+        previous.slice(0, kept) + data.toString('latin1', nameStarts[i], nameEnds[i])
+    }
     const mode = data.readUInt32BE(offset + MODE_OFFSET)
-    if (!isCandidate(data, offset, idEnd, layout.version, mode)) continue
+    if (!isCandidate(data, offset, flagsAt, version, mode)) continue
+    name ??= data.toString('latin1', nameStarts[i], nameEnds[i])
     const id = blobIds.get(name)
-    if (id === undefined || id !== data.toString('hex', offset + idStart, offset + idEnd)) continue
+    if (id === undefined || !idEquals(data, offset + STAT_LENGTH, hashLength, id)) continue
     // A path of other bytes than ASCII is passed as those bytes: a string would be re-encoded.
     const file = NON_ASCII.test(name)
       ? Buffer.concat([Buffer.from(prefix), Buffer.from(name, 'latin1')])
@@ -388,6 +409,17 @@ function matchesMode(statMode: bigint, entryMode: number, format: RepositoryForm
   if (type !== S_IFREG) return false
   if (!format.fileMode) return true
   return (entryMode === MODE_EXECUTABLE) === ((Number(statMode) & S_IXUSR) !== 0)
+}
+
+/** Whether `hex` (lowercase) spells the `length` bytes at `at`, without making a string. */
+function idEquals(data: Buffer, at: number, length: number, hex: string): boolean {
+  if (hex.length !== 2 * length) return false
+  for (let i = 0; i < length; i++) {
+    const byte = data[at + i]
+    if (hex.charCodeAt(2 * i) !== HEX_DIGITS[byte >> 4]) return false
+    if (hex.charCodeAt(2 * i + 1) !== HEX_DIGITS[byte & 15]) return false
+  }
+  return true
 }
 
 function lstatBigint(file: string | Buffer): fs.BigIntStats | undefined {

@@ -158,13 +158,18 @@ export function restoreSettings(overrides: Partial<RestoreSettings> = {}): Resto
 /** A log that records what it was told. */
 export function recordingLog(): {
   lines: string[]
+  debugLines: string[]
   info(message: string): void
   warning(message: string): void
+  debug(message: string): void
 } {
   const lines: string[] = []
+  const debugLines: string[] = []
   return {
     lines,
+    debugLines,
     info: message => lines.push(`info: ${message}`),
-    warning: message => lines.push(`warning: ${message}`)
+    warning: message => lines.push(`warning: ${message}`),
+    debug: message => debugLines.push(message)
   }
 }

@@ -85,7 +85,11 @@ function benchSettings(dir: string, upstreamUrl: string): RestoreSettings {
 }
 
 function methods(mirrorDir: string, tarFile: string, upstreamUrl: string): Method[] {
-  const quiet = { info: () => undefined, warning: (m: string) => console.warn(m) }
+  const quiet = {
+    info: () => undefined,
+    debug: () => undefined,
+    warning: (m: string) => console.warn(m)
+  }
   return [
     { name: 'clone', get: dir => execTool('git', ['clone', '-q', mirrorDir, dir]) },
     { name: 'tar -x', get: dir => extract(tarFile, dir, true) },
@@ -110,6 +114,7 @@ function methods(mirrorDir: string, tarFile: string, upstreamUrl: string): Metho
           settings: benchSettings(dir, upstreamUrl),
           workflow: {},
           bundle: 'disabled',
+          blobIds: new Map(),
           log: quiet
         })
     }

@@ -194,6 +194,7 @@ async function restoreOnce(
           settings,
           workflow: readWorkflowContext(),
           bundle: await bundle!,
+          blobIds: new Map(),
           log
         }
         const result = await finishCheckout(options)

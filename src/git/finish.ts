@@ -11,6 +11,7 @@ import type { AppliedBundle } from './bundle.js'
 import type { FreshenContext, Resolved, SnapshotFreshness, StartingHead } from './freshen.js'
 import { resolveDestination } from './freshen.js'
 import { Git } from './git.js'
+import { writeIndexStat } from './index-stat.js'
 import type { WorkflowContext } from './workflow-ref.js'
 import { chooseDestination, describeDestination } from './workflow-ref.js'
 
@@ -27,6 +28,7 @@ export type BundleOffer = { file: string } | 'up-to-date' | 'unavailable' | 'dis
 export interface FinishLog {
   info(message: string): void
   warning(message: string): void
+  debug(message: string): void
 }
 
 export interface FinishOptions {
@@ -35,6 +37,8 @@ export interface FinishOptions {
   settings: RestoreSettings
   workflow: WorkflowContext
   bundle: BundleOffer
+  /** Blob ids of the extracted working-tree files (src/archive/extract.ts), by path. */
+  blobIds: ReadonlyMap<string, string>
   log: FinishLog
 }
 
@@ -52,25 +56,58 @@ export async function finishCheckout(options: FinishOptions): Promise<FinishResu
   const { directory, settings, workflow, log } = options
   const destination = chooseDestination(settings, workflow)
   const git = new Git(directory, accessSecrets(settings))
-  // Extraction left every file's stat data stale. Refreshing first pays the one rehash of the
-  // tree here, so the checkout below compares stat data instead of file contents and the
-  // final refresh only has to stat.
-  await refreshIndex(directory)
+  // Extraction left every file's stat data stale. Making the index fresh first (from the ids
+  // the extractor computed, else by git's rehash) lets the checkout below compare stat data
+  // instead of file contents.
+  const { stale } = await makeIndexFresh(directory, options.blobIds, log)
   const start = await readStartingHead(git)
   const freshness = await applyOfferedBundle(git, options.bundle, log)
   const context: FreshenContext = { git, settings, log }
   const { resolved, fetched } = await resolveDestination(context, destination, start, freshness)
-  await checkOut(git, resolved)
-  warnIfDirty(await refreshIndex(directory), log)
-  const commit = await git.read(['rev-parse', 'HEAD'])
-  log.info(`Checked out ${describeDestination(destination)}: ${resolved.ref} at ${commit}`)
-  return { commit, ref: resolved.ref, bundleApplied: freshness.bundle !== undefined, fetched }
+  const changed = await checkOut(git, resolved, start)
+  // Only a checkout, or entries whose file did not match (filters, line endings), can leave
+  // a difference for git to report; otherwise the index is fresh and git need not look.
+  if (changed || stale > 0) warnIfDirty(await refreshIndex(directory), log)
+  log.info(`Checked out ${describeDestination(destination)}: ${resolved.ref} at ${resolved.commit}`)
+  return {
+    commit: resolved.commit,
+    ref: resolved.ref,
+    bundleApplied: freshness.bundle !== undefined,
+    fetched
+  }
 }
 
+/**
+ * Writes the stat data of every index entry whose file the extractor verified (same blob id)
+ * into .git/index; where nothing was verified, or the index is of a kind that writer does not
+ * handle, git refreshes it instead, rehashing the tree. A stale index would cost more later:
+ * a forced checkout rewrites every file whose stat data does not match. Returns how many
+ * entries are still stale.
+ */
+export async function makeIndexFresh(
+  directory: string,
+  blobIds: ReadonlyMap<string, string>,
+  log: Pick<FinishLog, 'debug'>
+): Promise<{ stale: number }> {
+  const written =
+    blobIds.size > 0
+      ? await writeIndexStat(directory, blobIds)
+      : { updated: 0, stale: 0, fallback: 'no file verified' }
+  if (written.fallback === undefined) {
+    log.debug(`Index: ${written.updated} entries verified, ${written.stale} left for git.`)
+    return { stale: written.stale }
+  }
+  log.debug(`Index: ${written.fallback}; git refreshes it instead (rehashing the tree).`)
+  return { stale: (await refreshIndex(directory)).length }
+}
+
+/** HEAD's commit and branch, in one git process. */
 export async function readStartingHead(git: Git): Promise<StartingHead> {
-  const commit = await git.read(['rev-parse', '--verify', 'HEAD^{commit}'])
-  const branch = await git.run(['symbolic-ref', '--quiet', '--short', 'HEAD'], { okExitCodes: [1] })
-  return { commit, branch: branch.exitCode === 0 ? branch.stdout.trim() : undefined }
+  const [commit, name] = (
+    await git.read(['rev-parse', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD'])
+  ).split('\n')
+  const branch = name?.startsWith('refs/heads/') ? name.slice('refs/heads/'.length) : undefined
+  return { commit, branch }
 }
 
 async function applyOfferedBundle(
@@ -99,21 +136,32 @@ async function applyOfferedBundle(
 }
 
 /**
- * One checkout to the destination. A branch is (re)created at the commit and set to track
- * origin's branch, as actions/checkout does with `checkout -B`; anything else is detached.
+ * One checkout to the destination, from HEAD as it is (`head`). A branch is (re)created at the
+ * commit and set to track origin's branch, as actions/checkout does with `checkout -B`;
+ * anything else is detached. Returns whether the tree changed.
  */
-export async function checkOut(git: Git, resolved: Resolved): Promise<void> {
-  const head = await readStartingHead(git)
+export async function checkOut(
+  git: Git,
+  resolved: Resolved,
+  head: StartingHead,
+  tracking: 'fresh-clone' | 'unknown' = 'fresh-clone'
+): Promise<boolean> {
   if (resolved.branch) {
-    if (head.branch !== resolved.branch || head.commit !== resolved.commit) {
+    const moved = head.branch !== resolved.branch || head.commit !== resolved.commit
+    if (moved) {
       await git.run(['checkout', '--quiet', '--force', '-B', resolved.branch, resolved.commit])
     }
-    await trackOrigin(git, resolved.branch)
-    return
+    // A fresh clone already tracks origin's branch for the branch it checked out.
+    if (tracking === 'unknown' || head.branch !== resolved.branch) {
+      await trackOrigin(git, resolved.branch)
+    }
+    return moved
   }
   if (head.branch !== undefined || head.commit !== resolved.commit) {
     await git.run(['checkout', '--quiet', '--force', '--detach', resolved.commit])
+    return head.commit !== resolved.commit
   }
+  return false
 }
 
 async function trackOrigin(git: Git, branch: string): Promise<void> {

@@ -490,7 +490,7 @@ async function updateTree(
   await git.run(['clean', '-ffdxq', ...keepTempDir(settings)])
   const head = await readStartingHead(git)
   if (head.commit === resolved.commit) await git.run(['reset', '--hard', '--quiet', 'HEAD'])
-  await checkOut(git, resolved)
+  await checkOut(git, resolved, head, 'unknown')
   warnIfDirty(await refreshIndex(settings.target, git), log)
   const commit = await git.read(['rev-parse', 'HEAD'])
   log.info(`Checked out ${resolved.ref} at ${commit} in place.`)

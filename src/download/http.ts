@@ -1,17 +1,17 @@
 /**
  * One HTTP transport for every request to cachew: kept-alive connections, the proxy
  * settings the runner's environment gives (http_proxy/https_proxy/no_proxy in either case,
- * through @actions/http-client's agents: CONNECT tunnels, loopback hosts never proxied), the
- * Authorization header (to server-url's origin only: src/cachew/credentials.ts), and
- * cancellation by AbortSignal. Bodies are returned as streams;
- * nothing is buffered here.
+ * loopback hosts never proxied; the routes are in agents.ts), the Authorization header (to
+ * server-url's origin only: src/cachew/credentials.ts), and cancellation by AbortSignal.
+ * Bodies are returned as streams; nothing is buffered here.
  */
-import { getProxyUrl, HttpClient } from '@actions/http-client'
-import * as http from 'node:http'
-import * as https from 'node:https'
+import type * as http from 'node:http'
 import { orCancelled } from '../cancellation.js'
 import { authorizationFor } from '../cachew/credentials.js'
 import { ExpectedError, TransientError } from '../errors.js'
+import { Connections, ProxyRefusal, proxyRefusal, type ProxyRoute } from './agents.js'
+
+export type { ProxyRoute } from './agents.js'
 
 export interface RequestOptions {
   method?: 'GET' | 'HEAD' | 'POST'
@@ -27,19 +27,18 @@ export interface ServerCredentials {
 }
 
 export class HttpTransport {
-  private readonly client: HttpClient
+  private readonly connections: Connections
 
   constructor(
     private readonly credentials: ServerCredentials | undefined,
     maxSockets: number
   ) {
-    this.client = new HttpClient('cachew-restore', [], { keepAlive: true, maxSockets })
+    this.connections = new Connections(maxSockets)
   }
 
   /** Sends a request; resolves with the response once its headers arrive. */
   request(url: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
     const target = new URL(url)
-    const module = target.protocol === 'https:' ? https : http
     const headers: Record<string, string> = { 'user-agent': 'cachew-restore', ...options.headers }
     const authorization =
       this.credentials &&
@@ -48,54 +47,55 @@ export class HttpTransport {
     if (options.body !== undefined)
       headers['content-length'] = String(Buffer.byteLength(options.body))
     return new Promise((resolve, reject) => {
-      const request = module.request(target, {
+      const { request, route, forwarded } = this.connections.request(target, {
         method: options.method ?? 'GET',
         headers,
-        agent: this.client.getAgent(url),
         signal: orCancelled(options.signal)
       })
-      request.on('response', resolve)
-      request.on('error', error => reject(asNetworkError(error, target, proxyRoute(target))))
+      request.on('response', response => {
+        const refusal = forwarded ? proxyRefusal(response) : undefined
+        if (!refusal) return resolve(response)
+        discard(response)
+        reject(asNetworkError(refusal, target, route))
+      })
+      request.on('error', error => reject(asNetworkError(error, target, route)))
       request.end(options.body)
     })
   }
 
-  /** Closes idle kept-alive sockets so the process can exit. */
+  /** Closes idle kept-alive sockets and tunnels so the process can exit. */
   close(): void {
-    this.client.dispose()
+    this.connections.close()
   }
 }
 
-/** How requests to a URL travel, by the runner's proxy variables. */
-export interface ProxyRoute {
-  /** The proxy's host:port (never its credentials); absent when the request goes direct. */
-  proxyHost?: string
-  /** The variable that names the proxy, e.g. 'https_proxy' or 'HTTP_PROXY'. */
-  variable?: string
-}
-
-/** Asks @actions/http-client, whose agent makes the same decision from process.env. */
-export function proxyRoute(target: URL): ProxyRoute {
-  const names =
-    target.protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY'] : ['http_proxy', 'HTTP_PROXY']
-  const variable = names.find(name => process.env[name])
-  const proxy = getProxyUrl(target.href)
-  return proxy ? { proxyHost: new URL(proxy).host, variable } : { variable }
+/** A whole (small) response body as text. */
+export async function readText(response: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of response) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 /**
- * Network failures are transient, but for a name that does not resolve: retrying that only
- * makes a typo in server-url (or a no_proxy that sends the request past the only resolver
- * that knows the name) take half a minute to report. The message names the host and, when one
- * is involved, the proxy and the variable that chose it (never credentials), so a wrong proxy
- * setting reads as one rather than as a fault of the server.
+ * Network failures are transient, except two kinds that retrying only makes slower to report
+ * (half a minute): a name that does not resolve (a typo in server-url, or a no_proxy that sends
+ * the request past the only resolver that knows the name), and a proxy that refuses for good
+ * (403, or 407 for credentials). The message names the host and, when one is involved, the
+ * proxy and the variable that chose it (never credentials), so a wrong proxy setting reads as
+ * one rather than as a fault of the server.
  */
 export function asNetworkError(error: unknown, target: URL, route: ProxyRoute = {}): Error {
   if (error instanceof ExpectedError) return error // already explained (TransientError is one)
   const err = error as NodeJS.ErrnoException
   if (err?.name === 'AbortError') return err
-  const message = `network error talking to ${target.host}${describeRoute(route)}: ${networkReason(err, error)}`
-  if (err?.code === 'ENOTFOUND') return new ExpectedError(`${message}; check server-url`)
+  const message = `network error talking to ${target.host}${describeRoute(route)}: ${networkReason(err, error, route)}`
+  if (err?.code === 'ENOTFOUND') {
+    const check = route.proxyHost ? (route.variable ?? 'the proxy variables') : 'server-url'
+    return new ExpectedError(`${message}; check ${check}`)
+  }
+  if (error instanceof ProxyRefusal && (error.status === 403 || error.status === 407)) {
+    return new ExpectedError(message)
+  }
   return new TransientError(message)
 }
 
@@ -106,16 +106,29 @@ function describeRoute({ proxyHost, variable }: ProxyRoute): string {
   return variable ? ` directly (exempt from ${variable} by no_proxy or as a loopback host)` : ''
 }
 
-/** Reads the tunnelling agent's errors, which all carry ECONNRESET whatever happened. */
-function networkReason(err: NodeJS.ErrnoException | undefined, error: unknown): string {
+function networkReason(
+  err: NodeJS.ErrnoException | undefined,
+  error: unknown,
+  route: ProxyRoute
+): string {
+  if (error instanceof ProxyRefusal) return refusalReason(error, route)
   const message = err?.message ?? ''
-  const tunnel = /^tunneling socket could not be established, (cause|statusCode)=(.*)$/.exec(
-    message
-  )
-  if (tunnel?.[1] === 'cause') return `could not reach the proxy (${tunnel[2]})`
-  if (tunnel) return `the proxy refused the tunnel with HTTP ${tunnel[2]}`
+  // Through a proxy the action connects to nothing else: a failed connect is the proxy's.
+  if (route.proxyHost && (err?.syscall === 'connect' || err?.syscall === 'getaddrinfo'))
+    return `could not reach the proxy (${message})`
   if (err?.code === 'ENOTFOUND') return 'the host name does not resolve (ENOTFOUND)'
   return err?.code ?? (message || String(error))
+}
+
+function refusalReason(refusal: ProxyRefusal, route: ProxyRoute): string {
+  const what = refusal.tunnel
+    ? `the proxy refused the tunnel with HTTP ${refusal.status}`
+    : `the proxy answered HTTP ${refusal.status} itself${refusal.detail ? ` (${refusal.detail})` : ''}`
+  if (refusal.status !== 407) return what
+  const variable = route.variable ?? 'the proxy variable'
+  return route.proxyCredentials
+    ? `${what}: it did not accept the credentials in ${variable}`
+    : `${what}: it wants credentials, as http://USER:PASSWORD@${route.proxyHost} in ${variable}`
 }
 
 /**

@@ -4,11 +4,10 @@
  * through cachew's git endpoint (straight from upstream only when git-through-cachew is off).
  * The snapshot has full history, so fetches are never shallow.
  */
-import { HttpClient } from '@actions/http-client'
-import { ExpectedError } from '../errors.js'
+import { HttpTransport, readText } from '../download/http.js'
+import { ExpectedError, TransientError } from '../errors.js'
 import type { RestoreSettings } from '../settings.js'
 import { ensureRefsUrl } from '../cachew/endpoints.js'
-import { authorizationFor } from '../cachew/credentials.js'
 import { accessConfig } from './access.js'
 import type { Git } from './git.js'
 import { GitError } from './git.js'
@@ -58,24 +57,31 @@ export async function ensureRefs(
   settings: FreshenSettings,
   request: EnsureRefsRequest
 ): Promise<EnsureRefsAnswer> {
-  const client = new HttpClient('cachew-restore', [], {
-    socketTimeout: ENSURE_REFS_TIMEOUT_MS,
-    allowRetries: false
-  })
-  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  const transport = new HttpTransport(settings, 1)
   const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl)
-  const authorization = authorizationFor(settings.serverUrl, settings.authorization, url)
-  if (authorization) headers.authorization = authorization
+  const signal = AbortSignal.timeout(ENSURE_REFS_TIMEOUT_MS)
   try {
-    const response = await client.post(url, JSON.stringify(request), headers)
-    const body = await response.readBody()
-    const status = response.message.statusCode ?? 0
+    const response = await transport.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+      signal
+    })
+    const body = await readText(response)
+    const status = response.statusCode ?? 0
     if (status !== 200) {
       throw new ExpectedError(`ensure-refs answered HTTP ${status}${briefBody(body)}`)
     }
     return parseEnsureRefsAnswer(body)
+  } catch (error) {
+    if (signal.aborted) {
+      throw new TransientError(
+        `ensure-refs did not answer within ${ENSURE_REFS_TIMEOUT_MS / 1000} s`
+      )
+    }
+    throw error
   } finally {
-    client.dispose()
+    transport.close()
   }
 }
 

@@ -10,9 +10,8 @@
  * JSON line: what the process measured of the work alone (without Node's start).
  */
 import * as fs from 'node:fs'
-import type { Hash } from 'node:crypto'
 import { extractTarFile } from '../src/archive/extract.js'
-import { isWorktreePath, startBlob } from '../src/archive/git-blobs.js'
+import { BlobHasher, isWorktreePath } from '../src/archive/git-blobs.js'
 import { TarGate, type TarEntryHandler } from '../src/archive/tar-gate.js'
 
 const READ_BLOCK = 1024 * 1024
@@ -32,23 +31,24 @@ function feed(file: string, gate: TarGate): void {
 
 /** The extractor's hashing without its writing: every working-tree file's SHA-1 blob id. */
 function hashingHandler(ids: Map<string, string>): TarEntryHandler {
-  let hash: Hash | undefined
+  const blobs = new BlobHasher()
+  let hashing = false
   let path = ''
   let left = 0
   return {
     entry(entry) {
-      hash = undefined
-      if (entry.kind !== 'file' || !isWorktreePath(entry.path)) return
-      hash = startBlob('sha1', entry.size)
+      hashing = entry.kind === 'file' && isWorktreePath(entry.path)
+      if (!hashing) return
+      blobs.start(entry.size)
       path = entry.path
       left = entry.size
-      if (left === 0) ids.set(path, hash.digest('hex'))
+      if (left === 0) ids.set(path, blobs.digest())
     },
     data(bytes) {
-      if (hash === undefined) return
-      hash.update(bytes)
+      if (!hashing) return
+      blobs.update(bytes)
       left -= bytes.length
-      if (left === 0) ids.set(path, hash.digest('hex'))
+      if (left === 0) ids.set(path, blobs.digest())
     }
   }
 }

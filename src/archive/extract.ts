@@ -21,17 +21,16 @@
  * While writing, it computes the git blob id of every working-tree file and symlink (see
  * git-blobs.ts), so the index can be written without git reading the tree again.
  */
-import type { Hash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { finished, type Readable } from 'node:stream'
 import { ArchiveError, ExpectedError } from '../errors.js'
 import { formatBytes } from '../report/log.js'
 import type { ByteSink } from './byte-sink.js'
 import {
+  BlobHasher,
   isWorktreePath,
   objectFormatOf,
   REPOSITORY_CONFIG,
-  startBlob,
   type ObjectFormat
 } from './git-blobs.js'
 import { display, TarGate, type TarEntry, type TarGateOptions } from './tar-gate.js'
@@ -85,13 +84,14 @@ export class TarExtractor implements ByteSink {
   private lastParent: string | undefined
   private readonly skipped: string[] = []
   private readonly blobIds = new Map<string, string>()
-  private format: ObjectFormat = 'sha1'
+  private readonly blobs = new BlobHasher()
   private closed = false
   /** The file being written, its descriptor, and the bytes it still expects. */
   private file: TarEntry | undefined
   private fd = -1
   private left = 0
-  private hash: Hash | undefined
+  /** Whether the file being written is hashed (it is in the working tree). */
+  private hashing = false
   /** The repository config's bytes, while it is being written. */
   private config: Buffer | undefined
   private configLength = 0
@@ -175,7 +175,8 @@ export class TarExtractor implements ByteSink {
     )
     this.file = entry
     this.left = entry.size
-    this.hash = isWorktreePath(entry.path) ? startBlob(this.format, entry.size) : undefined
+    this.hashing = isWorktreePath(entry.path)
+    if (this.hashing) this.blobs.start(entry.size)
     if (entry.path === REPOSITORY_CONFIG && entry.size <= MAX_CONFIG) {
       this.config = Buffer.alloc(entry.size)
       this.configLength = 0
@@ -184,19 +185,20 @@ export class TarExtractor implements ByteSink {
   }
 
   private writeData(bytes: Buffer): void {
+    const entry = this.file!
     try {
       for (let done = 0; done < bytes.length;) {
         done += fs.writeSync(this.fd, bytes, done, bytes.length - done)
       }
       this.written += bytes.length
-      this.hash?.update(bytes)
+      if (this.hashing) this.blobs.update(bytes)
       if (this.config !== undefined) {
         this.configLength += bytes.copy(this.config, this.configLength)
       }
       this.left -= bytes.length
       if (this.left === 0) this.finishFile()
     } catch (error) {
-      throw this.failure(error, this.file!.name)
+      throw this.failure(error, entry.name)
     }
   }
 
@@ -204,8 +206,8 @@ export class TarExtractor implements ByteSink {
     const entry = this.file!
     fs.futimesSync(this.fd, this.now, timeArgument(entry.mtime))
     this.closeFile()
-    if (this.hash !== undefined) this.blobIds.set(entry.path, this.hash.digest('hex'))
-    this.hash = undefined
+    if (this.hashing) this.blobIds.set(entry.path, this.blobs.digest())
+    this.hashing = false
     if (this.config !== undefined) {
       this.useFormat(objectFormatOf(this.config))
       this.config = undefined
@@ -226,8 +228,8 @@ export class TarExtractor implements ByteSink {
    * is correct, merely slower (git hashes them once on its first status).
    */
   private useFormat(format: ObjectFormat): void {
-    if (format === this.format) return
-    this.format = format
+    if (format === this.blobs.format) return
+    this.blobs.format = format
     this.blobIds.clear()
   }
 
@@ -253,8 +255,9 @@ export class TarExtractor implements ByteSink {
     if (isWorktreePath(entry.path)) {
       // Git stores a symlink as a blob of its target.
       const target = Buffer.from(entry.linkName, 'latin1')
-      const id = startBlob(this.format, target.length).update(target).digest('hex')
-      this.blobIds.set(entry.path, id)
+      this.blobs.start(target.length)
+      this.blobs.update(target)
+      this.blobIds.set(entry.path, this.blobs.digest())
     }
   }
 
@@ -268,8 +271,9 @@ export class TarExtractor implements ByteSink {
 
   /**
    * Makes the entry's missing parent directories; returns the path to create. Entries come
-   * directory by directory, so the last parent saves most lookups in the map of every
-   * directory (each costs about a microsecond at babel/babel's size).
+   * directory by directory, so comparing with the last parent saves most lookups in the map
+   * of every directory (measured on 39,000 names against 13,000 directories: 16 ms looking
+   * each up, 8-10 ms comparing first).
    */
   private prepare(entry: TarEntry): string | Buffer {
     const path = entry.path

@@ -429,8 +429,8 @@ class ArchiveTree {
     }
     // A known directory's ancestors are known directories, and none of them is or can become
     // a symlink (a symlink may not replace a directory): only a new parent needs the walk.
-    // Entries come directory by directory, so the last parent saves most lookups in a set of
-    // every directory (each cost about a microsecond on babel/babel's tar).
+    // Entries come directory by directory, so comparing with the last parent saves most
+    // lookups in the set of every directory (about half their cost, see TarExtractor).
     const parent = key.slice(0, Math.max(0, key.lastIndexOf('/')))
     const known = parent === '' || parent === this.lastParent || this.directories.has(parent)
     const newParents = known ? NO_PARENTS : ancestorsOf(key)

@@ -392,7 +392,8 @@ export class TarExtractor implements ByteSink {
   private spaceLeft(): string {
     try {
       const stats = fs.statfsSync(this.root)
-      const free = `${formatBytes(stats.bavail * stats.bsize)} free of ${formatBytes(stats.blocks * stats.bsize)}`
+      const size = (blocks: number) => formatBytes(blocks * stats.bsize)
+      const free = `${size(stats.bavail)} free of ${size(stats.blocks)}`
       return stats.ffree === 0 ? `${free}, no free inodes` : free
     } catch {
       return 'free space unknown'

@@ -91,7 +91,7 @@ export interface TarEntry {
   kind: EntryKind
   /** The name as the archive gives it, for messages (through display()). */
   name: string
-  /** Where it goes below the extraction directory: 'a/b/c' ('./a//b/c' as tar resolves it), '' for the root. */
+  /** Where it goes below the extraction directory: 'a/b/c' for './a//b/c', '' for the root. */
   path: string
   /** A symlink's target as written; a hard link's target path, resolved like `path`. */
   linkName: string
@@ -568,9 +568,9 @@ function checkOverriddenName(other: string, entryName: string): void {
 
 /**
  * The path of a name that needs no splitting, or undefined: leading './'s and one trailing
- * '/' aside, single '/'s between components, none of them '.', '..' or dotted (no '..' anywhere), no backslash,
- * not absolute. Real archives' names all look like this; splitting each would cost
- * allocations (about 400 bytes an entry on babel/babel's tar).
+ * '/' aside, single '/'s between components, no '..' anywhere (so no component is '..' or
+ * dotted), no backslash, not absolute. Real archives' names all look like this; splitting
+ * each cost about 400 bytes of garbage an entry on babel/babel's tar (sampled).
  */
 function simplePath(name: string): string | undefined {
   let start = 0

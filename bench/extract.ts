@@ -7,8 +7,8 @@
  *   gate alone, and gate + blob hashing: the tar read and judged, with and without hashing,
  *               nothing written; their difference is what the blob ids cost
  *
- * Wall, CPU (user + sys) and minor page faults come from `/usr/bin/time -v` (the whole
- * process, Node's start included); the extractor's own figures (the work alone) beside them.
+ * Wall, CPU (user + sys), minor page faults and peak RSS come from `/usr/bin/time -v` (the
+ * whole process, Node's start included); the extractor's own figures (the work alone) beside.
  * Needs root (it mounts the tmpfs).
  *
  *   sudo npx tsx bench/extract.ts --tar FILE [--runs 3]
@@ -28,6 +28,8 @@ interface Measure {
   wall: number
   cpu: number
   minorFaults: number
+  /** Peak resident set size, MB (whole process). */
+  maxRss?: number
   /** The extractor's own figures, without Node's start (sample processes only). */
   inside?: { wall: number; cpu: number; minorFaults: number }
 }
@@ -87,7 +89,8 @@ async function timed(command: string[]): Promise<{ measure: Measure; stdout: str
   const wall = clock.reduce((total, part) => total * 60 + part, 0)
   const cpu = Number(field('User time')) + Number(field('System time'))
   const minorFaults = Number(field('Minor (reclaiming a frame) page faults'))
-  return { measure: { wall, cpu, minorFaults }, stdout }
+  const maxRss = Number(field('Maximum resident set size')) / 1024
+  return { measure: { wall, cpu, minorFaults, maxRss }, stdout }
 }
 
 /** A fresh tmpfs for one sample, unmounted after it. */
@@ -120,7 +123,8 @@ function describe(samples: Measure[]): string {
   let text =
     `wall ${list(m => m.wall, 2)} s (median ${of(m => m.wall).toFixed(2)}), ` +
     `CPU ${list(m => m.cpu, 2)} s (median ${of(m => m.cpu).toFixed(2)}), ` +
-    `minor faults ${list(m => m.minorFaults, 0)} (median ${of(m => m.minorFaults).toFixed(0)})`
+    `minor faults ${list(m => m.minorFaults, 0)} (median ${of(m => m.minorFaults).toFixed(0)}), ` +
+    `peak RSS ${of(m => m.maxRss ?? 0).toFixed(0)} MB`
   const inside = samples.flatMap(m => (m.inside ? [m.inside] : []))
   if (inside.length === samples.length) {
     text +=

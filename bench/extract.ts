@@ -1,216 +1,113 @@
 /**
- * What the TarGate costs: extraction of one large uncompressed tar by GNU tar alone, by
- * tar fed from Node without the gate, and through extractTar (Node → TarGate → tar), plus
- * the gate alone into a sink and the `tar -cf - | tar -x` pipeline with and without the gate.
- * Each sample extracts into a fresh directory; deleting it is not timed. Prints the median
- * and best of N runs: wall seconds (archive MB/s), and CPU seconds of Node (where the gate
- * runs) and of the tar processes, from /proc/self/stat (so Linux only). Node's CPU time is
- * the gate's cost that stays meaningful when other work shares the machine.
+ * The in-process extractor against GNU tar on one large uncompressed tar (a real
+ * repository's snapshot, decoded), each run onto a fresh tmpfs, contenders alternating:
  *
- *   npx tsx bench/extract.ts [--files 20000] [--mb 330] [--runs 5] [--keep DIR]
+ *   extractor   node bench/extract-sample.js extract TAR DIR (blob ids included, as always)
+ *   tar -xpf    GNU tar -x -p -f TAR -C DIR
+ *   gate alone, and gate + blob hashing: the tar read and judged, with and without hashing,
+ *               nothing written; their difference is what the blob ids cost
  *
- * The tree is generated (deterministic names and sizes, random bytes): many small files in
- * nested directories, a few large ones, like a source checkout with its .git pack.
+ * Wall, CPU (user + sys), minor page faults and peak RSS come from `/usr/bin/time -v` (the
+ * whole process, Node's start included); the extractor's own figures (the work alone) beside.
+ * Needs root (it mounts the tmpfs).
+ *
+ *   sudo npx tsx bench/extract.ts --tar FILE [--runs 3]
  */
 import { execFile, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import * as fs from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { Writable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { parseArgs, promisify } from 'node:util'
-import { detectTar, extractTarWith, type TarProgram } from '../src/archive/extract.js'
-import { TarGate } from '../src/archive/tar-gate.js'
+import { BENCH_DIR, CACHE_DIR } from './options.js'
 
 const run = promisify(execFile)
+const REPO_DIR = path.join(BENCH_DIR, '..')
 
-interface Options {
-  files: number
-  megabytes: number
-  runs: number
-  keep?: string
-}
-
-function readOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      files: { type: 'string', default: '20000' },
-      mb: { type: 'string', default: '330' },
-      runs: { type: 'string', default: '5' },
-      keep: { type: 'string' }
-    }
-  })
-  return {
-    files: Number(values.files),
-    megabytes: Number(values.mb),
-    runs: Number(values.runs),
-    keep: values.keep
-  }
-}
-
-/** A small deterministic generator, so every run builds the same shape of tree. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state ^= state << 13
-    state ^= state >>> 17
-    state ^= state << 5
-    return (state >>> 0) / 2 ** 32
-  }
-}
-
-/**
- * Sizes: 97% small (log-uniform 100 B – 64 KiB), 3% large, the large ones scaled so the
- * total comes to the requested size.
- */
-function fileSizes(files: number, totalBytes: number, random: () => number): number[] {
-  const small = Array.from({ length: files }, () => Math.round(100 * 655 ** random()))
-  const largeIndexes = new Set(small.map((_, i) => i).filter(() => random() < 0.03))
-  const smallTotal = small.reduce((sum, size, i) => (largeIndexes.has(i) ? sum : sum + size), 0)
-  const perLarge = Math.max(
-    0,
-    Math.floor((totalBytes - smallTotal) / Math.max(1, largeIndexes.size))
-  )
-  for (const i of largeIndexes) small[i] = Math.round(perLarge * (0.5 + random()))
-  return small
-}
-
-async function buildTree(root: string, options: Options): Promise<void> {
-  const random = generator(20240601)
-  const sizes = fileSizes(options.files, options.megabytes * 1e6, random)
-  const pool = randomBytes(8 << 20)
-  for (let i = 0; i < sizes.length; i++) {
-    const depth = 1 + Math.floor(random() * 4)
-    const parts = Array.from({ length: depth }, (_, d) => `dir${d}-${Math.floor(random() * 12)}`)
-    const directory = path.join(root, ...parts)
-    await fs.mkdir(directory, { recursive: true })
-    const mode = random() < 0.05 ? 0o755 : 0o644
-    await fs.writeFile(path.join(directory, `file-${i}.dat`), slice(pool, sizes[i], random), {
-      mode
-    })
-  }
-}
-
-/** Bytes for one file: repeated slices of a random pool (generating fresh bytes is slower). */
-function slice(pool: Buffer, size: number, random: () => number): Buffer {
-  if (size <= pool.length) {
-    const start = Math.floor(random() * (pool.length - size))
-    return pool.subarray(start, start + size)
-  }
-  const parts: Buffer[] = []
-  for (let left = size; left > 0; left -= pool.length)
-    parts.push(pool.subarray(0, Math.min(left, pool.length)))
-  return Buffer.concat(parts)
-}
-
-interface Sample {
+interface Measure {
   wall: number
-  /** CPU seconds of Node itself (where the gate runs). */
-  node: number
-  /** CPU seconds of the tar processes (mostly the kernel creating files). */
-  tar: number
-}
-
-/** CPU seconds of this process and of its reaped children, from /proc/self/stat. */
-async function cpuSeconds(): Promise<{ node: number; tar: number }> {
-  const stat = await fs.readFile('/proc/self/stat', 'utf8')
-  // utime, stime, cutime, cstime are fields 14-17; this split starts at field 3.
-  const [utime, stime, cutime, cstime] = stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .split(' ')
-    .slice(11, 15)
-    .map(Number)
-  return { node: (utime + stime) / 100, tar: (cutime + cstime) / 100 }
-}
-
-async function timed(action: () => Promise<void>): Promise<Sample> {
-  const before = await cpuSeconds()
-  const started = process.hrtime.bigint()
-  await action()
-  const wall = Number(process.hrtime.bigint() - started) / 1e9
-  const after = await cpuSeconds()
-  return { wall, node: after.node - before.node, tar: after.tar - before.tar }
-}
-
-function waitForExit(
-  command: string,
-  args: string[],
-  stdinFrom?: 'pipe'
-): {
-  child: ReturnType<typeof spawn>
-  done: Promise<void>
-} {
-  const child = spawn(command, args, { stdio: [stdinFrom ?? 'ignore', 'pipe', 'inherit'] })
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', code =>
-      code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))
-    )
-  })
-  return { child, done }
+  cpu: number
+  minorFaults: number
+  /** Peak resident set size, MB (whole process). */
+  maxRss?: number
+  /** The extractor's own figures, without Node's start (sample processes only). */
+  inside?: { wall: number; cpu: number; minorFaults: number }
 }
 
 interface Contender {
   name: string
-  /** Extracts (or reads) the archive; `out` is a fresh empty directory. */
-  sample: (out: string) => Promise<void>
+  /** The command, given a fresh empty directory on a fresh tmpfs. */
+  command: (directory: string) => string[]
 }
 
-function contenders(archive: string, tree: string, gnu: TarProgram, bsd?: TarProgram): Contender[] {
-  const list: Contender[] = [
-    {
-      name: 'GNU tar -x -f FILE (no Node)',
-      sample: async out => void (await run('tar', ['-x', '-f', archive, '-C', out]))
-    },
-    {
-      name: 'Node file -> GNU tar -x (no gate)',
-      sample: async out => {
-        const tar = waitForExit('tar', ['-x', '-f', '-', '-C', out], 'pipe')
-        await pipeline(createReadStream(archive), tar.child.stdin!)
-        await tar.done
-      }
-    },
-    {
-      name: 'Node file -> TarGate -> GNU tar (extractTar)',
-      sample: async out => void (await extractTarWith(gnu, createReadStream(archive), out))
-    },
-    {
-      name: 'Node file -> TarGate -> /dev/null (gate alone)',
-      sample: async () => {
-        const sink = new Writable({ write: (_chunk, _encoding, done) => done() })
-        await pipeline(createReadStream(archive), new TarGate(), sink)
-      }
-    },
-    {
-      name: 'tar -cf - DIR | tar -x (shell pipe)',
-      sample: async out => {
-        await run('bash', ['-c', 'tar -cf - -C "$1" . | tar -x -f - -C "$2"', '_', tree, out])
-      }
-    },
-    {
-      name: 'tar -cf - DIR -> TarGate -> GNU tar',
-      sample: async out => {
-        const create = waitForExit('tar', ['-cf', '-', '-C', tree, '.'])
-        await extractTarWith(gnu, create.child.stdout!, out)
-        await create.done
-      }
-    }
+/**
+ * Compiles the sample and what it imports with tsc into the cache (keyed by their content),
+ * so the measured process runs plain JavaScript, as the bundled action does.
+ */
+async function compileSample(): Promise<string> {
+  const inputs = [
+    ...fs
+      .readdirSync(path.join(REPO_DIR, 'src', 'archive'))
+      .map(f => path.join('src', 'archive', f)),
+    path.join('src', 'errors.ts'),
+    path.join('src', 'report', 'log.ts'),
+    path.join('bench', 'extract-sample.ts')
   ]
-  if (bsd) {
-    list.push(
-      {
-        name: 'bsdtar -x -f FILE (no Node)',
-        sample: async out => void (await run(bsd.command, ['-x', '-f', archive, '-C', out]))
-      },
-      {
-        name: 'Node file -> TarGate -> bsdtar',
-        sample: async out => void (await extractTarWith(bsd, createReadStream(archive), out))
-      }
-    )
+  const hash = createHash('sha256')
+  for (const file of inputs) hash.update(file).update(fs.readFileSync(path.join(REPO_DIR, file)))
+  const out = path.join(CACHE_DIR, `extract-sample-${hash.digest('hex').slice(0, 16)}`)
+  const sample = path.join(out, 'bench', 'extract-sample.js')
+  if (fs.existsSync(sample)) return sample
+  fs.mkdirSync(out, { recursive: true })
+  const tsconfig = {
+    extends: path.join(REPO_DIR, 'tsconfig.json'),
+    compilerOptions: { noEmit: false, outDir: out, rootDir: REPO_DIR, types: ['node'] },
+    include: [path.join(BENCH_DIR, 'extract-sample.ts')]
   }
-  return list
+  const config = path.join(out, 'tsconfig.json')
+  fs.writeFileSync(config, JSON.stringify(tsconfig))
+  await run(path.join(REPO_DIR, 'node_modules', '.bin', 'tsc'), ['-p', config], { cwd: REPO_DIR })
+  fs.writeFileSync(path.join(out, 'package.json'), '{ "type": "module" }\n')
+  return sample
+}
+
+/** Runs a command under /usr/bin/time -v; returns its figures and its stdout. */
+async function timed(command: string[]): Promise<{ measure: Measure; stdout: string }> {
+  const child = spawn('/usr/bin/time', ['-v', ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  if (code !== 0) throw new Error(`${command.join(' ')} failed (${code}):\n${stderr}`)
+  const field = (label: string) => {
+    const line = stderr.split('\n').find(candidate => candidate.trim().startsWith(label))
+    if (line === undefined) throw new Error(`no '${label}' in /usr/bin/time output`)
+    return line.slice(line.lastIndexOf(': ') + 2).trim()
+  }
+  const clock = field('Elapsed (wall clock)').split(':').map(Number)
+  const wall = clock.reduce((total, part) => total * 60 + part, 0)
+  const cpu = Number(field('User time')) + Number(field('System time'))
+  const minorFaults = Number(field('Minor (reclaiming a frame) page faults'))
+  const maxRss = Number(field('Maximum resident set size')) / 1024
+  return { measure: { wall, cpu, minorFaults, maxRss }, stdout }
+}
+
+/** A fresh tmpfs for one sample, unmounted after it. */
+async function onFreshTmpfs<T>(
+  size: string,
+  action: (directory: string) => Promise<T>
+): Promise<T> {
+  const mount = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-extract-'))
+  await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mount])
+  try {
+    const directory = path.join(mount, 'out')
+    fs.mkdirSync(directory)
+    return await action(directory)
+  } finally {
+    await run('umount', [mount])
+    fs.rmdirSync(mount)
+  }
 }
 
 function median(values: number[]): number {
@@ -219,79 +116,69 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
-async function main(): Promise<void> {
-  const options = readOptions()
-  const work = options.keep ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'bench-extract-')))
-  const tree = path.join(work, 'tree')
-  const archive = path.join(work, 'tree.tar')
-  try {
-    if (!(await fs.stat(archive).catch(() => null))) {
-      console.log(`Generating ${options.files} files, ~${options.megabytes} MB in ${tree} ...`)
-      await fs.rm(tree, { recursive: true, force: true })
-      await buildTree(tree, options)
-      await run('tar', ['-cf', archive, '-C', tree, '.'])
-    }
-    const size = (await fs.stat(archive)).size
-    const entries =
-      (await run('tar', ['-tf', archive], { maxBuffer: 1 << 30 })).stdout.split('\n').length - 1
-    const gnu = await detectTar('tar')
-    const bsd = await detectTar('bsdtar').catch(() => undefined)
-    console.log(
-      `Archive: ${(size / 1e6).toFixed(1)} MB, ${entries} entries; ${options.runs} runs each; ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`
-    )
-    await fs.readFile(archive) // into the page cache, so no sample pays for the first read
-    const results: Result[] = []
-    for (const contender of contenders(archive, tree, gnu, bsd)) {
-      const samples: Sample[] = []
-      for (let i = 0; i < options.runs; i++) {
-        const out = await fs.mkdtemp(path.join(work, 'out-'))
-        await run('sync')
-        samples.push(await timed(() => contender.sample(out)))
-        await fs.rm(out, { recursive: true, force: true })
-      }
-      const result = { name: contender.name, samples }
-      results.push(result)
-      report(result, size)
-    }
-    summarise(results)
-  } finally {
-    if (!options.keep) await fs.rm(work, { recursive: true, force: true })
+function describe(samples: Measure[]): string {
+  const list = (pick: (m: Measure) => number, digits: number) =>
+    samples.map(m => pick(m).toFixed(digits)).join(' / ')
+  const of = (pick: (m: Measure) => number) => median(samples.map(pick))
+  let text =
+    `wall ${list(m => m.wall, 2)} s (median ${of(m => m.wall).toFixed(2)}), ` +
+    `CPU ${list(m => m.cpu, 2)} s (median ${of(m => m.cpu).toFixed(2)}), ` +
+    `minor faults ${list(m => m.minorFaults, 0)} (median ${of(m => m.minorFaults).toFixed(0)}), ` +
+    `peak RSS ${of(m => m.maxRss ?? 0).toFixed(0)} MB`
+  const inside = samples.flatMap(m => (m.inside ? [m.inside] : []))
+  if (inside.length === samples.length) {
+    text +=
+      `\n${''.padEnd(24)}the work alone: wall ${median(inside.map(m => m.wall)).toFixed(2)} s, ` +
+      `CPU ${median(inside.map(m => m.cpu)).toFixed(2)} s, ` +
+      `minor faults ${median(inside.map(m => m.minorFaults)).toFixed(0)} (medians)`
   }
+  return text
 }
 
-interface Result {
-  name: string
-  samples: Sample[]
-}
-
-function report({ name, samples }: Result, size: number): void {
-  const of = (measure: keyof Sample) => median(samples.map(sample => sample[measure]))
-  const best = Math.min(...samples.map(sample => sample.wall))
-  const rate = (seconds: number) => (size / 1e6 / seconds).toFixed(0)
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { tar: { type: 'string' }, runs: { type: 'string', default: '3' } }
+  })
+  if (values.tar === undefined) throw new Error('usage: bench/extract.ts --tar FILE [--runs N]')
+  const tar = path.resolve(values.tar)
+  const runs = Number(values.runs)
+  const size = `${Math.ceil((3 * fs.statSync(tar).size) / 2 ** 20) + 256}m`
+  const node = process.execPath
+  const sample = await compileSample()
+  const extracting: Contender[] = [
+    { name: 'extractor', command: directory => [node, sample, 'extract', tar, directory] },
+    { name: 'tar -xpf', command: directory => ['tar', '-x', '-p', '-f', tar, '-C', directory] }
+  ]
+  const reading: Contender[] = [
+    { name: 'gate alone', command: () => [node, sample, 'parse', tar] },
+    { name: 'gate + blob hashing', command: () => [node, sample, 'hash', tar] }
+  ]
+  // Into the page cache, so no sample pays for the first read.
+  await run('sh', ['-c', 'cat "$1" > /dev/null', '_', tar])
   console.log(
-    `${name.padEnd(48)} wall median ${of('wall').toFixed(2)} s (${rate(of('wall'))} MB/s), ` +
-      `best ${best.toFixed(2)} s (${rate(best)} MB/s); CPU median: Node ${of('node').toFixed(2)} s, ` +
-      `tar ${of('tar').toFixed(2)} s`
+    `${tar}: ${(fs.statSync(tar).size / 1e6).toFixed(0)} MB; ${runs} rounds, alternating; ` +
+      `${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}; ${process.version}`
   )
-}
-
-function summarise(results: Result[]): void {
-  const of = (prefix: string, measure: keyof Sample) =>
-    median(results.find(result => result.name.startsWith(prefix))!.samples.map(s => s[measure]))
-  const gated = 'Node file -> TarGate -> GNU'
-  const piped = 'Node file -> GNU'
-  const percent = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(1)}%`
-  console.log('')
+  const results = new Map<string, Measure[]>()
+  for (let round = 0; round < runs; round++) {
+    for (const contender of [...extracting, ...reading]) {
+      const { measure, stdout } = await onFreshTmpfs(size, directory =>
+        timed(contender.command(directory))
+      )
+      if (stdout.trim() !== '') measure.inside = JSON.parse(stdout) as Measure
+      results.set(contender.name, [...(results.get(contender.name) ?? []), measure])
+    }
+  }
+  for (const [name, samples] of results) console.log(`${name.padEnd(22)}  ${describe(samples)}`)
+  const of = (name: string, pick: (m: Measure) => number) => median(results.get(name)!.map(pick))
+  const inner = (name: string) => of(name, m => m.inside!.cpu)
   console.log(
-    `Gate cost: Node CPU ${of(gated, 'node').toFixed(2)} s with the gate vs ` +
-      `${of(piped, 'node').toFixed(2)} s piping without it; gate alone ` +
-      `${of('Node file -> TarGate -> /dev/null', 'node').toFixed(2)} s`
+    `\nextractor / tar -xpf: wall ${(of('extractor', m => m.wall) / of('tar -xpf', m => m.wall)).toFixed(2)}×, ` +
+      `CPU ${(of('extractor', m => m.cpu) / of('tar -xpf', m => m.cpu)).toFixed(2)}×`
   )
   console.log(
-    `Wall, gate path vs Node piping into tar: ${percent(of(gated, 'wall'), of(piped, 'wall'))}; ` +
-      `vs tar -x -f FILE: ${percent(of(gated, 'wall'), of('GNU tar -x -f', 'wall'))}; ` +
-      `tar -c | gate | tar -x vs tar -c | tar -x: ` +
-      `${percent(of('tar -cf - DIR -> TarGate', 'wall'), of('tar -cf - DIR | tar', 'wall'))}`
+    `blob hashing costs ${(inner('gate + blob hashing') - inner('gate alone')).toFixed(2)} s of CPU ` +
+      `(gate + hashing ${inner('gate + blob hashing').toFixed(2)} s, gate alone ${inner('gate alone').toFixed(2)} s)`
   )
 }
 

@@ -19,6 +19,12 @@ export interface HeaderSpec {
   size?: number
   /** Raw bytes for the 12-byte size field, for malformed or base-256 sizes. */
   sizeField?: Buffer
+  /** Raw bytes for the 8-byte mode field. */
+  modeField?: Buffer
+  /** Seconds since the epoch; 1,700,000,000 unless given. */
+  mtime?: number
+  /** Raw bytes for the 12-byte mtime field, for malformed or base-256 times. */
+  mtimeField?: Buffer
   /** 'ustar' = POSIX "ustar\0" "00", 'gnu' = "ustar  \0", 'v7' = no magic. */
   magic?: 'ustar' | 'gnu' | 'v7'
   /** POSIX name prefix (meaningful with magic 'ustar' only). */
@@ -45,11 +51,11 @@ function octal(value: number, width: number): Buffer {
 export function header(spec: HeaderSpec): Buffer {
   const block = Buffer.alloc(BLOCK)
   bytes(spec.name).copy(block, 0, 0, 100)
-  octal(spec.mode ?? 0o644, 8).copy(block, 100)
+  ;(spec.modeField ?? octal(spec.mode ?? 0o644, 8)).copy(block, 100, 0, 8)
   octal(0, 8).copy(block, 108)
   octal(0, 8).copy(block, 116)
   ;(spec.sizeField ?? octal(spec.size ?? 0, 12)).copy(block, 124, 0, 12)
-  octal(1_700_000_000, 12).copy(block, 136)
+  ;(spec.mtimeField ?? octal(spec.mtime ?? 1_700_000_000, 12)).copy(block, 136, 0, 12)
   block.write(spec.type ?? '0', 156, 'latin1')
   if (spec.linkName !== undefined) bytes(spec.linkName).copy(block, 157, 0, 100)
   const magic = spec.magic ?? 'ustar'

@@ -79,7 +79,7 @@ function snapshotRows(result: RestoreResult, checkedOut: string[]): string[][] {
     ['Retries', String(download.retries)],
     ['Restarts (snapshot changed)', String(result.restarts)],
     ['Entries extracted', String(result.entries)],
-    // The action's own process (tar runs beside it with a few MiB).
+    // The action's own process, which extracts the tree itself.
     ['Peak memory (RSS)', formatBytes(process.resourceUsage().maxRSS * 1024)]
   ]
 }

@@ -144,7 +144,7 @@ async function restoreOnce(
       ? await revalidateCachedSnapshot(cache, settings, url, transport, log)
       : undefined
     fromCache = cached !== undefined
-    const { source, entries } = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () =>
+    const { source, entries, blobIds } = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () =>
       log.group(
         cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot',
         async () => {
@@ -174,7 +174,7 @@ async function restoreOnce(
               onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)
             })
             const [, extracted] = await allOrAbort([source.completion, extraction], controller)
-            return { source, entries: extracted.entries }
+            return { source, entries: extracted.entries, blobIds: extracted.blobIds }
           } finally {
             progress?.stop()
           }
@@ -194,7 +194,7 @@ async function restoreOnce(
           settings,
           workflow: readWorkflowContext(),
           bundle: await bundle!,
-          blobIds: new Map(),
+          blobIds,
           log
         }
         const result = await finishCheckout(options)

@@ -262,7 +262,7 @@ describe('checkouts that take the snapshot path', () => {
     const run = await runAction({ inputs: inputs(), env: PUSH_TO_MAIN(), workspace })
     expectSnapshotRestore(run)
     expect(run.stdout).toMatch(
-      /::warning::Updating \S+ in place failed after the tree had started to change \(.+\); restoring the snapshot, which replaces it\./
+      /::warning::Updating \S+ in place failed after the tree had started to change \(.+\); put it back as the job found it \(HEAD at [0-9a-f]{40} on main\); restoring the snapshot\./
     )
     expect(uploadPacks()).toBeGreaterThan(0)
     await expectCleanAtHead(workspace)

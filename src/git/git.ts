@@ -100,6 +100,11 @@ export interface GitDefaults {
   config?: readonly ConfigEntry[]
   /** Aborting it kills the running command, which then rejects with the signal's reason. */
   signal?: AbortSignal
+  /**
+   * Commands run to their end even once the job is cancelled: putting a checkout back as it
+   * was must not be cut short by the cancellation that made it necessary.
+   */
+  uncancellable?: boolean
 }
 
 /** Runs git in one repository directory. */
@@ -118,7 +123,7 @@ export class Git {
       this.directory,
       args,
       gitEnvironment(process.env, config),
-      orCancelled(this.defaults.signal)
+      this.defaults.uncancellable ? this.defaults.signal : orCancelled(this.defaults.signal)
     )
     const ok = output.exitCode === 0 || (options.okExitCodes ?? []).includes(output.exitCode)
     if (!ok) {

@@ -11,8 +11,11 @@
  *     line saying why;
  *  2. fetch, adding objects and remote-tracking refs only: a failed fetch, or one that receives
  *     more than FETCH_BUDGET_SHARE of the snapshot's size (cut off there) → an info line;
- *  3. update the tree (clean, reset, checkout): a failure → a warning; the snapshot's staging
- *     then replaces the whole target, so a half-updated tree never stays.
+ *  3. update the tree (clean, reset, checkout): a failure → a warning, after the checkout is
+ *     put back as the job found it (in-place-undo.ts), so that a snapshot restore that fails
+ *     too leaves the target as it was; when putting back fails, the warning says what state
+ *     the target is in, and the snapshot's staging replaces the whole target if it can.
+ * A cancelled job puts the checkout back the same way and stops there.
  */
 import { randomBytes } from 'node:crypto'
 import type { Stats } from 'node:fs'
@@ -20,7 +23,8 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { snapshotUrl } from '../cachew/endpoints.js'
 import { header, HttpTransport } from '../download/http.js'
-import { InputError } from '../errors.js'
+import { jobCancelled } from '../cancellation.js'
+import { ExpectedError, InputError } from '../errors.js'
 import { formatBytes, type Log } from '../report/log.js'
 import { type Phase, timed } from '../report/phases.js'
 import type { RestoreSettings } from '../settings.js'
@@ -34,6 +38,7 @@ import {
 } from './finish.js'
 import { resolveDestination, type Resolved, type StartingHead } from './freshen.js'
 import { Git, GitError, type ConfigEntry } from './git.js'
+import { cleanExclusion, InPlaceUndo, type PutBack } from './in-place-undo.js'
 import { chooseDestination, describeDestination, type Destination } from './workflow-ref.js'
 
 /**
@@ -74,8 +79,9 @@ interface Plan {
 
 /**
  * Brings the checkout at settings.target to the destination in place, or returns undefined
- * (having said why) when the snapshot should be restored instead. Throws only an InputError,
- * which the snapshot path would meet as well.
+ * (having said why) when the snapshot should be restored instead. Throws an InputError, which
+ * the snapshot path would meet as well, and the job's cancellation once the checkout is put
+ * back.
  */
 export async function updateInPlace(
   settings: RestoreSettings,
@@ -97,18 +103,47 @@ export async function updateInPlace(
   )
   if ('result' in outcome) return outcome.result
   // Outside the group, so the reason shows without unfolding it.
-  if (outcome.treeChanged) {
-    log.warning(
-      `Updating ${target} in place failed after the tree had started to change ` +
-        `(${outcome.reason}); restoring the snapshot, which replaces it.`
+  reportFailure(target, outcome, log)
+  if (!jobCancelled.aborted) return undefined
+  if (outcome.putBack?.done === false) {
+    throw new ExpectedError(
+      `The restore was cancelled while ${target} was being updated in place, and it could ` +
+        `not be put back: ${outcome.putBack.state}.`
     )
-  } else {
-    log.info(`Not updating ${target} in place: ${outcome.reason}; restoring the snapshot.`)
   }
-  return undefined
+  throw jobCancelled.reason
 }
 
-type Outcome = { result: InPlaceResult } | { reason: string; treeChanged: boolean }
+function reportFailure(target: string, outcome: Failure, log: Log): void {
+  const cancelled = jobCancelled.aborted
+  if (!outcome.putBack) {
+    if (!cancelled) {
+      log.info(`Not updating ${target} in place: ${outcome.reason}; restoring the snapshot.`)
+    }
+    return
+  }
+  const failed = cancelled
+    ? `Updating ${target} in place was cancelled after the tree had started to change`
+    : `Updating ${target} in place failed after the tree had started to change (${outcome.reason})`
+  if (outcome.putBack.done) {
+    log.warning(
+      `${failed}; put it back as the job found it (HEAD at ${outcome.startedAt}); ` +
+        (cancelled ? 'stopping there.' : 'restoring the snapshot.')
+    )
+    return
+  }
+  const { reason, state } = outcome.putBack
+  log.warning(
+    `${failed}, and putting it back failed (${reason}): ${state}. ` +
+      (cancelled
+        ? 'Restore the snapshot or check it out again.'
+        : 'Restoring the snapshot, which replaces it; should that fail as well, it stays so.')
+  )
+}
+
+/** putBack is set once the tree had started to change; startedAt is where HEAD was. */
+type Failure = { reason: string; putBack?: PutBack; startedAt?: string }
+type Outcome = { result: InPlaceResult } | Failure
 
 async function fetchAndUpdate(
   git: Git,
@@ -127,16 +162,41 @@ async function fetchAndUpdate(
       fetchDestination(settings, plan, log)
     )
   } catch (error) {
-    return { reason: reasonOf(error), treeChanged: false }
+    return { reason: reasonOf(error) }
+  }
+  let undo: InPlaceUndo
+  try {
+    undo = await InPlaceUndo.record(undoGit(settings), settings.target, {
+      destination: fetched.resolved.commit,
+      branch: fetched.resolved.branch,
+      tempDir: settings.tempDir
+    })
+  } catch (error) {
+    return { reason: `its state could not be recorded to put it back (${reasonOf(error)})` }
   }
   try {
-    const updated = await timed(phases, 'Update the tree', () =>
-      updateTree(git, settings, fetched.resolved, log)
-    )
+    const updated = await timed(phases, 'Update the tree', async () => {
+      await undo.setAside()
+      return updateTree(git, settings, fetched.resolved, log)
+    })
+    await undo
+      .discard()
+      .catch((error: unknown) =>
+        log.warning(`Could not remove ${undo.directory}: ${reasonOf(error)}`)
+      )
     return { result: { ...updated, fetchedBytes: fetched.bytes, phases } }
   } catch (error) {
-    return { reason: reasonOf(error), treeChanged: true }
+    const putBack = await undo.putBack()
+    return { reason: reasonOf(error), putBack, startedAt: undo.describeHead() }
   }
+}
+
+/** Putting back runs to its end even when the job is cancelled (it is why, often). */
+function undoGit(settings: RestoreSettings): Git {
+  return new Git(settings.target, accessSecrets(settings), {
+    config: inPlaceGitConfig(settings),
+    uncancellable: true
+  })
 }
 
 /**
@@ -487,7 +547,8 @@ async function updateTree(
   resolved: Resolved,
   log: Log
 ): Promise<Pick<InPlaceResult, 'commit' | 'ref' | 'gitConfigFile'>> {
-  await git.run(['clean', '-ffdxq', ...keepTempDir(settings)])
+  // What clean removes is set aside already (InPlaceUndo.setAside); this catches the rest.
+  await git.run(['clean', '-ffdxq', ...cleanExclusion(settings.target, settings.tempDir)])
   const head = await readStartingHead(git)
   if (head.commit === resolved.commit) await git.run(['reset', '--hard', '--quiet', 'HEAD'])
   await checkOut(git, resolved, head, 'unknown')
@@ -498,13 +559,6 @@ async function updateTree(
     ? (await configureGitAccess(settings.target, settings)).configFile
     : undefined
   return { commit, ref: resolved.ref, gitConfigFile }
-}
-
-/** RUNNER_TEMP inside the checkout (an unusual setup) holds this job's files: never cleaned. */
-function keepTempDir(settings: RestoreSettings): string[] {
-  const relative = path.relative(settings.target, settings.tempDir)
-  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return []
-  return ['-e', `/${relative.split(path.sep).join('/')}`]
 }
 
 // ---------------------------------------------------------------- helpers

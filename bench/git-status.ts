@@ -75,7 +75,7 @@ function benchSettings(dir: string, upstreamUrl: string): RestoreSettings {
     stallTimeoutMs: 30_000,
     applyBundle: false,
     failOnCacheMiss: false,
-    ref: '',
+    destination: { kind: 'snapshot' },
     keepSnapshotHead: false,
     persistCredentials: false,
     gitThroughCachew: true,
@@ -108,7 +108,6 @@ function methods(mirrorDir: string, tarFile: string, upstreamUrl: string): Metho
         finishCheckout({
           directory: dir,
           settings: benchSettings(dir, upstreamUrl),
-          workflow: {},
           bundle: 'disabled',
           log: quiet
         })

@@ -23,12 +23,7 @@ import { Spool } from './download/spool.js'
 import { ArchiveError, CacheMissError, RestartRequiredError } from './errors.js'
 import { configureGitAccess } from './git/access.js'
 import { updateInPlace, type InPlaceResult } from './git/in-place.js'
-import {
-  finishCheckout,
-  readWorkflowContext,
-  refreshIndex,
-  type FinishOptions
-} from './git/finish.js'
+import { finishCheckout, refreshIndex, type FinishOptions } from './git/finish.js'
 import { formatBytes, type Log } from './report/log.js'
 import { type Phase, timed } from './report/phases.js'
 import { startProgress } from './report/progress.js'
@@ -194,7 +189,6 @@ async function restoreOnce(
         const options: FinishOptions = {
           directory: staging!.directory,
           settings,
-          workflow: readWorkflowContext(),
           bundle: await bundle!,
           log
         }

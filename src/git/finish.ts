@@ -11,11 +11,7 @@ import type { AppliedBundle } from './bundle.js'
 import type { FreshenContext, Resolved, SnapshotFreshness, StartingHead } from './freshen.js'
 import { resolveDestination } from './freshen.js'
 import { Git } from './git.js'
-import type { WorkflowContext } from './workflow-ref.js'
-import { chooseDestination, describeDestination } from './workflow-ref.js'
-
-export { readWorkflowContext } from './workflow-ref.js'
-export type { WorkflowContext } from './workflow-ref.js'
+import { describeDestination } from './workflow-ref.js'
 
 /**
  * What became of the delta bundle: a downloaded file to apply; `up-to-date` (204: nothing to
@@ -32,8 +28,8 @@ export interface FinishLog {
 export interface FinishOptions {
   /** The staged clone. */
   directory: string
+  /** Its destination was resolved with the settings, before the first request. */
   settings: RestoreSettings
-  workflow: WorkflowContext
   bundle: BundleOffer
   log: FinishLog
 }
@@ -49,8 +45,8 @@ export interface FinishResult {
 }
 
 export async function finishCheckout(options: FinishOptions): Promise<FinishResult> {
-  const { directory, settings, workflow, log } = options
-  const destination = chooseDestination(settings, workflow)
+  const { directory, settings, log } = options
+  const destination = settings.destination
   const git = new Git(directory, accessSecrets(settings))
   // Extraction left every file's stat data stale. Refreshing first pays the one rehash of the
   // tree here, so the checkout below compares stat data instead of file contents and the

@@ -20,21 +20,14 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { snapshotUrl } from '../cachew/endpoints.js'
 import { header, HttpTransport } from '../download/http.js'
-import { InputError } from '../errors.js'
 import { formatBytes, type Log } from '../report/log.js'
 import { type Phase, timed } from '../report/phases.js'
 import type { RestoreSettings } from '../settings.js'
 import { accessSecrets, configureGitAccess } from './access.js'
-import {
-  checkOut,
-  readStartingHead,
-  readWorkflowContext,
-  refreshIndex,
-  warnIfDirty
-} from './finish.js'
+import { checkOut, readStartingHead, refreshIndex, warnIfDirty } from './finish.js'
 import { resolveDestination, type Resolved, type StartingHead } from './freshen.js'
 import { Git, GitError, type ConfigEntry } from './git.js'
-import { chooseDestination, describeDestination, type Destination } from './workflow-ref.js'
+import { describeDestination, type Destination } from './workflow-ref.js'
 
 /**
  * The fetch may receive at most this share of the snapshot's compressed size before it is cut
@@ -74,8 +67,8 @@ interface Plan {
 
 /**
  * Brings the checkout at settings.target to the destination in place, or returns undefined
- * (having said why) when the snapshot should be restored instead. Throws only an InputError,
- * which the snapshot path would meet as well.
+ * (having said why) when the snapshot should be restored instead. Never throws: the inputs
+ * were refused, if at all, when the settings were read.
  */
 export async function updateInPlace(
   settings: RestoreSettings,
@@ -88,7 +81,6 @@ export async function updateInPlace(
   try {
     plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings))
   } catch (error) {
-    if (error instanceof InputError) throw error
     log.info(`Not updating ${target} in place: ${reasonOf(error)}; restoring the snapshot.`)
     return undefined
   }
@@ -309,7 +301,7 @@ async function readHead(git: Git): Promise<StartingHead> {
  * origin/HEAD names in a clone.
  */
 async function chooseInPlaceDestination(git: Git, settings: RestoreSettings): Promise<Destination> {
-  const destination = chooseDestination(settings, readWorkflowContext())
+  const destination = settings.destination
   if (destination.kind !== 'snapshot') return destination
   if (settings.keepSnapshotHead) {
     throw new NotInPlace("keep-snapshot-head asks for the snapshot's own head")

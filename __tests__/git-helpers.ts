@@ -158,6 +158,7 @@ export function restoreSettings(
     failOnCacheMiss: false,
     keepSnapshotHead: false,
     persistCredentials: true,
+    setSafeDirectory: true,
     gitThroughCachew: true,
     runnerCacheMaxBytes: 0,
     updateExisting: 'auto',

@@ -52,6 +52,7 @@ describe('readSettings', () => {
       applyBundle: true,
       failOnCacheMiss: false,
       persistCredentials: true,
+      setSafeDirectory: true,
       gitThroughCachew: true,
       keepSnapshotHead: false,
       updateExisting: 'auto'
@@ -109,6 +110,7 @@ describe('readSettings', () => {
     ['ref', 'refs/heads/', /is not a valid ref \(it ends with '\/'\)/],
     ['bundle', 'maybe', /'maybe' is not a boolean; use true or false/],
     ['fail-on-cache-miss', 'yes', /use true or false/],
+    ['set-safe-directory', 'on', /'on' is not a boolean; use true or false/],
     ['update-existing', 'true', /'true' is not allowed; use auto or false/],
     ['update-existing', 'always', /'always' is not allowed; use auto or false/]
   ])('names %s and the allowed values for %p', (input, value, allowed) => {
@@ -175,6 +177,7 @@ describe('readSettings', () => {
       [Inputs.failOnCacheMiss]: String(Defaults.failOnCacheMiss),
       [Inputs.keepSnapshotHead]: String(Defaults.keepSnapshotHead),
       [Inputs.persistCredentials]: String(Defaults.persistCredentials),
+      [Inputs.setSafeDirectory]: String(Defaults.setSafeDirectory),
       [Inputs.gitThroughCachew]: String(Defaults.gitThroughCachew),
       [Inputs.runnerCache]: Defaults.runnerCache,
       [Inputs.runnerCacheMaxGb]: String(Defaults.runnerCacheMaxGb),

@@ -78,6 +78,7 @@ function benchSettings(dir: string, upstreamUrl: string): RestoreSettings {
     destination: { kind: 'snapshot' },
     keepSnapshotHead: false,
     persistCredentials: false,
+    setSafeDirectory: false,
     gitThroughCachew: true,
     runnerCacheMaxBytes: 0,
     updateExisting: 'false'

@@ -34,6 +34,7 @@ export const Inputs = {
   keepSnapshotHead: 'keep-snapshot-head',
   token: 'token',
   persistCredentials: 'persist-credentials',
+  setSafeDirectory: 'set-safe-directory',
   gitThroughCachew: 'git-through-cachew',
   runnerCache: 'runner-cache',
   runnerCacheMaxGb: 'runner-cache-max-gb',
@@ -52,6 +53,7 @@ export const Defaults = {
   failOnCacheMiss: false,
   keepSnapshotHead: false,
   persistCredentials: true,
+  setSafeDirectory: true,
   gitThroughCachew: true,
   runnerCache: 'auto',
   runnerCacheMaxGb: 10,
@@ -96,6 +98,8 @@ export interface RestoreSettings {
   /** Token for the upstream host (git over HTTPS); registered as a secret. */
   token?: string
   persistCredentials: boolean
+  /** Add the target to git's global safe.directory for the job; the post step removes it. */
+  setSafeDirectory: boolean
   gitThroughCachew: boolean
   /**
    * Where the runner cache lives (RUNNER_TOOL_CACHE), when it is on: `runner-cache` true, or
@@ -156,6 +160,7 @@ export function readSettings(env: Env = process.env): RestoreSettings {
     keepSnapshotHead,
     token,
     persistCredentials: parseBoolean(Inputs.persistCredentials, Defaults.persistCredentials),
+    setSafeDirectory: parseBoolean(Inputs.setSafeDirectory, Defaults.setSafeDirectory),
     gitThroughCachew: parseBoolean(Inputs.gitThroughCachew, Defaults.gitThroughCachew),
     runnerCacheDir: parseRunnerCache(env),
     runnerCacheMaxBytes:

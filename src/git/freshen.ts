@@ -2,15 +2,20 @@
  * Making the destination's commit local when the snapshot and bundle do not have it: ask
  * cachew to make sure it has the refs and commits (`ensure-refs`), then fetch just those
  * through cachew's git endpoint (straight from upstream only when git-through-cachew is off).
- * The snapshot has full history, so fetches are never shallow.
+ * The snapshot has full history, so fetches are never shallow. Each fetch and each ensure-refs
+ * request is retried as a whole by the one retry layer of git traffic (./retry.ts).
  */
 import { HttpClient } from '@actions/http-client'
+import type { IncomingMessage } from 'node:http'
+import { ensureRefsUrl } from '../cachew/endpoints.js'
+import { errorForStatus } from '../cachew/status.js'
+import { asNetworkError, header, proxyRoute } from '../download/http.js'
 import { ExpectedError } from '../errors.js'
 import type { RestoreSettings } from '../settings.js'
-import { ensureRefsUrl } from '../cachew/endpoints.js'
 import { accessConfig } from './access.js'
 import type { Git } from './git.js'
 import { GitError } from './git.js'
+import { withRetries, type RetryContext } from './retry.js'
 import type { Destination } from './workflow-ref.js'
 
 export type FreshenSettings = Pick<
@@ -52,24 +57,41 @@ export interface EnsureRefsAnswer {
 
 const ENSURE_REFS_TIMEOUT_MS = 120_000
 
-/** Asks cachew to bring its mirror up to date for these refs and commits. */
+/**
+ * Asks cachew to bring its mirror up to date for these refs and commits, once. Failures are
+ * typed as the download's are: a TransientError for what another attempt may fix (5xx, 429,
+ * a network error), a ServerError otherwise.
+ */
 export async function ensureRefs(
   settings: FreshenSettings,
   request: EnsureRefsRequest
 ): Promise<EnsureRefsAnswer> {
+  // Its own retries stay off: ./retry.ts is the one layer.
   const client = new HttpClient('cachew-restore', [], {
     socketTimeout: ENSURE_REFS_TIMEOUT_MS,
     allowRetries: false
   })
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (settings.authorization) headers.authorization = settings.authorization
+  const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl)
   try {
-    const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl)
-    const response = await client.post(url, JSON.stringify(request), headers)
-    const body = await response.readBody()
-    const status = response.message.statusCode ?? 0
+    let message: IncomingMessage
+    let body: string
+    try {
+      const response = await client.post(url, JSON.stringify(request), headers)
+      message = response.message
+      body = await response.readBody()
+    } catch (error) {
+      throw asNetworkError(error, new URL(url), proxyRoute(new URL(url)))
+    }
+    const status = message.statusCode ?? 0
     if (status !== 200) {
-      throw new ExpectedError(`ensure-refs answered HTTP ${status}${briefBody(body)}`)
+      throw errorForStatus(status, {
+        what: 'ensure-refs endpoint',
+        url,
+        authorized: settings.authorization !== undefined,
+        retryAfter: header(message, 'retry-after')
+      })
     }
     return parseEnsureRefsAnswer(body)
   } finally {
@@ -104,13 +126,24 @@ export function parseEnsureRefsAnswer(body: string): EnsureRefsAnswer {
   return { refs, missingCommits, fetched: value.fetched === true }
 }
 
-/** Runs ensure-refs; a failure is a warning, since the fetch that follows may still work. */
+function retryContext(context: FreshenContext): RetryContext {
+  return { log: context.log, signal: context.git.signal }
+}
+
+/**
+ * Runs ensure-refs, retried; a failure is a warning, since the fetch that follows may still
+ * work.
+ */
 async function tryEnsureRefs(
   context: FreshenContext,
   request: EnsureRefsRequest
 ): Promise<EnsureRefsAnswer | undefined> {
   try {
-    return await ensureRefs(context.settings, request)
+    return await withRetries(
+      'cachew ensure-refs',
+      () => ensureRefs(context.settings, request),
+      retryContext(context)
+    )
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     context.log.warning(`cachew ensure-refs failed (${reason}); fetching anyway`)
@@ -118,7 +151,10 @@ async function tryEnsureRefs(
   }
 }
 
-/** Fetches refspecs through cachew (or upstream without git-through-cachew), never tags. */
+/**
+ * Fetches refspecs through cachew (or upstream without git-through-cachew), never tags;
+ * retried as a whole when the transfer broke or the server answered 5xx or 429.
+ */
 export async function fetchThroughCachew(
   context: FreshenContext,
   refspecs: readonly string[]
@@ -126,10 +162,16 @@ export async function fetchThroughCachew(
   const { git, settings } = context
   const via = settings.gitThroughCachew ? 'through cachew' : 'from upstream'
   context.log.info(`Fetching ${refspecs.join(' ')} ${via}`)
-  await git.run(
-    ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', settings.repositoryUrl, ...refspecs],
-    { config: accessConfig(settings) }
-  )
+  const args = [
+    'fetch',
+    '--quiet',
+    '--no-tags',
+    '--no-write-fetch-head',
+    settings.repositoryUrl,
+    ...refspecs
+  ]
+  const config = accessConfig(settings)
+  await withRetries(`git fetch ${via}`, () => git.run(args, { config }), retryContext(context))
 }
 
 export async function hasCommit(git: Git, commit: string): Promise<boolean> {

@@ -54,11 +54,13 @@ beforeEach(() => {
  */
 async function restoreWith(
   faults: ServerOptions['faults'],
-  ref = wanted
+  ref = wanted,
+  env: Record<string, string> = {}
 ): Promise<{ run: ActionRun; log: string }> {
   server.setOptions({ faults })
   const run = await runActionWithPost({
-    inputs: { 'server-url': server.url, repository: mirror.upstreamUrl, ref }
+    inputs: { 'server-url': server.url, repository: mirror.upstreamUrl, ref },
+    env
   })
   await server.idle()
   return { run, log: visibleLog(run) }
@@ -104,12 +106,31 @@ describe('retried', () => {
     expect(log).toMatch(/git fetch through cachew failed \(error: RPC failed; HTTP 503/)
   })
 
-  it('the pack is cut off mid-transfer (early EOF), then works', async () => {
-    const { run, log } = await restoreWith({ gitResetAfterBytes: { bytes: 32_768, times: 1 } })
-    await expectAtWanted(run)
-    expect(server.faultsFired.gitResetAfterBytes).toBe(1)
-    expect(log).toMatch(/git fetch through cachew failed \(.*\); retrying, attempt 2 of 8\./)
-  })
+  it.each([
+    ['unpack-objects', {}],
+    // index-pack, as for packs of 100 objects or more: a cut leaves its tmp_pack_* behind.
+    [
+      'index-pack',
+      { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'fetch.unpackLimit', GIT_CONFIG_VALUE_0: '1' }
+    ]
+  ])(
+    'the pack is cut off mid-transfer (early EOF), then works, leaving nothing (%s)',
+    async (_name, env) => {
+      const { run, log } = await restoreWith(
+        { gitResetAfterBytes: { bytes: 32_768, times: 1 } },
+        wanted,
+        env
+      )
+      await expectAtWanted(run)
+      expect(server.faultsFired.gitResetAfterBytes).toBe(1)
+      expect(log).toMatch(
+        /git fetch through cachew failed \(.*early EOF|git fetch through cachew failed \(.*bytes of body/
+      )
+      expect(log).toContain('retrying, attempt 2 of 8.')
+      const packs = await fs.readdir(path.join(run.workspace, '.git', 'objects', 'pack'))
+      expect(packs.filter(name => name.startsWith('tmp_'))).toEqual([])
+    }
+  )
 
   it("ensure-refs answers 503 with Retry-After: 1, then 200, after the server's delay", async () => {
     const { run, log } = await restoreWith({

@@ -6,7 +6,9 @@
  * request is retried as a whole by the one retry layer of git traffic (./retry.ts).
  */
 import { HttpClient } from '@actions/http-client'
+import * as fs from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
+import * as path from 'node:path'
 import { ensureRefsUrl } from '../cachew/endpoints.js'
 import { errorForStatus } from '../cachew/status.js'
 import { asNetworkError, header, proxyRoute } from '../download/http.js'
@@ -171,7 +173,35 @@ export async function fetchThroughCachew(
     ...refspecs
   ]
   const config = accessConfig(settings)
-  await withRetries(`git fetch ${via}`, () => git.run(args, { config }), retryContext(context))
+  const packDir = path.join(git.directory, '.git', 'objects', 'pack')
+  const before = new Set(await namesIn(packDir))
+  const attempt = async (): Promise<void> => {
+    try {
+      await git.run(args, { config })
+    } catch (error) {
+      await removeTempPacks(packDir, before)
+      throw error
+    }
+  }
+  await withRetries(`git fetch ${via}`, attempt, retryContext(context))
+}
+
+/**
+ * A fetch cut off mid-pack leaves index-pack's tmp_pack_* behind (git 2.39); another attempt
+ * would add one more each time, and they would stay in .git for good.
+ */
+async function removeTempPacks(packDir: string, before: ReadonlySet<string>): Promise<void> {
+  const left = (await namesIn(packDir)).filter(name => name.startsWith('tmp_') && !before.has(name))
+  await Promise.all(left.map(name => fs.rm(path.join(packDir, name), { force: true })))
+}
+
+async function namesIn(directory: string): Promise<string[]> {
+  try {
+    return await fs.readdir(directory)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
 }
 
 export async function hasCommit(git: Git, commit: string): Promise<boolean> {

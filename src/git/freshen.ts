@@ -5,13 +5,12 @@
  * The snapshot has full history, so fetches are never shallow. Each fetch and each ensure-refs
  * request is retried as a whole by the one retry layer of git traffic (./retry.ts).
  */
-import { HttpClient } from '@actions/http-client'
 import * as fs from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import * as path from 'node:path'
 import { ensureRefsUrl } from '../cachew/endpoints.js'
 import { errorForStatus } from '../cachew/status.js'
-import { asNetworkError, header, proxyRoute } from '../download/http.js'
+import { asNetworkError, header, HttpTransport } from '../download/http.js'
 import { ExpectedError } from '../errors.js'
 import type { RestoreSettings } from '../settings.js'
 import { accessConfig } from './access.js'
@@ -60,45 +59,59 @@ export interface EnsureRefsAnswer {
 const ENSURE_REFS_TIMEOUT_MS = 120_000
 
 /**
- * Asks cachew to bring its mirror up to date for these refs and commits, once. Failures are
- * typed as the download's are: a TransientError for what another attempt may fix (5xx, 429,
- * a network error), a ServerError otherwise.
+ * Asks cachew to bring its mirror up to date for these refs and commits, once (./retry.ts
+ * is the one retry layer). Failures are typed as the download's are: the transport makes a
+ * network error a TransientError, and the status policy of src/cachew/status.ts types a
+ * status (5xx and 429 transient, with Retry-After; 401, 403 and the rest not).
  */
 export async function ensureRefs(
   settings: FreshenSettings,
   request: EnsureRefsRequest
 ): Promise<EnsureRefsAnswer> {
-  // Its own retries stay off: ./retry.ts is the one layer.
-  const client = new HttpClient('cachew-restore', [], {
-    socketTimeout: ENSURE_REFS_TIMEOUT_MS,
-    allowRetries: false
-  })
-  const headers: Record<string, string> = { 'content-type': 'application/json' }
-  if (settings.authorization) headers.authorization = settings.authorization
+  const transport = new HttpTransport(settings.authorization, 1)
   const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl)
+  const signal = AbortSignal.timeout(ENSURE_REFS_TIMEOUT_MS)
   try {
-    let message: IncomingMessage
-    let body: string
-    try {
-      const response = await client.post(url, JSON.stringify(request), headers)
-      message = response.message
-      body = await response.readBody()
-    } catch (error) {
-      throw asNetworkError(error, new URL(url), proxyRoute(new URL(url)))
-    }
-    const status = message.statusCode ?? 0
+    const response = await transport.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+      signal
+    })
+    const body = await bodyText(response, url)
+    const status = response.statusCode ?? 0
     if (status !== 200) {
       throw errorForStatus(status, {
         what: 'ensure-refs endpoint',
         url,
         authorized: settings.authorization !== undefined,
-        retryAfter: header(message, 'retry-after')
+        retryAfter: header(response, 'retry-after')
       })
     }
     return parseEnsureRefsAnswer(body)
+  } catch (error) {
+    // Not transient: ensure-refs only helps the fetch that follows anyway, and eight waits of
+    // two minutes would hold the job for sixteen.
+    if (signal.aborted) {
+      throw new ExpectedError(
+        `ensure-refs did not answer within ${ENSURE_REFS_TIMEOUT_MS / 1000} s`
+      )
+    }
+    throw error
   } finally {
-    client.dispose()
+    transport.close()
   }
+}
+
+/** The whole body; a connection lost on the way is a network error, as before the headers. */
+async function bodyText(response: IncomingMessage, url: string): Promise<string> {
+  const chunks: Buffer[] = []
+  try {
+    for await (const chunk of response as AsyncIterable<Buffer>) chunks.push(chunk)
+  } catch (error) {
+    throw asNetworkError(error, new URL(url))
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 function briefBody(body: string): string {

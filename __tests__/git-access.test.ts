@@ -9,7 +9,6 @@ import {
   renderConfigFile,
   tokenHeader
 } from '../src/git/access.js'
-import { ExpectedError } from '../src/errors.js'
 import {
   addCommit,
   git,
@@ -58,17 +57,6 @@ describe('accessConfig', () => {
 
   it('sends nothing through cachew without git-through-cachew, and nothing unasked', () => {
     expect(accessConfig(restoreSettings({ gitThroughCachew: false }))).toEqual([])
-  })
-
-  it('refuses a header value with a line break without echoing it', () => {
-    const settings = restoreSettings({ authorization: 'Bearer a\r\nX-Evil: 1' })
-    expect(() => accessConfig(settings)).toThrow(ExpectedError)
-    expect(() => accessConfig(settings)).toThrow(/authorization.*line break/)
-    try {
-      accessConfig(settings)
-    } catch (error) {
-      expect(String(error)).not.toContain('Evil')
-    }
   })
 
   it('lists the token in its raw and base64 forms as secrets', () => {

@@ -5,7 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs/promises'
 import { finishCheckout, refreshIndex } from '../src/git/finish.js'
-import type { BundleOffer, WorkflowContext } from '../src/git/finish.js'
+import type { BundleOffer } from '../src/git/finish.js'
+import type { WorkflowContext } from '../src/git/workflow-ref.js'
 import {
   addCommit,
   git,
@@ -16,9 +17,9 @@ import {
   recordingLog,
   restoreSettings,
   staleIndexEntries,
-  TempDirs
+  TempDirs,
+  type SettingsOverrides
 } from './git-helpers.js'
-import type { RestoreSettings } from '../src/settings.js'
 
 const dirs = new TempDirs()
 const fixtureDirs = new TempDirs()
@@ -65,13 +66,12 @@ async function finish(
   staging: string,
   bundle: BundleOffer,
   workflow: WorkflowContext = {},
-  settings: Partial<RestoreSettings> = {}
+  settings: SettingsOverrides = {}
 ) {
   const log = recordingLog()
   const result = await finishCheckout({
     directory: staging,
-    settings: restoreSettings(settings),
-    workflow,
+    settings: restoreSettings(settings, workflow),
     bundle,
     // Extracted by tar, so nothing was verified: git refreshes the index itself.
     blobIds: new Map(),

@@ -9,13 +9,14 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { configureGitAccess, removeGitAccess } from '../src/git/access.js'
 import { finishCheckout } from '../src/git/finish.js'
-import type { BundleOffer, FinishResult, WorkflowContext } from '../src/git/finish.js'
-import type { RestoreSettings } from '../src/settings.js'
+import type { BundleOffer, FinishResult } from '../src/git/finish.js'
+import type { WorkflowContext } from '../src/git/workflow-ref.js'
 import { cachewRepoPath, startCachewServer } from './support/cachew-server.js'
 import type { CachewServer } from './support/cachew-server.js'
 import { addCommit, execTool, makeMirror, makeSnapshot } from './support/fixtures.js'
 import type { Mirror } from './support/fixtures.js'
 import { git, recordingLog, restoreSettings, TempDirs } from './git-helpers.js'
+import type { SettingsOverrides } from './git-helpers.js'
 
 const dirs = new TempDirs()
 let server: CachewServer
@@ -63,8 +64,11 @@ async function scenario(options: { detach?: boolean } = {}): Promise<Scenario> {
   return { mirror, a, b, staging }
 }
 
-function settingsFor(m: Mirror, overrides: Partial<RestoreSettings> = {}): RestoreSettings {
-  return restoreSettings({ serverUrl: server.url, repositoryUrl: m.upstreamUrl, ...overrides })
+function settingsFor(m: Mirror, overrides: SettingsOverrides = {}, workflow: WorkflowContext = {}) {
+  return restoreSettings(
+    { serverUrl: server.url, repositoryUrl: m.upstreamUrl, ...overrides },
+    workflow
+  )
 }
 
 /** Downloads the delta bundle the way the restore does, into a temp file. */
@@ -82,13 +86,12 @@ async function finish(
   s: Scenario,
   bundle: BundleOffer,
   workflow: WorkflowContext = {},
-  overrides: Partial<RestoreSettings> = {}
+  overrides: SettingsOverrides = {}
 ): Promise<{ result: FinishResult; log: ReturnType<typeof recordingLog> }> {
   const log = recordingLog()
   const result = await finishCheckout({
     directory: s.staging,
-    settings: settingsFor(s.mirror, overrides),
-    workflow,
+    settings: settingsFor(s.mirror, overrides, workflow),
     bundle,
     // Extracted by tar, so nothing was verified: git refreshes the index itself.
     blobIds: new Map(),

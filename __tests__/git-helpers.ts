@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import type { RestoreSettings } from '../src/settings.js'
+import type { WorkflowContext } from '../src/git/workflow-ref.js'
+import { chooseDestination, type RestoreSettings } from '../src/settings.js'
 
 export const UPSTREAM_URL = 'https://git.example.test/acme/widgets'
 
@@ -132,9 +133,19 @@ export async function staleIndexEntries(repo: string): Promise<string[]> {
   return [...new Set(stale)]
 }
 
-/** Complete RestoreSettings for the git functions, with the given overrides. */
-export function restoreSettings(overrides: Partial<RestoreSettings> = {}): RestoreSettings {
-  return {
+/** Overrides of restoreSettings; `ref` is the input the destination is chosen from. */
+export type SettingsOverrides = Partial<RestoreSettings> & { ref?: string }
+
+/**
+ * Complete RestoreSettings for the git functions, with the given overrides; the destination
+ * is chosen from `ref`, keep-snapshot-head and `workflow` as readSettings chooses it.
+ */
+export function restoreSettings(
+  overrides: SettingsOverrides = {},
+  workflow: WorkflowContext = {}
+): RestoreSettings {
+  const { ref = '', ...rest } = overrides
+  const settings: Omit<RestoreSettings, 'destination'> = {
     serverUrl: 'http://127.0.0.1:9',
     repositoryUrl: UPSTREAM_URL,
     target: os.tmpdir(),
@@ -145,14 +156,21 @@ export function restoreSettings(overrides: Partial<RestoreSettings> = {}): Resto
     stallTimeoutMs: 30_000,
     applyBundle: true,
     failOnCacheMiss: false,
-    ref: '',
     keepSnapshotHead: false,
     persistCredentials: true,
+    setSafeDirectory: true,
     gitThroughCachew: true,
     runnerCacheMaxBytes: 0,
     updateExisting: 'auto',
-    ...overrides
+    ...rest
   }
+  const destination =
+    rest.destination ??
+    chooseDestination(
+      { ref, keepSnapshotHead: settings.keepSnapshotHead, repositoryUrl: settings.repositoryUrl },
+      workflow
+    )
+  return { ...settings, destination }
 }
 
 /** A log that records what it was told. */

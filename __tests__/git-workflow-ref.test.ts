@@ -1,12 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
-import { InputError } from '../src/errors.js'
+import { ExpectedError, InputError } from '../src/errors.js'
 import {
-  chooseDestination,
   describeDestination,
   isValidRefName,
   isWorkflowRepository,
-  readWorkflowContext
+  readWorkflowContext,
+  refInputProblem
 } from '../src/git/workflow-ref.js'
+import { chooseDestination } from '../src/settings.js'
 
 const SHA = 'a'.repeat(40)
 const REPO = 'https://github.com/acme/widgets'
@@ -83,6 +84,17 @@ describe('chooseDestination in a workflow', () => {
     expect(choose).toThrow(/keep-snapshot-head.*ref 'main'/)
   })
 
+  it('refuses a GITHUB_SHA that is not a full commit SHA, before anything is fetched', () => {
+    const choose = () => chooseDestination(inputs(), { sha: '--upload-pack=evil' })
+    expect(choose).toThrow(ExpectedError)
+    expect(choose).toThrow(/GITHUB_SHA '--upload-pack=evil' is not a full commit SHA/)
+    // A ref input makes GITHUB_SHA irrelevant.
+    expect(chooseDestination(inputs('main'), { sha: 'abc' })).toEqual({
+      kind: 'branch-or-tag',
+      name: 'main'
+    })
+  })
+
   it("ignores the workflow's commit when restoring another repository", () => {
     const workflow = { sha: SHA, ref: 'refs/heads/main', repository: 'acme/other' }
     expect(chooseDestination(inputs(), workflow)).toEqual({ kind: 'snapshot' })
@@ -139,9 +151,29 @@ describe('ref input validation', () => {
     '@',
     'a@{1}',
     'a~1',
-    '.hidden'
-  ])('refuses %s, naming the input', ref => {
-    expect(() => chooseDestination(inputs(ref), {})).toThrow(/Input 'ref': .* is not a valid/)
+    '.hidden',
+    '/main',
+    'refs/heads',
+    'refs/tags',
+    'a\nb'
+  ])('refuses %j, naming the input, why, and what is allowed', ref => {
+    const choose = () => chooseDestination(inputs(ref), {})
+    expect(choose).toThrow(InputError)
+    expect(choose).toThrow(/^Input 'ref': '.*' is not a valid ref \(.+\); use a branch or tag name/)
+  })
+
+  it.each([
+    ['bad..ref', "it contains '..'"],
+    ['x.lock', "a part of it ends with '.lock'"],
+    ['refs/heads/-x', "a part of it starts with '-'"],
+    ['a b', 'it contains a space or a control character'],
+    ['refs/heads', 'it names no branch or tag']
+  ])('says why %s is refused: %s', (ref, why) => {
+    expect(refInputProblem(ref)).toBe(why)
+  })
+
+  it('keeps a line break out of the message', () => {
+    expect(() => chooseDestination(inputs('a\nb'), {})).toThrow("Input 'ref': 'a\\nb' is not")
   })
 
   it.each(['feature/x-1', 'v1.2.3', 'refs/pull/7/merge', 'release_2026'])('accepts %s', ref => {

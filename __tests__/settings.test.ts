@@ -52,6 +52,7 @@ describe('readSettings', () => {
       applyBundle: true,
       failOnCacheMiss: false,
       persistCredentials: true,
+      setSafeDirectory: true,
       gitThroughCachew: true,
       keepSnapshotHead: false,
       updateExisting: 'auto'
@@ -98,8 +99,18 @@ describe('readSettings', () => {
     ['server-url', 'https://user:pw@cachew.example.com', /credentials in the URL/],
     ['repository', ':::', /is not a repository; use https:\/\/HOST\/OWNER\/REPO or OWNER\/REPO/],
     ['repository', 'https://github.com/', /not a repository URL/],
+    [
+      'repository',
+      'acme/..',
+      /is not a repository; use https:\/\/HOST\/OWNER\/REPO or OWNER\/REPO/
+    ],
+    ['repository', './widgets', /is not a repository/],
+    ['repository', 'acme/.git', /is not a repository/],
+    ['ref', 'bad..ref', /'bad\.\.ref' is not a valid ref \(it contains '\.\.'\); use a branch/],
+    ['ref', 'refs/heads/', /is not a valid ref \(it ends with '\/'\)/],
     ['bundle', 'maybe', /'maybe' is not a boolean; use true or false/],
     ['fail-on-cache-miss', 'yes', /use true or false/],
+    ['set-safe-directory', 'on', /'on' is not a boolean; use true or false/],
     ['update-existing', 'true', /'true' is not allowed; use auto or false/],
     ['update-existing', 'always', /'always' is not allowed; use auto or false/]
   ])('names %s and the allowed values for %p', (input, value, allowed) => {
@@ -107,6 +118,45 @@ describe('readSettings', () => {
     expect(error.input).toBe(input)
     expect(error.message).toContain(`Input '${input}'`)
     expect(error.message).toMatch(allowed)
+  })
+
+  it('refuses keep-snapshot-head with a ref, naming both', () => {
+    const error = errorFor({ 'keep-snapshot-head': 'true', ref: 'main' })
+    expect(error.input).toBe('keep-snapshot-head')
+    expect(error.message).toBe(
+      "Input 'keep-snapshot-head': cannot be combined with ref 'main'; set one or the other " +
+        '(keep-snapshot-head: false, or no ref)'
+    )
+  })
+
+  it.each([
+    ['authorization', 'Bearer abc\r\nX-Injected: 1'],
+    ['authorization', 'Bearer \u0000abc'],
+    ['authorization', 'Bearer \u2603'],
+    ['token', 'ghs_abc\ndef']
+  ])('refuses a %s that an HTTP header cannot carry, without echoing it', (input, value) => {
+    const error = errorFor({ [input]: value })
+    expect(error.input).toBe(input)
+    expect(error.message).toBe(
+      `Input '${input}': contains a line break or another character an HTTP header cannot carry; remove it`
+    )
+  })
+
+  it('resolves the destination from the workflow context it is given', () => {
+    setInputs({ 'server-url': 'https://c.example', repository: 'acme/widgets' })
+    const sha = 'C'.repeat(40)
+    process.env.GITHUB_REPOSITORY = 'acme/widgets'
+    const inWorkflow = { ...process.env, GITHUB_SHA: sha, GITHUB_REF: 'refs/heads/dev' }
+    expect(readSettings(inWorkflow).destination).toEqual({
+      kind: 'branch',
+      branch: 'dev',
+      commit: sha.toLowerCase()
+    })
+    expect(readSettings({ ...process.env, GITHUB_SHA: '' }).destination).toEqual({
+      kind: 'snapshot'
+    })
+    setInputs({ 'server-url': 'https://c.example', repository: 'acme/widgets', ref: 'v1' })
+    expect(readSettings(inWorkflow).destination).toEqual({ kind: 'branch-or-tag', name: 'v1' })
   })
 
   it('requires a server URL', () => {
@@ -127,6 +177,7 @@ describe('readSettings', () => {
       [Inputs.failOnCacheMiss]: String(Defaults.failOnCacheMiss),
       [Inputs.keepSnapshotHead]: String(Defaults.keepSnapshotHead),
       [Inputs.persistCredentials]: String(Defaults.persistCredentials),
+      [Inputs.setSafeDirectory]: String(Defaults.setSafeDirectory),
       [Inputs.gitThroughCachew]: String(Defaults.gitThroughCachew),
       [Inputs.runnerCache]: Defaults.runnerCache,
       [Inputs.runnerCacheMaxGb]: String(Defaults.runnerCacheMaxGb),

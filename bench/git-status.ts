@@ -75,9 +75,10 @@ function benchSettings(dir: string, upstreamUrl: string): RestoreSettings {
     stallTimeoutMs: 30_000,
     applyBundle: false,
     failOnCacheMiss: false,
-    ref: '',
+    destination: { kind: 'snapshot' },
     keepSnapshotHead: false,
     persistCredentials: false,
+    setSafeDirectory: false,
     gitThroughCachew: true,
     runnerCacheMaxBytes: 0,
     updateExisting: 'false'
@@ -112,7 +113,6 @@ function methods(mirrorDir: string, tarFile: string, upstreamUrl: string): Metho
         finishCheckout({
           directory: dir,
           settings: benchSettings(dir, upstreamUrl),
-          workflow: {},
           bundle: 'disabled',
           blobIds: new Map(),
           log: quiet

@@ -7,6 +7,7 @@ import * as core from './report/runner.js'
 import { cancelOnSignals } from './cancellation.js'
 import { CacheMissError, ExpectedError } from './errors.js'
 import { removeGitAccess } from './git/access.js'
+import { addSafeDirectory, removeSafeDirectory } from './git/safe-directory.js'
 import type { Log } from './report/log.js'
 import { writeSummary } from './report/summary.js'
 import { restore, type RestoreResult } from './restore.js'
@@ -26,7 +27,12 @@ export const Outputs = {
   mode: 'mode'
 } as const
 
-const State = { isPost: 'isPost', repository: 'repository', gitConfig: 'git-config' } as const
+const State = {
+  isPost: 'isPost',
+  repository: 'repository',
+  gitConfig: 'git-config',
+  safeDirectory: 'safe-directory'
+} as const
 
 const coreLog: Log = {
   info: core.info,
@@ -52,6 +58,9 @@ export async function run(): Promise<void> {
 async function main(): Promise<void> {
   core.saveState(State.isPost, 'true')
   const settings = readSettings()
+  // Before the restore, so the action's own git accepts a checkout that another user owns
+  // (the in-place update, the index refresh after the move), as later steps' git will.
+  if (settings.setSafeDirectory) await trustRepository(settings.target)
   let result: RestoreResult
   try {
     result = await restore(settings, coreLog)
@@ -90,13 +99,44 @@ function publish(result: RestoreResult): void {
   )
 }
 
-/** The post step: removes the git credentials the main step left for later steps. */
+/**
+ * set-safe-directory: a failure is a warning, as with actions/checkout; git in later steps
+ * then refuses the repository only if another user owns it.
+ */
+async function trustRepository(target: string): Promise<void> {
+  try {
+    const added = await addSafeDirectory(target)
+    if (added === undefined) return
+    core.saveState(State.safeDirectory, added)
+    core.info(`Added ${added} to git's global safe.directory for this job.`)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    core.warning(
+      `Could not add ${target} to git's global safe.directory (${reason}); git may refuse ` +
+        'the repository in later steps if another user owns it (detected dubious ownership).'
+    )
+  }
+}
+
+/**
+ * The post step: removes the git credentials the main step left for later steps, then the
+ * safe.directory entry, in the order actions/checkout's post step removes its own.
+ */
 async function post(): Promise<void> {
   const repository = core.getState(State.repository)
   const configFile = core.getState(State.gitConfig)
-  if (!repository || !configFile) return
-  await removeGitAccess(repository, configFile)
-  core.info('Removed the git credentials this action configured.')
+  const safeDirectory = core.getState(State.safeDirectory)
+  try {
+    if (repository && configFile) {
+      await removeGitAccess(repository, configFile)
+      core.info('Removed the git credentials this action configured.')
+    }
+  } finally {
+    if (safeDirectory) {
+      await removeSafeDirectory(safeDirectory)
+      core.info(`Removed ${safeDirectory} from git's global safe.directory.`)
+    }
+  }
 }
 
 function fail(error: unknown): void {

@@ -25,12 +25,7 @@ import { Spool } from './download/spool.js'
 import { ArchiveError, CacheMissError, RestartRequiredError } from './errors.js'
 import { configureGitAccess } from './git/access.js'
 import { updateInPlace, type InPlaceResult } from './git/in-place.js'
-import {
-  finishCheckout,
-  readWorkflowContext,
-  refreshIndex,
-  type FinishOptions
-} from './git/finish.js'
+import { finishCheckout, refreshIndex, type FinishOptions } from './git/finish.js'
 import { formatBytes, type Log } from './report/log.js'
 import { type Phase, timed } from './report/phases.js'
 import { startProgress } from './report/progress.js'
@@ -144,42 +139,48 @@ async function restoreOnce(
       ? await revalidateCachedSnapshot(cache, settings, url, transport, log)
       : undefined
     fromCache = cached !== undefined
-    const { source, entries, blobIds } = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () =>
-      log.group(
-        cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot',
-        async () => {
-          const source = cached
-            ? cached
-            : await downloadSnapshot(settings, url, spoolDirectory.path, transport, signal, log)
-          spool = source.spool
-          staging = await prepareStaging(settings.target, { warn: message => log.warning(message) })
-          bundle = startBundleDownload(
-            settings,
-            source.fields.bundleUrl,
-            transport,
-            spoolDirectory.path,
-            signal,
-            log
-          )
-          const progress =
-            source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined
-          try {
-            const decoded = pipeline(
-              source.spool.reader(READ_BLOCK, signal),
-              createZstdDecoder(),
-              () => undefined
-            )
-            const extraction = extractTar(decoded, staging.directory, {
-              signal,
-              onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)
+    const { source, entries, blobIds } = await timed(
+      phases,
+      cached ? CACHE_PHASE : DOWNLOAD_PHASE,
+      () =>
+        log.group(
+          cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot',
+          async () => {
+            const source = cached
+              ? cached
+              : await downloadSnapshot(settings, url, spoolDirectory.path, transport, signal, log)
+            spool = source.spool
+            staging = await prepareStaging(settings.target, {
+              warn: message => log.warning(message)
             })
-            const [, extracted] = await allOrAbort([source.completion, extraction], controller)
-            return { source, entries: extracted.entries, blobIds: extracted.blobIds }
-          } finally {
-            progress?.stop()
+            bundle = startBundleDownload(
+              settings,
+              source.fields.bundleUrl,
+              transport,
+              spoolDirectory.path,
+              signal,
+              log
+            )
+            const progress =
+              source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined
+            try {
+              const decoded = pipeline(
+                source.spool.reader(READ_BLOCK, signal),
+                createZstdDecoder(),
+                () => undefined
+              )
+              const extraction = extractTar(decoded, staging.directory, {
+                signal,
+                onSkip: (entry, reason) =>
+                  log.warning(`Skipped archive entry '${entry}': ${reason}`)
+              })
+              const [, extracted] = await allOrAbort([source.completion, extraction], controller)
+              return { source, entries: extracted.entries, blobIds: extracted.blobIds }
+            } finally {
+              progress?.stop()
+            }
           }
-        }
-      )
+        )
     )
     const snapshotSeconds = phases[phases.length - 1].seconds
     const { stats: download, fields } = source
@@ -192,7 +193,6 @@ async function restoreOnce(
         const options: FinishOptions = {
           directory: staging!.directory,
           settings,
-          workflow: readWorkflowContext(),
           bundle: await bundle!,
           blobIds,
           log

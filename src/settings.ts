@@ -1,11 +1,23 @@
 /**
- * Every input of the action, read once and validated into a typed RestoreSettings.
- * Only this module and main.ts know about the Actions runtime's input conventions.
+ * Every input of the action, read once and validated into a typed RestoreSettings, together
+ * with what the workflow's context decides (the commit to end on). Everything that can be
+ * refused is refused here, before the first request; only this module and main.ts know about
+ * the Actions runtime's input conventions.
  */
 import * as core from './report/runner.js'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { InputError } from './errors.js'
+import { ExpectedError, InputError } from './errors.js'
+import {
+  destinationOfRefInput,
+  destinationOfWorkflow,
+  isFullSha,
+  isWorkflowRepository,
+  readWorkflowContext,
+  refInputProblem,
+  type Destination,
+  type WorkflowContext
+} from './git/workflow-ref.js'
 
 /** Input names exactly as action.yml declares them. */
 export const Inputs = {
@@ -22,6 +34,7 @@ export const Inputs = {
   keepSnapshotHead: 'keep-snapshot-head',
   token: 'token',
   persistCredentials: 'persist-credentials',
+  setSafeDirectory: 'set-safe-directory',
   gitThroughCachew: 'git-through-cachew',
   runnerCache: 'runner-cache',
   runnerCacheMaxGb: 'runner-cache-max-gb',
@@ -40,6 +53,7 @@ export const Defaults = {
   failOnCacheMiss: false,
   keepSnapshotHead: false,
   persistCredentials: true,
+  setSafeDirectory: true,
   gitThroughCachew: true,
   runnerCache: 'auto',
   runnerCacheMaxGb: 10,
@@ -74,13 +88,18 @@ export interface RestoreSettings {
   stallTimeoutMs: number
   applyBundle: boolean
   failOnCacheMiss: boolean
-  /** Branch, tag or SHA to end on; empty means the workflow's commit. */
-  ref: string
+  /**
+   * Where the checkout ends: the `ref` input, else the workflow's commit (GITHUB_SHA and
+   * GITHUB_REF, when the workflow's repository is the one restored), else the snapshot's head.
+   */
+  destination: Destination
   /** Stay at the snapshot (+ bundle) head instead of moving to the workflow's commit. */
   keepSnapshotHead: boolean
   /** Token for the upstream host (git over HTTPS); registered as a secret. */
   token?: string
   persistCredentials: boolean
+  /** Add the target to git's global safe.directory for the job; the post step removes it. */
+  setSafeDirectory: boolean
   gitThroughCachew: boolean
   /**
    * Where the runner cache lives (RUNNER_TOOL_CACHE), when it is on: `runner-cache` true, or
@@ -102,8 +121,12 @@ export function readSettings(env: Env = process.env): RestoreSettings {
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
   const authorization = readInput(Inputs.authorization) || env.CACHEW_AUTHORIZATION || undefined
   if (authorization) core.setSecret(authorization)
+  if (authorization) refuseUnsendable(Inputs.authorization, authorization, HEADER_VALUE)
   const token = readInput(Inputs.token) || undefined
   if (token) core.setSecret(token)
+  if (token) refuseUnsendable(Inputs.token, token, /[\r\n]/)
+  const repositoryUrl = parseRepository(readInput(Inputs.repository), env)
+  const keepSnapshotHead = parseBoolean(Inputs.keepSnapshotHead, Defaults.keepSnapshotHead)
   const chunkMb = parseInteger(
     Inputs.downloadChunkSizeMb,
     Defaults.downloadChunkSizeMb,
@@ -111,7 +134,7 @@ export function readSettings(env: Env = process.env): RestoreSettings {
   )
   return {
     serverUrl: parseServerUrl(readInput(Inputs.serverUrl) || env.CACHEW_URL || ''),
-    repositoryUrl: parseRepository(readInput(Inputs.repository), env),
+    repositoryUrl,
     target: parseTargetPath(readInput(Inputs.path), workspace),
     workspace,
     tempDir: path.resolve(env.RUNNER_TEMP || os.tmpdir()),
@@ -130,10 +153,14 @@ export function readSettings(env: Env = process.env): RestoreSettings {
       ) * 1000,
     applyBundle: parseBoolean(Inputs.bundle, Defaults.bundle),
     failOnCacheMiss: parseBoolean(Inputs.failOnCacheMiss, Defaults.failOnCacheMiss),
-    ref: readInput(Inputs.ref),
-    keepSnapshotHead: parseBoolean(Inputs.keepSnapshotHead, Defaults.keepSnapshotHead),
+    destination: chooseDestination(
+      { ref: readInput(Inputs.ref), keepSnapshotHead, repositoryUrl },
+      readWorkflowContext(env)
+    ),
+    keepSnapshotHead,
     token,
     persistCredentials: parseBoolean(Inputs.persistCredentials, Defaults.persistCredentials),
+    setSafeDirectory: parseBoolean(Inputs.setSafeDirectory, Defaults.setSafeDirectory),
     gitThroughCachew: parseBoolean(Inputs.gitThroughCachew, Defaults.gitThroughCachew),
     runnerCacheDir: parseRunnerCache(env),
     runnerCacheMaxBytes:
@@ -141,6 +168,73 @@ export function readSettings(env: Env = process.env): RestoreSettings {
       1024 ** 3,
     updateExisting: parseUpdateExisting()
   }
+}
+
+/** What an HTTP header value cannot carry: line breaks, other control characters, non-Latin-1. */
+const HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+
+/**
+ * A line break would end the header and let the rest of the value inject further headers,
+ * into the action's requests and git's. The message never echoes the secret.
+ */
+function refuseUnsendable(name: string, value: string, unsendable: RegExp): void {
+  if (!unsendable.test(value)) return
+  throw new InputError(
+    name,
+    'contains a line break or another character an HTTP header cannot carry; remove it'
+  )
+}
+
+export interface DestinationInputs {
+  ref: string
+  keepSnapshotHead: boolean
+  /** The restored repository, https://HOST/OWNER/REPO. */
+  repositoryUrl: string
+}
+
+/**
+ * Where the checkout ends, from the inputs and the workflow's context. Refuses what could only
+ * fail after the download: `keep-snapshot-head` with a `ref`, a `ref` that cannot name a
+ * branch, tag, ref or commit, and a GITHUB_SHA that is no commit.
+ */
+export function chooseDestination(
+  inputs: DestinationInputs,
+  workflow: WorkflowContext
+): Destination {
+  const ref = inputs.ref.trim()
+  if (inputs.keepSnapshotHead) {
+    if (ref) {
+      throw new InputError(
+        Inputs.keepSnapshotHead,
+        `cannot be combined with ref ${quoted(ref)}; set one or the other (keep-snapshot-head: false, or no ref)`
+      )
+    }
+    return { kind: 'snapshot' }
+  }
+  if (ref) {
+    const destination = destinationOfRefInput(ref)
+    if (destination) return destination
+    throw new InputError(
+      Inputs.ref,
+      `${quoted(ref)} is not a valid ref (${refInputProblem(ref)}); use a branch or ` +
+        'tag name, a full ref such as refs/heads/main or refs/pull/1/merge, or a full commit SHA'
+    )
+  }
+  if (workflow.sha && isWorkflowRepository(inputs.repositoryUrl, workflow)) {
+    if (!isFullSha(workflow.sha)) {
+      throw new ExpectedError(
+        `GITHUB_SHA ${quoted(workflow.sha)} is not a full commit SHA; the runner sets it ` +
+          "to the workflow's commit (outside a workflow, unset it or name the commit in 'ref')"
+      )
+    }
+    return destinationOfWorkflow(workflow.sha, workflow.ref)
+  }
+  return { kind: 'snapshot' }
+}
+
+/** The value in quotes for a message, control characters escaped so the line stays one line. */
+function quoted(text: string): string {
+  return `'${JSON.stringify(text).slice(1, -1)}'`
 }
 
 /** `auto` turns the cache on where disks outlive the job: self-hosted runners. */
@@ -219,6 +313,11 @@ function parseRepository(raw: string, env: Env): string {
   const allowed = 'use https://HOST/OWNER/REPO or OWNER/REPO'
   if (value === '') throw new InputError(name, `required outside a workflow; ${allowed}`)
   if (OWNER_REPO.test(value)) {
+    // A URL would resolve '.' and '..' away, leaving another repository or none at all.
+    const parts = value.replace(/\.git$/, '').split('/')
+    if (parts.some(part => part === '' || part === '.' || part === '..')) {
+      throw new InputError(name, `'${value}' is not a repository; ${allowed}`)
+    }
     const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '')
     return `${server}/${value.replace(/\.git$/, '')}`
   }

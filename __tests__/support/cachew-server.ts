@@ -67,6 +67,11 @@
  *   Retry-After when given), the first `times` of them (default: all).
  * - gitRateLimitBytesPerSecond: each git-upload-pack response body (the pack a fetch receives)
  *   is paced to this rate: a slow fetch.
+ * - gitStatusFor {status, times?, retryAfterSeconds?, endpoints?}: requests to the git traffic's
+ *   endpoints (`endpoints`, default all of ensure-refs, info/refs and git-upload-pack) get this
+ *   status (with Retry-After when given), the first `times` of them (default: all).
+ * - gitResetAfterBytes {bytes, times}: a git-upload-pack response body longer than `bytes` is
+ *   cut there by destroying the socket (what a fetch sees as "early EOF"), `times` times.
  *
  * maxInFlight counts every snapshot GET in flight at once, including those refused with 503,
  * so it measures the client's concurrency.
@@ -96,7 +101,17 @@ export interface Faults {
   rateLimitBytesPerSecond?: number
   statusFor?: { status: number; times?: number; retryAfterSeconds?: number }
   gitRateLimitBytesPerSecond?: number
+  gitStatusFor?: {
+    status: number
+    times?: number
+    retryAfterSeconds?: number
+    endpoints?: GitEndpoint[]
+  }
+  gitResetAfterBytes?: { bytes: number; times: number }
 }
+
+/** The endpoints of git traffic through cachew, which the git faults apply to. */
+export type GitEndpoint = 'ensure-refs' | 'info/refs' | 'git-upload-pack'
 
 export type FaultName = keyof Faults
 
@@ -262,6 +277,7 @@ class TestCachewServer implements CachewServer {
   private regenerated = false
   private oneShotUsed = false
   private statusAnswered = 0
+  private gitStatusAnswered = 0
   /** Fires since the last setOptions: what `times` counts against (faultsFired is a report). */
   private firedSinceOptions: Partial<Record<FaultName, number>> = {}
   // Load state.
@@ -306,6 +322,7 @@ class TestCachewServer implements CachewServer {
     this.regenerated = false
     this.oneShotUsed = false
     this.statusAnswered = 0
+    this.gitStatusAnswered = 0
     this.firedSinceOptions = {}
   }
 
@@ -348,9 +365,11 @@ class TestCachewServer implements CachewServer {
       case 'lfs-snapshot.tar.zst':
         return sendText(exchange, 404, 'no LFS snapshot cached\n')
       case 'ensure-refs':
+        if (this.answerInjectedGitStatus(exchange, route.endpoint)) return
         return this.ensureRefs(exchange, repository)
       case 'info/refs':
       case 'git-upload-pack':
+        if (this.answerInjectedGitStatus(exchange, route.endpoint)) return
         return this.serveGit(exchange, repository, route.endpoint)
     }
   }
@@ -488,6 +507,21 @@ class TestCachewServer implements CachewServer {
     if (fault.retryAfterSeconds !== undefined) {
       exchange.res.setHeader('Retry-After', String(fault.retryAfterSeconds))
     }
+    sendText(exchange, fault.status, `injected status ${fault.status}\n`)
+    return true
+  }
+
+  private answerInjectedGitStatus(exchange: Exchange, endpoint: GitEndpoint): boolean {
+    const fault = this.options.faults?.gitStatusFor
+    if (!fault || (fault.endpoints && !fault.endpoints.includes(endpoint))) return false
+    if (fault.times !== undefined && this.gitStatusAnswered >= fault.times) return false
+    this.gitStatusAnswered++
+    this.fired('gitStatusFor', exchange)
+    if (fault.retryAfterSeconds !== undefined) {
+      exchange.res.setHeader('Retry-After', String(fault.retryAfterSeconds))
+    }
+    // The request body is not wanted; reading it lets the client finish sending.
+    exchange.req.resume()
     sendText(exchange, fault.status, `injected status ${fault.status}\n`)
     return true
   }
@@ -776,6 +810,14 @@ class TestCachewServer implements CachewServer {
 
   // ---------------------------------------------------------------- smart HTTP
 
+  /** The gitResetAfterBytes cut for this response, while the fault has times left. */
+  private planGitReset(exchange: Exchange): GitCut | undefined {
+    const fault = this.options.faults?.gitResetAfterBytes
+    if (!fault || this.firedCount('gitResetAfterBytes') >= fault.times) return undefined
+    // Counted when it fires: a body shorter than `at` is never cut.
+    return { at: fault.bytes, onCut: () => this.fired('gitResetAfterBytes', exchange) }
+  }
+
   private async serveGit(exchange: Exchange, repository: Repository, endpoint: Endpoint) {
     const { req, res, log } = exchange
     const mirror = repository.mirror
@@ -803,7 +845,8 @@ class TestCachewServer implements CachewServer {
     const rate = this.options.faults?.gitRateLimitBytesPerSecond
     const paced = endpoint === 'git-upload-pack' && rate ? pacedStream(rate) : undefined
     res.on('close', () => paced?.destroy())
-    const headerEnd = await relayCgiResponse(child, res, n => (log.bytesSent += n), paced)
+    const cut = endpoint === 'git-upload-pack' ? this.planGitReset(exchange) : undefined
+    const headerEnd = await relayCgiResponse(child, res, n => (log.bytesSent += n), paced, cut)
     const code = await exited
     this.children.delete(child)
     if (!headerEnd && !res.headersSent) {
@@ -813,6 +856,12 @@ class TestCachewServer implements CachewServer {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/** Where to cut a git-upload-pack body, and what to call when it is cut. */
+interface GitCut {
+  at: number
+  onCut: () => void
+}
 
 function parseRoute(
   target: string
@@ -1072,7 +1121,8 @@ function relayCgiResponse(
   child: ChildProcess,
   res: http.ServerResponse,
   count: (bytes: number) => void,
-  paced?: Transform
+  paced?: Transform,
+  cut?: GitCut
 ): Promise<boolean> {
   const stdout = child.stdout
   if (!stdout) return Promise.resolve(false)
@@ -1087,7 +1137,9 @@ function relayCgiResponse(
       const { status, headers } = parseCgiHeaders(pending.subarray(0, split.headerEnd).toString())
       res.writeHead(status, headers)
       const rest = pending.subarray(split.bodyStart)
-      const body = paced ?? res
+      const cutter = cut ? cutStream(cut, res) : undefined
+      const body = cutter ?? paced ?? res
+      if (cutter) cutter.pipe(paced ?? res)
       if (rest.length > 0) {
         body.write(rest)
         count(rest.length)
@@ -1100,6 +1152,31 @@ function relayCgiResponse(
     const onEnd = () => resolve(false)
     stdout.on('data', onData)
     stdout.on('end', onEnd)
+  })
+}
+
+/**
+ * Passes the first `cut.at` bytes on, then destroys the response's socket (a reset as the
+ * client sees it) once they have been written.
+ */
+function cutStream(cut: GitCut, res: http.ServerResponse): Transform {
+  let passed = 0
+  let done = false
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (done) return callback()
+      const room = cut.at - passed
+      if (chunk.length <= room) {
+        passed += chunk.length
+        return callback(null, chunk)
+      }
+      done = true
+      cut.onCut()
+      this.push(chunk.subarray(0, room))
+      // After the piece has gone out: the client gets exactly `at` bytes, then a reset.
+      setTimeout(() => res.socket?.destroy(), 50)
+      callback()
+    }
   })
 }
 

@@ -7,6 +7,10 @@
  *   run.exitCode, run.outputs['commit'], run.stdout, run.summary
  *
  * A post step is `runAction({ post: true, state: first.state, ... same dirs })`.
+ *
+ * HOME is a fresh empty directory for each run (or `home`, shared by main and post in
+ * runActionWithPost), so what the action writes to the global git configuration
+ * (set-safe-directory) never reaches the real user's.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs/promises'
@@ -27,6 +31,8 @@ export interface RunOptions {
   /** Existing directories to use; fresh temp dirs otherwise. */
   workspace?: string
   runnerTemp?: string
+  /** HOME for the run, kept; a fresh one, removed after the run, otherwise. */
+  home?: string
   /** Run as the post step, with the state the main step saved. */
   post?: boolean
   state?: Record<string, string>
@@ -70,6 +76,7 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   const workspace = options.workspace ?? (await tempDirectory('ws-'))
   const runnerTemp = options.runnerTemp ?? (await tempDirectory('rt-'))
   const files = await tempDirectory('runner-files-')
+  const home = options.home ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'home-')))
   const outputFile = path.join(files, 'output')
   const stateFile = path.join(files, 'state')
   const summaryFile = path.join(files, 'summary')
@@ -77,7 +84,7 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
 
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? os.homedir(),
+    HOME: home,
     GITHUB_ACTIONS: 'true',
     GITHUB_WORKSPACE: workspace,
     RUNNER_TEMP: runnerTemp,
@@ -114,6 +121,7 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     fs.readFile(summaryFile, 'utf8')
   ])
   await fs.rm(files, { recursive: true, force: true })
+  if (options.home === undefined) await fs.rm(home, { recursive: true, force: true })
   return { exitCode, stdout, stderr, outputs, state, summary, workspace, runnerTemp }
 }
 
@@ -129,15 +137,21 @@ export async function listDir(dir: string): Promise<string[]> {
 export async function runActionWithPost(
   options: RunOptions
 ): Promise<ActionRun & { post: ActionRun }> {
-  const main = await runAction(options)
-  const post = await runAction({
-    ...options,
-    workspace: main.workspace,
-    runnerTemp: main.runnerTemp,
-    post: true,
-    state: main.state
-  })
-  return { ...main, post }
+  const home = options.home ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'home-')))
+  try {
+    const main = await runAction({ ...options, home })
+    const post = await runAction({
+      ...options,
+      home,
+      workspace: main.workspace,
+      runnerTemp: main.runnerTemp,
+      post: true,
+      state: main.state
+    })
+    return { ...main, post }
+  } finally {
+    if (options.home === undefined) await fs.rm(home, { recursive: true, force: true })
+  }
 }
 
 /** The log without the runner's ::add-mask:: commands, which carry secrets on purpose. */

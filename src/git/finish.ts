@@ -12,11 +12,7 @@ import type { FreshenContext, Resolved, SnapshotFreshness, StartingHead } from '
 import { resolveDestination } from './freshen.js'
 import { Git } from './git.js'
 import { writeIndexStat } from './index-stat.js'
-import type { WorkflowContext } from './workflow-ref.js'
-import { chooseDestination, describeDestination } from './workflow-ref.js'
-
-export { readWorkflowContext } from './workflow-ref.js'
-export type { WorkflowContext } from './workflow-ref.js'
+import { describeDestination } from './workflow-ref.js'
 
 /**
  * What became of the delta bundle: a downloaded file to apply; `up-to-date` (204: nothing to
@@ -34,8 +30,8 @@ export interface FinishLog {
 export interface FinishOptions {
   /** The staged clone. */
   directory: string
+  /** Its destination was resolved with the settings, before the first request. */
   settings: RestoreSettings
-  workflow: WorkflowContext
   bundle: BundleOffer
   /** Blob ids of the extracted working-tree files (src/archive/extract.ts), by path. */
   blobIds: ReadonlyMap<string, string>
@@ -53,8 +49,8 @@ export interface FinishResult {
 }
 
 export async function finishCheckout(options: FinishOptions): Promise<FinishResult> {
-  const { directory, settings, workflow, log } = options
-  const destination = chooseDestination(settings, workflow)
+  const { directory, settings, log } = options
+  const destination = settings.destination
   const git = new Git(directory, accessSecrets(settings))
   // Extraction left every file's stat data stale. Making the index fresh first (from the ids
   // the extractor computed, else by git's rehash) lets the checkout below compare stat data

@@ -2,15 +2,21 @@
  * Making the destination's commit local when the snapshot and bundle do not have it: ask
  * cachew to make sure it has the refs and commits (`ensure-refs`), then fetch just those
  * through cachew's git endpoint (straight from upstream only when git-through-cachew is off).
- * The snapshot has full history, so fetches are never shallow.
+ * The snapshot has full history, so fetches are never shallow. Each fetch and each ensure-refs
+ * request is retried as a whole by the one retry layer of git traffic (./retry.ts).
  */
-import { HttpTransport, readText } from '../download/http.js'
-import { ExpectedError, TransientError } from '../errors.js'
-import type { RestoreSettings } from '../settings.js'
+import * as fs from 'node:fs/promises'
+import type { IncomingMessage } from 'node:http'
+import * as path from 'node:path'
 import { ensureRefsUrl } from '../cachew/endpoints.js'
+import { errorForStatus } from '../cachew/status.js'
+import { asNetworkError, header, HttpTransport } from '../download/http.js'
+import { ExpectedError } from '../errors.js'
+import type { RestoreSettings } from '../settings.js'
 import { accessConfig } from './access.js'
 import type { Git } from './git.js'
 import { GitError } from './git.js'
+import { withRetries, type RetryContext } from './retry.js'
 import type { Destination } from './workflow-ref.js'
 
 export type FreshenSettings = Pick<
@@ -52,7 +58,12 @@ export interface EnsureRefsAnswer {
 
 const ENSURE_REFS_TIMEOUT_MS = 120_000
 
-/** Asks cachew to bring its mirror up to date for these refs and commits. */
+/**
+ * Asks cachew to bring its mirror up to date for these refs and commits, once (./retry.ts
+ * is the one retry layer). Failures are typed as the download's are: the transport makes a
+ * network error a TransientError, and the status policy of src/cachew/status.ts types a
+ * status (5xx and 429 transient, with Retry-After; 401, 403 and the rest not).
+ */
 export async function ensureRefs(
   settings: FreshenSettings,
   request: EnsureRefsRequest
@@ -67,15 +78,22 @@ export async function ensureRefs(
       body: JSON.stringify(request),
       signal
     })
-    const body = await readText(response)
+    const body = await bodyText(response, url)
     const status = response.statusCode ?? 0
     if (status !== 200) {
-      throw new ExpectedError(`ensure-refs answered HTTP ${status}${briefBody(body)}`)
+      throw errorForStatus(status, {
+        what: 'ensure-refs endpoint',
+        url,
+        authorized: settings.authorization !== undefined,
+        retryAfter: header(response, 'retry-after')
+      })
     }
     return parseEnsureRefsAnswer(body)
   } catch (error) {
+    // Not transient: ensure-refs only helps the fetch that follows anyway, and eight waits of
+    // two minutes would hold the job for sixteen.
     if (signal.aborted) {
-      throw new TransientError(
+      throw new ExpectedError(
         `ensure-refs did not answer within ${ENSURE_REFS_TIMEOUT_MS / 1000} s`
       )
     }
@@ -83,6 +101,17 @@ export async function ensureRefs(
   } finally {
     transport.close()
   }
+}
+
+/** The whole body; a connection lost on the way is a network error, as before the headers. */
+async function bodyText(response: IncomingMessage, url: string): Promise<string> {
+  const chunks: Buffer[] = []
+  try {
+    for await (const chunk of response as AsyncIterable<Buffer>) chunks.push(chunk)
+  } catch (error) {
+    throw asNetworkError(error, new URL(url))
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 function briefBody(body: string): string {
@@ -112,13 +141,24 @@ export function parseEnsureRefsAnswer(body: string): EnsureRefsAnswer {
   return { refs, missingCommits, fetched: value.fetched === true }
 }
 
-/** Runs ensure-refs; a failure is a warning, since the fetch that follows may still work. */
+function retryContext(context: FreshenContext): RetryContext {
+  return { log: context.log, signal: context.git.signal }
+}
+
+/**
+ * Runs ensure-refs, retried; a failure is a warning, since the fetch that follows may still
+ * work.
+ */
 async function tryEnsureRefs(
   context: FreshenContext,
   request: EnsureRefsRequest
 ): Promise<EnsureRefsAnswer | undefined> {
   try {
-    return await ensureRefs(context.settings, request)
+    return await withRetries(
+      'cachew ensure-refs',
+      () => ensureRefs(context.settings, request),
+      retryContext(context)
+    )
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     context.log.warning(`cachew ensure-refs failed (${reason}); fetching anyway`)
@@ -126,7 +166,10 @@ async function tryEnsureRefs(
   }
 }
 
-/** Fetches refspecs through cachew (or upstream without git-through-cachew), never tags. */
+/**
+ * Fetches refspecs through cachew (or upstream without git-through-cachew), never tags;
+ * retried as a whole when the transfer broke or the server answered 5xx or 429.
+ */
 export async function fetchThroughCachew(
   context: FreshenContext,
   refspecs: readonly string[]
@@ -134,10 +177,44 @@ export async function fetchThroughCachew(
   const { git, settings } = context
   const via = settings.gitThroughCachew ? 'through cachew' : 'from upstream'
   context.log.info(`Fetching ${refspecs.join(' ')} ${via}`)
-  await git.run(
-    ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', settings.repositoryUrl, ...refspecs],
-    { config: accessConfig(settings) }
-  )
+  const args = [
+    'fetch',
+    '--quiet',
+    '--no-tags',
+    '--no-write-fetch-head',
+    settings.repositoryUrl,
+    ...refspecs
+  ]
+  const config = accessConfig(settings)
+  const packDir = path.join(git.directory, '.git', 'objects', 'pack')
+  const before = new Set(await namesIn(packDir))
+  const attempt = async (): Promise<void> => {
+    try {
+      await git.run(args, { config })
+    } catch (error) {
+      await removeTempPacks(packDir, before)
+      throw error
+    }
+  }
+  await withRetries(`git fetch ${via}`, attempt, retryContext(context))
+}
+
+/**
+ * A fetch cut off mid-pack leaves index-pack's tmp_pack_* behind (git 2.39); another attempt
+ * would add one more each time, and they would stay in .git for good.
+ */
+async function removeTempPacks(packDir: string, before: ReadonlySet<string>): Promise<void> {
+  const left = (await namesIn(packDir)).filter(name => name.startsWith('tmp_') && !before.has(name))
+  await Promise.all(left.map(name => fs.rm(path.join(packDir, name), { force: true })))
+}
+
+async function namesIn(directory: string): Promise<string[]> {
+  try {
+    return await fs.readdir(directory)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
 }
 
 export async function hasCommit(git: Git, commit: string): Promise<boolean> {

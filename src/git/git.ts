@@ -116,6 +116,11 @@ export class Git {
     private readonly defaults: GitDefaults = {}
   ) {}
 
+  /** The signal that aborts this runner's commands, if any. */
+  get signal(): AbortSignal | undefined {
+    return this.defaults.signal
+  }
+
   /** Runs git; an exit code outside 0 and `okExitCodes` throws a GitError. */
   async run(args: readonly string[], options: GitRunOptions = {}): Promise<GitOutput> {
     const config = [...(this.defaults.config ?? []), ...(options.config ?? [])]

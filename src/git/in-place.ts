@@ -24,22 +24,16 @@ import * as path from 'node:path'
 import { snapshotUrl } from '../cachew/endpoints.js'
 import { header, HttpTransport } from '../download/http.js'
 import { jobCancelled } from '../cancellation.js'
-import { ExpectedError, InputError } from '../errors.js'
+import { ExpectedError } from '../errors.js'
 import { formatBytes, type Log } from '../report/log.js'
 import { type Phase, timed } from '../report/phases.js'
 import type { RestoreSettings } from '../settings.js'
 import { accessSecrets, configureGitAccess } from './access.js'
-import {
-  checkOut,
-  readStartingHead,
-  readWorkflowContext,
-  refreshIndex,
-  warnIfDirty
-} from './finish.js'
+import { checkOut, readStartingHead, refreshIndex, warnIfDirty } from './finish.js'
 import { resolveDestination, type Resolved, type StartingHead } from './freshen.js'
 import { Git, GitError, type ConfigEntry } from './git.js'
 import { cleanExclusion, InPlaceUndo, type PutBack } from './in-place-undo.js'
-import { chooseDestination, describeDestination, type Destination } from './workflow-ref.js'
+import { describeDestination, type Destination } from './workflow-ref.js'
 
 /**
  * The fetch may receive at most this share of the snapshot's compressed size before it is cut
@@ -79,9 +73,9 @@ interface Plan {
 
 /**
  * Brings the checkout at settings.target to the destination in place, or returns undefined
- * (having said why) when the snapshot should be restored instead. Throws an InputError, which
- * the snapshot path would meet as well, and the job's cancellation once the checkout is put
- * back.
+ * (having said why) when the snapshot should be restored instead. Throws only the job's
+ * cancellation, once the checkout is put back: the inputs were refused, if at all, when the
+ * settings were read.
  */
 export async function updateInPlace(
   settings: RestoreSettings,
@@ -94,7 +88,6 @@ export async function updateInPlace(
   try {
     plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings))
   } catch (error) {
-    if (error instanceof InputError) throw error
     log.info(`Not updating ${target} in place: ${reasonOf(error)}; restoring the snapshot.`)
     return undefined
   }
@@ -369,7 +362,7 @@ async function readHead(git: Git): Promise<StartingHead> {
  * origin/HEAD names in a clone.
  */
 async function chooseInPlaceDestination(git: Git, settings: RestoreSettings): Promise<Destination> {
-  const destination = chooseDestination(settings, readWorkflowContext())
+  const destination = settings.destination
   if (destination.kind !== 'snapshot') return destination
   if (settings.keepSnapshotHead) {
     throw new NotInPlace("keep-snapshot-head asks for the snapshot's own head")

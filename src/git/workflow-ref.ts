@@ -1,9 +1,9 @@
 /**
  * Where the restored repository should end: the workflow's own commit (where actions/checkout
- * would leave it), a `ref` the user named, or the snapshot's head. Pure decisions, no git.
+ * would leave it), a `ref` the user named, or the snapshot's head. Pure decisions, no git;
+ * settings.ts makes them once, before the first request, and turns a refusal into an
+ * InputError naming the input.
  */
-import { InputError } from '../errors.js'
-import { Inputs } from '../settings.js'
 
 /** The parts of the runner's environment that say which commit the workflow runs for. */
 export interface WorkflowContext {
@@ -53,54 +53,55 @@ export function isFullSha(value: string): boolean {
   return FULL_SHA.test(value)
 }
 
-export interface DestinationInputs {
-  ref: string
-  keepSnapshotHead: boolean
-  /** The restored repository, https://HOST/OWNER/REPO. */
-  repositoryUrl: string
-}
-
-export function chooseDestination(
-  inputs: DestinationInputs,
-  workflow: WorkflowContext
-): Destination {
-  const ref = inputs.ref.trim()
-  if (inputs.keepSnapshotHead) {
-    if (ref) {
-      throw new InputError(
-        Inputs.keepSnapshotHead,
-        `cannot be combined with ref '${ref}'; set one or the other`
-      )
-    }
-    return { kind: 'snapshot' }
-  }
-  if (ref) return destinationOfRefInput(ref)
-  if (workflow.sha && isWorkflowRepository(inputs.repositoryUrl, workflow)) {
-    return destinationOfWorkflow(workflow.sha, workflow.ref)
-  }
-  return { kind: 'snapshot' }
-}
-
 /**
- * git's ref name rules (git check-ref-format), plus no leading dash anywhere, so a name can
- * never be taken for an option on a git command line.
+ * Why `name` is not a ref name by git's rules (git check-ref-format), or undefined when it is
+ * one. A leading dash is refused in every part too, so a name can never be taken for an
+ * option on a git command line.
  */
+export function refNameProblem(name: string): string | undefined {
+  if (name === '' || name === '@') return 'it is not a name'
+  if (name.startsWith('/')) return "it starts with '/'"
+  if (hasControlOrSpace(name)) return 'it contains a space or a control character'
+  const forbidden = /[~^:?*[\\]/.exec(name)
+  if (forbidden) return `it contains '${forbidden[0]}'`
+  for (const sequence of ['..', '@{', '//']) {
+    if (name.includes(sequence)) return `it contains '${sequence}'`
+  }
+  if (name.endsWith('/') || name.endsWith('.')) return `it ends with '${name.slice(-1)}'`
+  for (const part of name.split('/')) {
+    if (part.startsWith('.') || part.startsWith('-')) {
+      return `a part of it starts with '${part[0]}'`
+    }
+    if (part.endsWith('.lock')) return "a part of it ends with '.lock'"
+  }
+  return undefined
+}
+
 export function isValidRefName(name: string): boolean {
-  if (name === '' || name === '@' || name.endsWith('/') || name.endsWith('.')) return false
-  if (hasControlOrSpace(name) || /[~^:?*[\\]|\.\.|@\{|\/\//.test(name)) return false
-  return name.split('/').every(part => !/^[.-]/.test(part) && !part.endsWith('.lock'))
+  return refNameProblem(name) === undefined
 }
 
 function hasControlOrSpace(text: string): boolean {
   return [...text].some(char => char.charCodeAt(0) <= 0x20 || char.charCodeAt(0) === 0x7f)
 }
 
-/** The `ref` input: a full SHA, refs/heads/…, refs/tags/…, any other refs/…, or a bare name. */
-export function destinationOfRefInput(ref: string): Destination {
+/** Why the `ref` input can name nothing to check out, or undefined when it can. */
+export function refInputProblem(ref: string): string | undefined {
+  if (isFullSha(ref)) return undefined
+  const problem = refNameProblem(ref)
+  if (problem) return problem
+  // Namespaces, not refs: git keeps branches and tags under them.
+  if (ref === 'refs/heads' || ref === 'refs/tags') return 'it names no branch or tag'
+  return undefined
+}
+
+/**
+ * The `ref` input: a full SHA, refs/heads/…, refs/tags/…, any other refs/…, or a bare name;
+ * undefined when it is none of them (refInputProblem says why).
+ */
+export function destinationOfRefInput(ref: string): Destination | undefined {
   if (isFullSha(ref)) return { kind: 'commit', commit: ref.toLowerCase() }
-  if (!isValidRefName(ref)) {
-    throw new InputError(Inputs.ref, `'${ref}' is not a valid branch, tag, ref name or full SHA`)
-  }
+  if (refInputProblem(ref)) return undefined
   if (ref.startsWith('refs/heads/'))
     return { kind: 'branch', branch: ref.slice('refs/heads/'.length) }
   if (ref.startsWith('refs/tags/')) return { kind: 'tag', tag: ref.slice('refs/tags/'.length) }

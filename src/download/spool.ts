@@ -106,6 +106,38 @@ export class Spool {
     })
   }
 
+  /**
+   * Reads up to `length` bytes at `position` into `buffer` at `offset`, waiting until the
+   * frontier has passed `position`; resolves 0 at the end of the download. Rejects with the
+   * download's error, or with `signal`'s reason once it aborts. Serves as a ZstdSource.
+   */
+  async read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    signal?: AbortSignal
+  ): Promise<number> {
+    for (;;) {
+      signal?.throwIfAborted()
+      await this.waitBeyond(position, signal)
+      if (this.failure) throw this.failure
+      const available = this.frontier - position
+      if (available > 0) {
+        const { bytesRead } = await this.handle.read(
+          buffer,
+          offset,
+          Math.min(length, available),
+          position
+        )
+        return bytesRead
+      }
+      if (this.finalSize === undefined) continue
+      if (position >= this.finalSize) return 0
+      throw new Error(`internal: spool ended at ${this.frontier} of ${this.finalSize} bytes`)
+    }
+  }
+
   /** Reads the spool in order, following the frontier, in blocks of up to blockSize. */
   reader(blockSize: number, signal?: AbortSignal): Readable {
     return Readable.from(this.blocks(blockSize, signal), { objectMode: false, highWaterMark: 1 })

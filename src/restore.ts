@@ -9,8 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { pipeline } from 'node:stream'
-import { createZstdDecoder } from './archive/zstd.js'
+import { zstdReadable } from './archive/zstd.js'
 import { extractTar } from './archive/extract.js'
 import { prepareStaging, type Staging } from './archive/staging.js'
 import { RunnerCache } from './cache/runner-cache.js'
@@ -36,8 +35,6 @@ import type { RestoreSettings } from './settings.js'
 
 /** How often a regenerated snapshot (or a broken unresumable stream) starts the restore over. */
 export const MAX_RESTARTS = 2
-/** Reads from the spool in large blocks: fewer syscalls, and zstd likes big inputs. */
-const READ_BLOCK = 1024 * 1024
 
 /** The snapshot's phase: download and extraction overlap, so they are one phase. */
 const DOWNLOAD_PHASE = 'Download and extract'
@@ -166,11 +163,10 @@ async function restoreOnce(
           const progress =
             source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined
           try {
-            const decoded = pipeline(
-              source.spool.reader(READ_BLOCK, controller.signal),
-              createZstdDecoder(),
-              () => undefined
-            )
+            const decoded = zstdReadable(source.spool, {
+              signal: controller.signal,
+              debug: message => log.debug(message)
+            })
             const extraction = extractTar(decoded, staging.directory, {
               signal: controller.signal,
               onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)

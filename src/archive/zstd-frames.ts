@@ -17,16 +17,11 @@ const BLOCK_TYPE_RESERVED = 3
 /** Magic (4) + descriptor (1) + window (1) + dictionary id (4) + content size (8). */
 const FRAME_HEADER_MAX = 18
 
-/** What a frame header declares; every field is checked against the frame's output later. */
+/** What the decoder needs of a frame header; libzstd checks the rest against the content. */
 export interface FrameHeader {
   /** Byte offset of the frame's magic number in the whole stream. */
   offset: number
-  /** Bytes of history the decoder must keep (the content size for single-segment frames). */
-  windowSize: number
-  /** Declared decompressed size, when the header carries one. */
-  contentSize: number | undefined
   hasChecksum: boolean
-  dictionaryId: number
 }
 
 export type FrameEvent =
@@ -193,35 +188,15 @@ export class FrameWalker {
       this.scratchNeeded = headerLength
       return undefined
     }
-    let at = 5
-    let windowSize = 0
-    if (!singleSegment) {
-      const exponent = 10 + (this.scratch[at] >> 3)
-      const base = 2 ** exponent
-      windowSize = base + (base / 8) * (this.scratch[at] & 7)
-      at += 1
-    }
-    const dictionaryId = readUnsigned(this.scratch, at, dictionaryIdBytes)
-    at += dictionaryIdBytes
-    let contentSize: number | undefined
-    if (contentSizeBytes > 0) {
-      contentSize = readUnsigned(this.scratch, at, contentSizeBytes)
-      if (contentSizeBytes === 2) contentSize += 256
-    }
-    if (singleSegment) windowSize = contentSize ?? 0
+    const dictionaryAt = 5 + (singleSegment ? 0 : 1)
+    const dictionaryId = readUnsigned(this.scratch, dictionaryAt, dictionaryIdBytes)
     if (dictionaryId !== 0) {
       throw zstdError(
         `frame needs dictionary ${dictionaryId}, which is not available`,
         this.unitOffset
       )
     }
-    this.header = {
-      offset: this.unitOffset,
-      windowSize,
-      contentSize,
-      hasChecksum: (descriptor & 0x04) !== 0,
-      dictionaryId
-    }
+    this.header = { offset: this.unitOffset, hasChecksum: (descriptor & 0x04) !== 0 }
     this.framesSeen += 1
     this.expect('block-header', 3)
     return { kind: 'frame', header: this.header }
@@ -256,7 +231,7 @@ function readU32(bytes: Uint8Array, at: number): number {
   return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
 }
 
-/** Little-endian unsigned integer of up to 8 bytes (exact up to 2^53, which no real size nears). */
+/** Little-endian unsigned integer of up to 4 bytes. */
 function readUnsigned(bytes: Uint8Array, at: number, length: number): number {
   let value = 0
   for (let i = length - 1; i >= 0; i--) value = value * 256 + bytes[at + i]

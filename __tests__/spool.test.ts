@@ -13,13 +13,23 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true })
 })
 
-async function collect(stream: NodeJS.ReadableStream, seen: number[]): Promise<Buffer> {
+/** Reads the spool to its end in order, as the decoder does, noting each read's size. */
+async function collect(
+  spool: Spool,
+  blockSize: number,
+  seen: number[],
+  signal?: AbortSignal
+): Promise<Buffer> {
   const parts: Buffer[] = []
-  for await (const part of stream as AsyncIterable<Buffer>) {
-    parts.push(part)
-    seen.push(part.length)
+  let position = 0
+  for (;;) {
+    const block = Buffer.alloc(blockSize)
+    const n = await spool.read(block, 0, block.length, position, signal)
+    if (n === 0) return Buffer.concat(parts)
+    parts.push(block.subarray(0, n))
+    seen.push(n)
+    position += n
   }
-  return Buffer.concat(parts)
 }
 
 describe('Spool', () => {
@@ -29,7 +39,7 @@ describe('Spool', () => {
     const bounds = [0, 10_000, 20_000, 30_000, 40_000]
     spool.setSegments(bounds.slice(0, -1).map((start, i) => ({ start, end: bounds[i + 1] })))
     const sizes: number[] = []
-    const reading = collect(spool.reader(64 * 1024), sizes)
+    const reading = collect(spool, 64 * 1024, sizes)
 
     await spool.write(2, data.subarray(20_000, 30_000), 20_000)
     await spool.write(3, data.subarray(30_000, 40_000), 30_000)
@@ -51,7 +61,7 @@ describe('Spool', () => {
   it('ends a stream of unknown size where finish says', async () => {
     const spool = await Spool.create(path.join(dir, 'g'))
     spool.setSegments([{ start: 0, end: Infinity }])
-    const reading = collect(spool.reader(1024), [])
+    const reading = collect(spool, 1024, [])
     await spool.write(0, Buffer.from('hello '), 0)
     await spool.write(0, Buffer.from('world'), 6)
     spool.finish(11)
@@ -62,10 +72,26 @@ describe('Spool', () => {
   it('hands the download failure to the reader', async () => {
     const spool = await Spool.create(path.join(dir, 'h'))
     spool.setSegments([{ start: 0, end: 100 }])
-    const reading = collect(spool.reader(1024), [])
+    const reading = collect(spool, 1024, [])
     await spool.write(0, Buffer.alloc(10), 0)
     spool.fail(new Error('boom'))
     await expect(reading).rejects.toThrow('boom')
+    await spool.close()
+  })
+
+  it('reads into the given buffer at an offset, and stops waiting when the signal aborts', async () => {
+    const spool = await Spool.create(path.join(dir, 'i'))
+    spool.setSegments([{ start: 0, end: 100 }])
+    await spool.write(0, Buffer.from('abcdef'), 0)
+    const buffer = Buffer.alloc(10, '.')
+    expect(await spool.read(buffer, 2, 3, 1)).toBe(3)
+    expect(buffer.toString()).toBe('..bcd.....')
+    const controller = new AbortController()
+    const waiting = spool.read(buffer, 0, 10, 6, controller.signal)
+    const reason = new Error('cancelled')
+    controller.abort(reason)
+    await expect(waiting).rejects.toBe(reason)
+    await expect(spool.read(buffer, 0, 10, 0, controller.signal)).rejects.toBe(reason)
     await spool.close()
   })
 })

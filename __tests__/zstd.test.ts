@@ -1,15 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { Readable, type Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import * as zlib from 'node:zlib'
-import { createZstdDecoder, defaultZstdBackend, type ZstdBackend } from '../src/archive/zstd.js'
+import type { ByteSink } from '../src/archive/byte-sink.js'
+import {
+  decodeZstd,
+  defaultZstdParallelism,
+  type EngineFactory,
+  fileSource,
+  type ZstdSource
+} from '../src/archive/zstd.js'
+import {
+  chooseZstdEngine,
+  type DecodeStep,
+  type FrameEngine,
+  selectZstdEngine,
+  zstdEngine,
+  type ZstdEngineKind
+} from '../src/archive/zstd-engines.js'
+import { Spool } from '../src/download/spool.js'
 import { ArchiveError } from '../src/errors.js'
+import { tempDirectory } from './support/temp.js'
 import {
   buildZstdVectors,
   layoutOf,
+  mildlyCompressible,
   sha256,
   skippableFrame,
   type StreamUnit,
@@ -17,25 +35,40 @@ import {
   type ZstdVectorSet
 } from './support/zstd-vectors.js'
 
-const BACKENDS: ZstdBackend[] = ['node-zlib', 'js']
+const ENGINES: ZstdEngineKind[] = ['zlib-handle', 'zlib-stream']
 const WHOLE = Number.POSITIVE_INFINITY
+const MIB = 1024 * 1024
 
 let vectors: ZstdVectorSet
+/** 40 MiB of text through `pzstd -1 -p 2`: a frame every 2 MiB, 21 of them. */
+let many: ZstdVector
 
 beforeAll(async () => {
   vectors = await buildZstdVectors()
+  const content = Buffer.concat([1, 2, 3, 4].map(seed => mildlyCompressible(10 * MIB, seed + 40)))
+  const compressed = execFileSync('pzstd', ['-q', '-1', '-p', '2', '-c'], {
+    input: content,
+    maxBuffer: 1 << 30
+  })
+  many = { name: 'pzstd-40m', compressed, content, sha256: sha256(content) }
 })
 
 afterAll(async () => {
   await vectors?.cleanup()
 })
 
-function* chunksOf(input: Buffer, size: number): Generator<Buffer> {
-  if (size >= input.length) {
-    yield input
-    return
+/** A source over bytes in memory that hands out at most `chunk` bytes a read. */
+function memorySource(input: Buffer, chunk = WHOLE): ZstdSource & { supplied: number } {
+  const source = {
+    supplied: 0,
+    async read(buffer: Buffer, offset: number, length: number, position: number) {
+      const n = Math.max(0, Math.min(length, chunk, input.length - position))
+      input.copy(buffer, offset, position, position + n)
+      source.supplied = Math.max(source.supplied, position + n)
+      return n
+    }
   }
-  for (let at = 0; at < input.length; at += size) yield input.subarray(at, at + size)
+  return source
 }
 
 interface Decoded {
@@ -43,35 +76,58 @@ interface Decoded {
   sha256: string
 }
 
+/** Hashes what it is given, and notes the memory behind each view (to see it reused). */
+class HashSink implements ByteSink {
+  private readonly hash = createHash('sha256')
+  length = 0
+  writes = 0
+  largest = 0
+  ended = false
+  readonly memory = new Set<ArrayBufferLike>()
+  onWrite: ((bytes: Uint8Array) => void) | undefined
+
+  write(bytes: Uint8Array): void {
+    if (this.ended) throw new Error('write after end')
+    this.onWrite?.(bytes)
+    this.hash.update(bytes)
+    this.length += bytes.length
+    this.writes += 1
+    this.largest = Math.max(this.largest, bytes.length)
+    this.memory.add(bytes.buffer)
+  }
+
+  end(): void {
+    this.ended = true
+  }
+
+  decoded(): Decoded {
+    return { length: this.length, sha256: this.hash.digest('hex') }
+  }
+}
+
 async function decode(
   input: Buffer,
-  backend: ZstdBackend,
-  chunkSize = 64 * 1024
+  engine: ZstdEngineKind,
+  chunkSize = 64 * 1024,
+  parallelism = 2
 ): Promise<Decoded> {
-  const hash = createHash('sha256')
-  let length = 0
-  await pipeline(
-    Readable.from(chunksOf(input, chunkSize)),
-    createZstdDecoder({ backend }),
-    async (decoded: AsyncIterable<Buffer>) => {
-      for await (const chunk of decoded) {
-        hash.update(chunk)
-        length += chunk.length
-      }
-    }
-  )
-  return { length, sha256: hash.digest('hex') }
+  const sink = new HashSink()
+  const result = await decodeZstd(memorySource(input, chunkSize), sink, { engine, parallelism })
+  expect(sink.ended).toBe(true)
+  expect(result).toEqual({ compressedBytes: input.length, decodedBytes: sink.length })
+  return sink.decoded()
 }
 
 /** Decodes expecting failure; returns the error, which must be an ArchiveError naming zstd. */
 async function decodeError(
   input: Buffer,
-  backend: ZstdBackend,
-  chunkSize?: number
+  engine: ZstdEngineKind,
+  chunkSize?: number,
+  parallelism?: number
 ): Promise<Error> {
   let outcome: Decoded | undefined
   try {
-    outcome = await decode(input, backend, chunkSize)
+    outcome = await decode(input, engine, chunkSize, parallelism)
   } catch (error) {
     expect(error).toBeInstanceOf(ArchiveError)
     expect((error as Error).message).toMatch(/zstd/)
@@ -88,7 +144,7 @@ function chunkingsFor(vector: ZstdVector): number[] {
 }
 
 function label(chunkSize: number): string {
-  return chunkSize === WHOLE ? 'whole buffer' : `${chunkSize}-byte chunks`
+  return chunkSize === WHOLE ? 'whole buffer' : `${chunkSize}-byte reads`
 }
 
 type Frame = Extract<StreamUnit, { kind: 'frame' }>
@@ -101,6 +157,46 @@ function withByte(input: Buffer, at: number, value: (old: number) => number): Bu
   const copy = Buffer.from(input)
   copy[at] = value(copy[at])
   return copy
+}
+
+/**
+ * Real engines of one kind, watched: how many calls are under way, and what each engine (one
+ * per lane, in the order the lanes made them) has produced. `delay(index)` holds back the
+ * answer of every call of engine `index` by that many milliseconds.
+ */
+async function watchedEngines(kind: ZstdEngineKind, delay: (index: number) => number = () => 0) {
+  const choice = await zstdEngine(kind)
+  const watch = { inFlight: 0, produced: [] as number[], calls: 0 }
+  const factory: EngineFactory = () => {
+    const index = watch.produced.length
+    watch.produced.push(0)
+    const engine = choice.create()
+    const watched: FrameEngine = {
+      async decode(...args): Promise<DecodeStep> {
+        watch.inFlight += 1
+        watch.calls += 1
+        try {
+          const step = await engine.decode(...args)
+          if (delay(index) > 0) await sleep(delay(index))
+          watch.produced[index] += step.produced
+          return step
+        } finally {
+          watch.inFlight -= 1
+        }
+      },
+      close: () => engine.close()
+    }
+    return watched
+  }
+  return { factory, watch }
+}
+
+/** A spool the test fills while the decoder reads it, as a download does. */
+async function fillingSpool(segments: Array<{ start: number; end: number }>): Promise<Spool> {
+  const directory = await tempDirectory('zstd-spool-')
+  const spool = await Spool.create(path.join(directory, 'snapshot.zst'))
+  spool.setSegments(segments)
+  return spool
 }
 
 describe('zstd test vectors (made by the zstd and pzstd CLIs)', () => {
@@ -126,23 +222,74 @@ describe('zstd test vectors (made by the zstd and pzstd CLIs)', () => {
     expect(frames.some(f => f.checksumStart === undefined && !f.contentSizeField)).toBe(true)
     // --long=31 from stdin: window descriptor byte 0xa8 = 2^31.
     expect(vectors.vector('long31').compressed[5]).toBe(0xa8)
+    expect(framesOf(many).length).toBeGreaterThanOrEqual(20)
   })
 })
 
-describe('defaultZstdBackend', () => {
-  it('picks node-zlib on a Node that has zlib zstd', () => {
-    expect(typeof zlib.createZstdDecompress).toBe('function')
-    expect(defaultZstdBackend()).toBe('node-zlib')
+describe('the zstd engine', () => {
+  it("is zlib's native handle on this Node.js, and says so", async () => {
+    expect((await chooseZstdEngine()).kind).toBe('zlib-handle')
+    const heard: string[] = []
+    const vector = vectors.vector('zstd-stdin')
+    await decodeZstd(memorySource(vector.compressed), new HashSink(), {
+      debug: message => heard.push(message)
+    })
+    expect(heard).toEqual([expect.stringMatching(/native handle into reused buffers/)])
+  })
+
+  it('falls back to the public zlib streams, with the reason, when the handle is missing', async () => {
+    const choice = await selectZstdEngine(() => undefined)
+    expect(choice.kind).toBe('zlib-stream')
+    expect(choice.reason).toMatch(/zlib streams .*no native handle with init, write and close/)
+  })
+
+  it('falls back when the handle breaks or decodes wrongly', async () => {
+    class Failing {
+      init(): void {
+        throw new Error('init changed shape')
+      }
+      write(): void {}
+      close(): void {}
+    }
+    /** Claims to take all input and fill all output, and writes nothing. */
+    class Liar {
+      private state: Uint32Array = new Uint32Array(2)
+      private done: () => void = () => undefined
+      init(_params: unknown, _size: unknown, state: Uint32Array, done: () => void): void {
+        this.state = state
+        this.done = done
+      }
+      write(): void {
+        this.state.fill(0)
+        setImmediate(() => this.done.call(this))
+      }
+      close(): void {}
+    }
+    const failing = await selectZstdEngine(() => Failing)
+    expect(failing).toMatchObject({ kind: 'zlib-stream', reason: /init changed shape/ })
+    const lying = await selectZstdEngine(() => Liar)
+    expect(lying).toMatchObject({ kind: 'zlib-stream', reason: /decoded wrong bytes/ })
+  })
+
+  it('defaults to a parallelism of at least one, and refuses nonsense', async () => {
+    expect(defaultZstdParallelism()).toBeGreaterThanOrEqual(1)
+    const source = memorySource(vectors.vector('zstd-stdin').compressed)
+    for (const parallelism of [0, 1.5, -1]) {
+      await expect(decodeZstd(source, new HashSink(), { parallelism })).rejects.toThrow(
+        /parallelism must be a positive integer/
+      )
+    }
   })
 })
 
-describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
-  it('decodes every vector, whatever the chunking', async () => {
+describe.each(ENGINES)('decodeZstd, %s engine', engine => {
+  it('decodes every vector, whatever the read sizes and the parallelism', async () => {
+    let round = 0
     for (const vector of vectors.all) {
       if (vector.name === 'pzstd-multi') continue // the largest: its own test below
-      if (backend === 'js' && /^long(31|27-stdin)$/.test(vector.name)) continue // window test below
       for (const chunkSize of chunkingsFor(vector)) {
-        const decoded = await decode(vector.compressed, backend, chunkSize)
+        const parallelism = 1 + (round++ % 3)
+        const decoded = await decode(vector.compressed, engine, chunkSize, parallelism)
         expect({ vector: vector.name, chunking: label(chunkSize), ...decoded }).toEqual({
           vector: vector.name,
           chunking: label(chunkSize),
@@ -153,38 +300,82 @@ describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
     }
   })
 
-  it('decodes ten pzstd frames arriving in one write (zlib alone returns only the first)', async () => {
+  it('decodes ten pzstd frames arriving in one read (zlib alone returns only the first)', async () => {
     const vector = vectors.vector('pzstd-multi')
     for (const chunkSize of [WHOLE, 64 * 1024]) {
-      expect(await decode(vector.compressed, backend, chunkSize)).toEqual({
+      expect(await decode(vector.compressed, engine, chunkSize)).toEqual({
         length: vector.content.length,
         sha256: vector.sha256
       })
     }
   })
 
-  if (backend === 'node-zlib') {
-    it('decodes a --long=31 frame (2 GiB window)', async () => {
-      const vector = vectors.vector('long31')
-      expect(await decode(vector.compressed, backend)).toEqual({
-        length: vector.content.length,
-        sha256: vector.sha256
+  it('decodes a --long=31 frame (2 GiB window)', async () => {
+    const vector = vectors.vector('long31')
+    expect(await decode(vector.compressed, engine)).toEqual({
+      length: vector.content.length,
+      sha256: vector.sha256
+    })
+  })
+
+  it('decodes 21 pzstd frames in parallel to the bytes `zstd -dc` gives, at any parallelism', async () => {
+    const expected = execFileSync('zstd', ['-dc'], { input: many.compressed, maxBuffer: 1 << 30 })
+    expect(expected.length).toBe(many.content.length)
+    for (const parallelism of [1, 2, 3, 4]) {
+      const decoded = await decode(many.compressed, engine, WHOLE, parallelism)
+      expect({ parallelism, ...decoded }).toEqual({
+        parallelism,
+        length: expected.length,
+        sha256: sha256(expected)
       })
-    })
-  } else {
-    it('refuses frames whose window is past 32 MiB, naming the window, never decoding wrongly', async () => {
-      expect(vectors.vector('long25-stdin').compressed[5]).toBe((25 - 10) << 3)
-      for (const [name, window] of [
-        ['long31', '2048 MiB'],
-        ['long27-stdin', '128 MiB']
-      ]) {
-        const error = await decodeError(vectors.vector(name).compressed, backend)
-        expect(error.message).toMatch(
-          new RegExp(`zstd frame at byte 0 needs a ${window} window; .* at most 32 MiB`)
-        )
+    }
+  })
+
+  it('delivers in stream order when later frames finish decoding first', async () => {
+    const frames = framesOf(many)
+    const frameLength = (frame: Frame): number =>
+      zlib.zstdDecompressSync(many.compressed.subarray(frame.start, frame.end)).length
+    const firstLength = frameLength(frames[0])
+    const secondLength = frameLength(frames[1])
+    // Lane 0 takes frame 0 and answers each call 50 ms late; lanes 1 and 2 are not held back.
+    const { factory, watch } = await watchedEngines(engine, index => (index === 0 ? 50 : 0))
+    const sink = new HashSink()
+    let othersWhenFirstDelivered: number | undefined
+    sink.onWrite = bytes => {
+      if (othersWhenFirstDelivered === undefined && sink.length + bytes.length > firstLength) {
+        othersWhenFirstDelivered = watch.produced.slice(1).reduce((a, b) => a + b, 0)
       }
-    })
-  }
+    }
+    await decodeZstd(memorySource(many.compressed), sink, { engine: factory, parallelism: 3 })
+    expect(sink.decoded()).toEqual({ length: many.content.length, sha256: many.sha256 })
+    // Frame 1 (at least) was decoded whole before frame 0 reached the sink.
+    expect(othersWhenFirstDelivered).toBeGreaterThanOrEqual(secondLength)
+    expect(watch.produced).toHaveLength(3)
+  })
+
+  it('decodes through a small set of reused buffers, never one per chunk', async () => {
+    for (const parallelism of [1, 3]) {
+      const sink = new HashSink()
+      await decodeZstd(memorySource(many.compressed, 64 * 1024), sink, { engine, parallelism })
+      expect(sink.decoded()).toEqual({ length: many.content.length, sha256: many.sha256 })
+      // Decoded output fills 1 MiB blocks from a pool: 3 blocks at parallelism 1, and room for
+      // a 9 MiB frame per extra lane.
+      expect(sink.largest).toBeLessThanOrEqual(MIB)
+      expect(sink.writes).toBeGreaterThanOrEqual(40)
+      expect(sink.memory.size).toBeLessThanOrEqual(3 + (parallelism - 1) * 9)
+    }
+  })
+
+  it('keeps memory bounded on frames that decode to far more than they take', async () => {
+    // Three 8 MB RLE frames from ~800 bytes of input, delivered through a few reused blocks.
+    const vector = vectors.vector('zeros-rle')
+    const input = Buffer.concat(Array.from({ length: 3 }, () => vector.compressed))
+    const sink = new HashSink()
+    await decodeZstd(memorySource(input), sink, { engine, parallelism: 1 })
+    const expected = Buffer.concat(Array.from({ length: 3 }, () => vector.content))
+    expect(sink.decoded()).toEqual({ length: expected.length, sha256: sha256(expected) })
+    expect(sink.memory.size).toBeLessThanOrEqual(3)
+  })
 
   it('treats a truncation anywhere inside a unit as an error, at every offset of a small stream', async () => {
     const vector = vectors.vector('tiny-mixed')
@@ -197,14 +388,14 @@ describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
       if (boundaries.has(cut) && cut >= firstFrameEnd) {
         // Cut exactly between frames: a valid, shorter stream. zstd cannot tell; the tar layer must.
         const expected = execFileSync('zstd', ['-dc'], { input: prefix })
-        expect(await decode(prefix, backend)).toEqual({
+        expect(await decode(prefix, engine)).toEqual({
           length: expected.length,
           sha256: sha256(expected)
         })
         continue
       }
-      // Mostly whole: what matters is where input ends; every fourth cut is fed in 3-byte bits.
-      const error = await decodeError(prefix, backend, cut % 4 === 0 ? 3 : WHOLE)
+      // Mostly whole: what matters is where input ends; every fourth cut is read 3 bytes at a time.
+      const error = await decodeError(prefix, engine, cut % 4 === 0 ? 3 : WHOLE)
       const empty = cut === 0 || (cut < firstFrameEnd && boundaries.has(cut))
       expect(error.message).toMatch(empty ? /empty/ : /truncated/)
       errors += 1
@@ -212,7 +403,7 @@ describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
     expect(errors).toBeGreaterThan(vector.compressed.length - 6)
   })
 
-  it('names where a large multi-frame stream was cut, fed whole or in chunks', async () => {
+  it('names where a large multi-frame stream was cut, read whole or in chunks', async () => {
     const vector = vectors.vector('pzstd-multi')
     const units = layoutOf(vector.compressed)
     const frames = framesOf(vector)
@@ -235,9 +426,9 @@ describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
       [vector.compressed.length - 1, /inside the frame checksum/]
     ]
     for (const [index, [cut, where]] of cuts.entries()) {
-      // Both chunkings, alternating, keep this quick: each cut decodes everything before it.
+      // Both read sizes, alternating, keep this quick: each cut decodes everything before it.
       const chunkSize = index % 2 === 0 ? WHOLE : 64 * 1024
-      const error = await decodeError(vector.compressed.subarray(0, cut), backend, chunkSize)
+      const error = await decodeError(vector.compressed.subarray(0, cut), engine, chunkSize)
       expect(`${cut}: ${error.message}`).toMatch(where)
       expect(error.message).toMatch(/truncated|empty/)
     }
@@ -251,7 +442,7 @@ describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
       if (block === undefined) throw new Error('pzstd-small: no compressed block in frame 3')
       for (const at of [block.bodyStart + 10, Math.floor((block.bodyStart + block.bodyEnd) / 2)]) {
         const damaged = withByte(vector.compressed, at, old => old ^ 0x5a)
-        const error = await decodeError(damaged, backend)
+        const error = await decodeError(damaged, engine)
         expect(error.message).toContain(`frame at byte ${third.start}`)
       }
     })
@@ -261,7 +452,7 @@ describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
       const second = framesOf(vector)[1]
       if (second.checksumStart === undefined) throw new Error('pzstd-small: no checksum')
       const damaged = withByte(vector.compressed, second.checksumStart + 1, old => old ^ 1)
-      const error = await decodeError(damaged, backend, WHOLE)
+      const error = await decodeError(damaged, engine, WHOLE)
       expect(error.message).toMatch(/checksum/i)
       expect(error.message).toContain(`frame at byte ${second.start}`)
     })
@@ -270,7 +461,7 @@ describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
       const vector = vectors.vector('concatenated')
       const second = framesOf(vector)[1]
       const damaged = withByte(vector.compressed, second.blocks[0].headerStart, old => old | 0b110)
-      const error = await decodeError(damaged, backend)
+      const error = await decodeError(damaged, engine)
       expect(error.message).toMatch(/reserved block type/)
       expect(error.message).toContain(`frame at byte ${second.start}`)
     })
@@ -279,13 +470,13 @@ describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
       const vector = vectors.vector('concatenated')
       const notZstd = await decodeError(
         withByte(vector.compressed, 0, old => old ^ 0xff),
-        backend
+        engine
       )
       expect(notZstd.message).toMatch(/not a zstd stream/)
       const second = framesOf(vector)[1]
       const later = await decodeError(
         withByte(vector.compressed, second.start + 3, old => old ^ 0x10),
-        backend
+        engine
       )
       expect(later.message).toMatch(/bad frame magic number/)
       expect(later.message).toContain(`frame at byte ${second.start}`)
@@ -298,7 +489,7 @@ describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
       for (const delta of [1, -1]) {
         const damaged = Buffer.from(vector.compressed)
         damaged.writeUIntLE(vector.content.length + delta, field.at, field.width)
-        await decodeError(damaged, backend)
+        await decodeError(damaged, engine)
       }
     })
 
@@ -306,7 +497,7 @@ describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
       const vector = vectors.vector('zstd-stdin')
       const error = await decodeError(
         withByte(vector.compressed, 4, old => old | 0x08),
-        backend
+        engine
       )
       expect(error.message).toMatch(/reserved bit/)
     })
@@ -321,94 +512,200 @@ describe.each(BACKENDS)('createZstdDecoder, %s backend', backend => {
         Buffer.from([descriptor | 0x01, 7]),
         frame.subarray(5)
       ])
-      const error = await decodeError(withDictionary, backend)
+      const error = await decodeError(withDictionary, engine)
       expect(error.message).toMatch(/dictionary 7/)
     })
 
     it('fails on a stream of skippable frames only, or on trailing garbage', async () => {
       const onlySkippable = skippableFrame(0, Buffer.from('nothing here'))
-      expect((await decodeError(onlySkippable, backend)).message).toMatch(/empty/)
+      expect((await decodeError(onlySkippable, engine)).message).toMatch(/empty/)
       const vector = vectors.vector('pzstd-small')
       const garbage = Buffer.concat([vector.compressed, Buffer.from('garbage!')])
-      expect((await decodeError(garbage, backend)).message).toMatch(
+      expect((await decodeError(garbage, engine)).message).toMatch(
         new RegExp(`bad frame magic number .*frame at byte ${vector.compressed.length}`)
       )
     })
+
+    it('fails on a damaged frame while others decode, with nothing left running', async () => {
+      const frames = framesOf(many)
+      const sixth = frames[5]
+      const block = sixth.blocks.find(b => b.type === 'compressed' && b.bodyEnd - b.bodyStart > 64)
+      if (block === undefined) throw new Error('pzstd-40m: no compressed block in frame 6')
+      const damaged = withByte(many.compressed, block.bodyStart + 20, old => old ^ 0xa5)
+      const { factory, watch } = await watchedEngines(engine)
+      const sink = new HashSink()
+      const prefix = createHash('sha256')
+      const error = await decodeZstd(memorySource(damaged), sink, {
+        engine: factory,
+        parallelism: 3
+      }).then(
+        () => undefined,
+        (failure: unknown) => failure
+      )
+      expect(error).toBeInstanceOf(ArchiveError)
+      expect((error as Error).message).toContain(`frame at byte ${sixth.start}`)
+      expect(watch.inFlight).toBe(0)
+      expect(sink.ended).toBe(false)
+      // What reached the sink is the start of the true content, never bytes of the damage.
+      prefix.update(many.content.subarray(0, sink.length))
+      expect(sink.decoded().sha256).toBe(prefix.digest('hex'))
+      // Frames were decoding side by side: all three lanes had taken one.
+      expect(watch.produced.length).toBe(3)
+    })
   })
 
-  describe('flow control', () => {
-    it('holds output to a bounded buffer while nobody reads, then delivers it all', async () => {
-      // Three 8 MB RLE frames from ~800 bytes of input: 24 MB if nothing held production back.
-      const vector = vectors.vector('zeros-rle')
-      const input = Buffer.concat(Array.from({ length: 3 }, () => vector.compressed))
-      const decoder = createZstdDecoder({ backend })
-      decoder.end(input)
-      const buffered = await settledReadableLength(decoder)
-      expect(buffered).toBeGreaterThan(0)
-      expect(buffered).toBeLessThanOrEqual(4 * 1024 * 1024)
-      const hash = createHash('sha256')
-      let length = 0
-      for await (const chunk of decoder as AsyncIterable<Buffer>) {
-        hash.update(chunk)
-        length += chunk.length
-      }
-      const expected = Buffer.concat(Array.from({ length: 3 }, () => vector.content))
-      expect({ length, sha256: hash.digest('hex') }).toEqual({
-        length: expected.length,
-        sha256: sha256(expected)
-      })
-    })
-
-    it('stops reading input while output is not consumed', async () => {
-      const multi = vectors.vector('pzstd-multi')
-      const input = multi.compressed.subarray(0, layoutOf(multi.compressed)[5].end) // 3 frames
-      let supplied = 0
-      const source = Readable.from(
-        (function* () {
-          for (const chunk of chunksOf(input, 64 * 1024)) {
-            supplied += chunk.length
-            yield chunk
-          }
-        })(),
-        { objectMode: false, highWaterMark: 64 * 1024 }
-      )
-      const decoder = createZstdDecoder({ backend })
-      source.pipe(decoder)
-      await settledReadableLength(decoder)
-      expect(supplied).toBeLessThan(input.length / 2)
-      const hash = createHash('sha256')
-      for await (const chunk of decoder as AsyncIterable<Buffer>) hash.update(chunk)
-      const expected = execFileSync('zstd', ['-dc'], { input, maxBuffer: 1 << 30 })
-      expect(hash.digest('hex')).toBe(sha256(expected))
-    })
-
+  describe('sources that are still filling', () => {
     it("streams a frame's output before the frame's last input byte arrives", async () => {
       const vector = vectors.vector('zstd-stdin') // one 0.9 MB frame
-      let produced = 0
-      const decoder = createZstdDecoder({ backend })
-      decoder.on('data', (chunk: Buffer) => (produced += chunk.length))
-      const input = chunksOf(vector.compressed, 16 * 1024)
-      for (const chunk of input) {
-        if (!decoder.write(chunk)) await new Promise(resolve => decoder.once('drain', resolve))
+      const spool = await fillingSpool([{ start: 0, end: vector.compressed.length }])
+      try {
+        const sink = new HashSink()
+        const decoding = decodeZstd(spool, sink, { engine })
+        const piece = 16 * 1024
+        let producedBeforeLast = 0
+        for (let at = 0; at < vector.compressed.length; at += piece) {
+          const end = Math.min(at + piece, vector.compressed.length)
+          if (end === vector.compressed.length) producedBeforeLast = sink.length
+          await spool.write(0, vector.compressed.subarray(at, end), at)
+          await sleep(3)
+        }
+        spool.finish(vector.compressed.length)
+        await decoding
+        expect(producedBeforeLast).toBeGreaterThan(vector.content.length / 2)
+        expect(sink.decoded()).toEqual({ length: vector.content.length, sha256: vector.sha256 })
+      } finally {
+        await spool.close()
       }
-      const producedWhenInputDone = produced
-      decoder.end()
-      await new Promise(resolve => decoder.once('end', resolve))
-      expect(producedWhenInputDone).toBeGreaterThan(vector.content.length / 2)
-      expect(produced).toBe(vector.content.length)
+    })
+
+    it('decodes a pzstd stream written into a spool out of order, in uneven pieces', async () => {
+      const input = many.compressed
+      const quarter = Math.floor(input.length / 4)
+      const bounds = [0, quarter, 2 * quarter, 3 * quarter, input.length]
+      const segments = bounds.slice(0, -1).map((start, i) => ({ start, end: bounds[i + 1] }))
+      const spool = await fillingSpool(segments)
+      try {
+        const sink = new HashSink()
+        const decoding = decodeZstd(spool, sink, { engine, parallelism: 3 })
+        // Later segments first: nothing can be decoded until the first arrives.
+        for (const index of [3, 1, 2, 0]) {
+          const { start, end } = segments[index]
+          for (let at = start; at < end; at += 777_777) {
+            const stop = Math.min(at + 777_777, end)
+            await spool.write(index, input.subarray(at, stop), at)
+            await nextTurn()
+          }
+          if (index !== 0) expect(sink.length).toBe(0)
+        }
+        spool.finish(input.length)
+        await decoding
+        expect(sink.decoded()).toEqual({ length: many.content.length, sha256: many.sha256 })
+      } finally {
+        await spool.close()
+      }
+    })
+
+    it('stops promptly on abort, with no decoder or read left running', async () => {
+      const input = many.compressed
+      const spool = await fillingSpool([{ start: 0, end: input.length }])
+      try {
+        // Half the stream arrives, then the download stalls: the decoder waits on the spool.
+        const half = Math.floor(input.length / 2)
+        await spool.write(0, input.subarray(0, half), 0)
+        const { factory, watch } = await watchedEngines(engine)
+        let readsWaiting = 0
+        let waitingPastWritten = false
+        const watchedSpool: ZstdSource = {
+          async read(buffer, offset, length, position, signal) {
+            readsWaiting += 1
+            waitingPastWritten = position >= half
+            try {
+              return await spool.read(buffer, offset, length, position, signal)
+            } finally {
+              readsWaiting -= 1
+            }
+          }
+        }
+        const controller = new AbortController()
+        const sink = new HashSink()
+        const decoding = decodeZstd(watchedSpool, sink, {
+          engine: factory,
+          parallelism: 3,
+          signal: controller.signal
+        })
+        while (sink.length < 4 * MIB || !waitingPastWritten) await sleep(5)
+        const reason = new Error('the job was cancelled')
+        const aborted = Date.now()
+        controller.abort(reason)
+        await expect(decoding).rejects.toBe(reason)
+        expect(Date.now() - aborted).toBeLessThan(1000)
+        expect({ inFlight: watch.inFlight, readsWaiting }).toEqual({ inFlight: 0, readsWaiting: 0 })
+        const writesAtAbort = sink.writes
+        await sleep(50)
+        expect(sink.writes).toBe(writesAtAbort)
+        expect(sink.ended).toBe(false)
+      } finally {
+        await spool.close()
+      }
+    })
+
+    it('stops on an abort from inside the sink, with frames in flight', async () => {
+      const { factory, watch } = await watchedEngines(engine)
+      const controller = new AbortController()
+      const reason = new Error('enough')
+      const sink = new HashSink()
+      sink.onWrite = () => {
+        if (sink.writes === 2) controller.abort(reason)
+      }
+      const decoding = decodeZstd(memorySource(many.compressed), sink, {
+        engine: factory,
+        parallelism: 3,
+        signal: controller.signal
+      })
+      await expect(decoding).rejects.toBe(reason)
+      expect(watch.inFlight).toBe(0)
+      expect(sink.writes).toBe(3) // the write that aborted went through; nothing after it
+    })
+
+    it('hands on the download failure', async () => {
+      const vector = vectors.vector('pzstd-small')
+      const spool = await fillingSpool([{ start: 0, end: vector.compressed.length }])
+      try {
+        const decoding = decodeZstd(spool, new HashSink(), { engine })
+        await spool.write(0, vector.compressed.subarray(0, 100), 0)
+        spool.fail(new Error('connection reset'))
+        await expect(decoding).rejects.toThrow('connection reset')
+      } finally {
+        await spool.close()
+      }
+    })
+
+    it('hands on what the sink throws', async () => {
+      const vector = vectors.vector('pzstd-multi')
+      const sink = new HashSink()
+      sink.onWrite = () => {
+        throw new Error('disk full')
+      }
+      await expect(
+        decodeZstd(memorySource(vector.compressed), sink, { engine, parallelism: 3 })
+      ).rejects.toThrow('disk full')
     })
   })
 })
 
-/** Lets the decoder run until its readable buffer stops growing, and returns its size. */
-async function settledReadableLength(stream: Transform): Promise<number> {
-  let last = -1
-  let stableTurns = 0
-  while (stableTurns < 50) {
-    await nextTurn()
-    await new Promise(resolve => setTimeout(resolve, 2))
-    stableTurns = stream.readableLength === last ? stableTurns + 1 : 0
-    last = stream.readableLength
-  }
-  return last
-}
+describe('fileSource', () => {
+  it('reads a whole file through its handle', async () => {
+    const directory = await tempDirectory('zstd-file-')
+    const file = path.join(directory, 'multi.zst')
+    await fs.writeFile(file, vectors.vector('pzstd-multi').compressed)
+    const handle = await fs.open(file)
+    try {
+      const sink = new HashSink()
+      await decodeZstd(fileSource(handle), sink)
+      const vector = vectors.vector('pzstd-multi')
+      expect(sink.decoded()).toEqual({ length: vector.content.length, sha256: vector.sha256 })
+    } finally {
+      await handle.close()
+    }
+  })
+})

@@ -7,17 +7,14 @@
  *
  * Prints one JSON line of what it did.
  */
-import { createReadStream } from 'node:fs'
-import { pipeline } from 'node:stream'
-import { extractTar } from '../src/archive/extract.js'
-import { createZstdDecoder } from '../src/archive/zstd.js'
+import { open } from 'node:fs/promises'
+import { fileSource } from '../src/archive/zstd.js'
+import { materialize } from '../src/archive/materialize.js'
 import { Download } from '../src/download/download.js'
 import { HttpTransport } from '../src/download/http.js'
 import { Spool } from '../src/download/spool.js'
 
 const MIB = 1024 * 1024
-/** As the action reads its spool: 1 MiB blocks. */
-const READ_BLOCK = MIB
 
 async function download(url: string, file: string, concurrency: number, chunkMb: number) {
   const transport = new HttpTransport(undefined, concurrency + 2)
@@ -43,13 +40,17 @@ async function download(url: string, file: string, concurrency: number, chunkMb:
 
 async function extract(file: string, directory: string) {
   const started = performance.now()
-  const decoded = pipeline(
-    createReadStream(file, { highWaterMark: READ_BLOCK }),
-    createZstdDecoder(),
-    () => undefined
-  )
-  const result = await extractTar(decoded, directory)
-  return { seconds: (performance.now() - started) / 1000, entries: result.entries }
+  const handle = await open(file)
+  try {
+    const result = await materialize(
+      { source: fileSource(handle), complete: Promise.resolve() },
+      directory,
+      { controller: new AbortController() }
+    )
+    return { seconds: (performance.now() - started) / 1000, entries: result.entries }
+  } finally {
+    await handle.close()
+  }
 }
 
 async function main(args: string[]): Promise<unknown> {

@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(922);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(659);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 922:
+/***/ 659:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -403,10 +403,14 @@ class Git {
         this.secrets = secrets;
         this.defaults = defaults;
     }
+    /** The signal that aborts this runner's commands, if any. */
+    get signal() {
+        return this.defaults.signal;
+    }
     /** Runs git; an exit code outside 0 and `okExitCodes` throws a GitError. */
     async run(args, options = {}) {
         const config = [...(this.defaults.config ?? []), ...(options.config ?? [])];
-        const output = await spawnGit(this.directory, args, gitEnvironment(process.env, config), orCancelled(this.defaults.signal));
+        const output = await spawnGit(this.directory, args, gitEnvironment(process.env, config), this.defaults.uncancellable ? this.defaults.signal : orCancelled(this.defaults.signal));
         const ok = output.exitCode === 0 || (options.okExitCodes ?? []).includes(output.exitCode);
         if (!ok) {
             const stderr = maskSecrets(output.stderr.trim(), this.secrets);
@@ -488,7 +492,6 @@ function spawnGit(cwd, args, env, signal) {
 
 
 
-
 /** The Authorization header git sends upstream for a token, as actions/checkout does. */
 function tokenHeader(token) {
     return `AUTHORIZATION: basic ${basicCredential(token)}`;
@@ -515,15 +518,14 @@ function accessConfig(settings) {
     const upstream = route.from;
     const server = gitCredentialScope(settings.serverUrl);
     const entries = [];
+    // readSettings refused values with a line break, which would inject further headers.
     if (settings.authorization) {
-        refuseLineBreaks('authorization', settings.authorization);
         entries.push({
             key: `http.${server}.extraheader`,
             value: `Authorization: ${settings.authorization}`
         });
     }
     if (settings.token) {
-        refuseLineBreaks('token', settings.token);
         entries.push({ key: `http.${upstream}.extraheader`, value: tokenHeader(settings.token) });
     }
     if (settings.gitThroughCachew) {
@@ -531,12 +533,6 @@ function accessConfig(settings) {
         entries.push({ key: `url.${upstream}.pushInsteadOf`, value: upstream });
     }
     return entries;
-}
-function refuseLineBreaks(input, value) {
-    // A line break would let the value inject further HTTP headers.
-    if (/[\r\n]/.test(value)) {
-        throw new ExpectedError(`Input '${input}' contains a line break; remove it`);
-    }
 }
 /** Renders entries in git's config file syntax, quoting every value. */
 function renderConfigFile(entries) {
@@ -633,6 +629,78 @@ async function isFile(file) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/git/safe-directory.ts
+/**
+ * `set-safe-directory`: the restored repository in git's global `safe.directory` list, so that
+ * git accepts it when another user owns the files. A job with `container:` runs as another
+ * user than the runner that made the workspace, and git (2.35.2 and later) then refuses the
+ * repository with "detected dubious ownership", root included. git reads `safe.directory`
+ * only from protected configuration (system, global, command line), never from the
+ * repository's own, so the entry goes into the global file (~/.gitconfig, or wherever
+ * GIT_CONFIG_GLOBAL or XDG point git), where this step's git and every later step's git find it.
+ *
+ * actions/checkout adds the same entry, but to a temporary global configuration (a copy of
+ * ~/.gitconfig under RUNNER_TEMP, with HOME pointed at it for its own git processes only),
+ * deleted when its step ends; its post step does the same again for its own cleanup. So its
+ * entry never reaches later steps. Here the entry stays for the job and the post step removes
+ * it; an entry the user had already is left alone, and is not removed either.
+ */
+
+
+
+
+const KEY = 'safe.directory';
+/** Global configuration needs no repository: git runs where no repository can be found. */
+function globalGit() {
+    return new Git(external_node_os_namespaceObject.tmpdir());
+}
+/**
+ * The path as git compares it: git matches the repository's physical path (no symlinks, as
+ * getcwd gives it), so symlinks in the part that exists are resolved; the rest may not exist
+ * yet, before the restore.
+ */
+async function physicalPath(directory) {
+    const absolute = external_node_path_namespaceObject.resolve(directory);
+    const missing = [];
+    for (let at = absolute;; at = external_node_path_namespaceObject.dirname(at)) {
+        try {
+            return external_node_path_namespaceObject.join(await promises_namespaceObject.realpath(at), ...missing.reverse());
+        }
+        catch (error) {
+            if (error.code !== 'ENOENT' || at === external_node_path_namespaceObject.dirname(at)) {
+                throw error;
+            }
+            missing.push(external_node_path_namespaceObject.basename(at));
+        }
+    }
+}
+/** The global safe.directory values, in order. */
+async function globalSafeDirectories() {
+    // Exit 1: none set.
+    const result = await globalGit().run(['config', '--global', '--get-all', KEY], {
+        okExitCodes: [1]
+    });
+    return result.stdout.split('\n').filter(line => line !== '');
+}
+/**
+ * Adds `directory` to the global safe.directory list. Returns the value added, for the post
+ * step to remove; undefined when the list already had it (the user's entry, left alone).
+ */
+async function addSafeDirectory(directory) {
+    const value = await physicalPath(directory);
+    if ((await globalSafeDirectories()).includes(value))
+        return undefined;
+    await globalGit().run(['config', '--global', '--add', KEY, value]);
+    return value;
+}
+/** Removes the value addSafeDirectory added; nothing when it is already gone. */
+async function removeSafeDirectory(value) {
+    // Exit 5: no such value (a later step removed it, or HOME changed).
+    await globalGit().run(['config', '--global', '--fixed-value', '--unset-all', KEY, value], {
+        okExitCodes: [5]
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/report/log.ts
 function formatBytes(bytes) {
     if (bytes < 1024 * 1024)
@@ -725,1501 +793,6 @@ function snapshotRows(result, checkedOut) {
 
 ;// CONCATENATED MODULE: external "node:stream"
 const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-;// CONCATENATED MODULE: external "node:zlib"
-const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./node_modules/fzstd/esm/index.mjs
-// Some numerical data is initialized as -1 even when it doesn't need initialization to help the JIT infer types
-// aliases for shorter compressed code (most minifers don't do this)
-var ab = ArrayBuffer, u8 = Uint8Array, u16 = Uint16Array, i16 = Int16Array, u32 = (/* unused pure expression or super */ null && (Uint32Array)), i32 = Int32Array;
-var slc = function (v, s, e) {
-    if (u8.prototype.slice)
-        return u8.prototype.slice.call(v, s, e);
-    if (s == null || s < 0)
-        s = 0;
-    if (e == null || e > v.length)
-        e = v.length;
-    var n = new u8(e - s);
-    n.set(v.subarray(s, e));
-    return n;
-};
-var fill = function (v, n, s, e) {
-    if (u8.prototype.fill)
-        return u8.prototype.fill.call(v, n, s, e);
-    if (s == null || s < 0)
-        s = 0;
-    if (e == null || e > v.length)
-        e = v.length;
-    for (; s < e; ++s)
-        v[s] = n;
-    return v;
-};
-var cpw = function (v, t, s, e) {
-    if (u8.prototype.copyWithin)
-        return u8.prototype.copyWithin.call(v, t, s, e);
-    if (s == null || s < 0)
-        s = 0;
-    if (e == null || e > v.length)
-        e = v.length;
-    while (s < e) {
-        v[t++] = v[s++];
-    }
-};
-/**
- * Codes for errors generated within this library
- */
-var ZstdErrorCode = {
-    InvalidData: 0,
-    WindowSizeTooLarge: 1,
-    InvalidBlockType: 2,
-    FSEAccuracyTooHigh: 3,
-    DistanceTooFarBack: 4,
-    UnexpectedEOF: 5
-};
-// error codes
-var ec = [
-    'invalid zstd data',
-    'window size too large (>2046MB)',
-    'invalid block type',
-    'FSE accuracy too high',
-    'match distance too far back',
-    'unexpected EOF'
-];
-var err = function (ind, msg, nt) {
-    var e = new Error(msg || ec[ind]);
-    e.code = ind;
-    if (Error.captureStackTrace)
-        Error.captureStackTrace(e, err);
-    if (!nt)
-        throw e;
-    return e;
-};
-var rb = function (d, b, n) {
-    var i = 0, o = 0;
-    for (; i < n; ++i)
-        o |= d[b++] << (i << 3);
-    return o;
-};
-var b4 = function (d, b) { return (d[b] | (d[b + 1] << 8) | (d[b + 2] << 16) | (d[b + 3] << 24)) >>> 0; };
-// read Zstandard frame header
-var rzfh = function (dat, w) {
-    var n3 = dat[0] | (dat[1] << 8) | (dat[2] << 16);
-    if (n3 == 0x2FB528 && dat[3] == 253) {
-        // Zstandard
-        var flg = dat[4];
-        //    single segment       checksum             dict flag     frame content flag
-        var ss = (flg >> 5) & 1, cc = (flg >> 2) & 1, df = flg & 3, fcf = flg >> 6;
-        if (flg & 8)
-            err(0);
-        // byte
-        var bt = 6 - ss;
-        // dict bytes
-        var db = df == 3 ? 4 : df;
-        // dictionary id
-        var di = rb(dat, bt, db);
-        bt += db;
-        // frame size bytes
-        var fsb = fcf ? (1 << fcf) : ss;
-        // frame source size
-        var fss = rb(dat, bt, fsb) + ((fcf == 1) && 256);
-        // window size
-        var ws = fss;
-        if (!ss) {
-            // window descriptor
-            var wb = 1 << (10 + (dat[5] >> 3));
-            ws = wb + (wb >> 3) * (dat[5] & 7);
-        }
-        if (ws > 2145386496)
-            err(1);
-        var buf = new u8((w == 1 ? (fss || ws) : w ? 0 : ws) + 12);
-        buf[0] = 1, buf[4] = 4, buf[8] = 8;
-        return {
-            b: bt + fsb,
-            y: 0,
-            l: 0,
-            d: di,
-            w: (w && w != 1) ? w : buf.subarray(12),
-            e: ws,
-            o: new i32(buf.buffer, 0, 3),
-            u: fss,
-            c: cc,
-            m: Math.min(131072, ws)
-        };
-    }
-    else if (((n3 >> 4) | (dat[3] << 20)) == 0x184D2A5) {
-        // skippable
-        return b4(dat, 4) + 8;
-    }
-    err(0);
-};
-// most significant bit for nonzero
-var msb = function (val) {
-    var bits = 0;
-    for (; (1 << bits) <= val; ++bits)
-        ;
-    return bits - 1;
-};
-// read finite state entropy
-var rfse = function (dat, bt, mal) {
-    // table pos
-    var tpos = (bt << 3) + 4;
-    // accuracy log
-    var al = (dat[bt] & 15) + 5;
-    if (al > mal)
-        err(3);
-    // size
-    var sz = 1 << al;
-    // probabilities symbols  repeat   index   high threshold
-    var probs = sz, sym = -1, re = -1, i = -1, ht = sz;
-    // optimization: single allocation is much faster
-    var buf = new ab(512 + (sz << 2));
-    var freq = new i16(buf, 0, 256);
-    // same view as freq
-    var dstate = new u16(buf, 0, 256);
-    var nstate = new u16(buf, 512, sz);
-    var bb1 = 512 + (sz << 1);
-    var syms = new u8(buf, bb1, sz);
-    var nbits = new u8(buf, bb1 + sz);
-    while (sym < 255 && probs > 0) {
-        var bits = msb(probs + 1);
-        var cbt = tpos >> 3;
-        // mask
-        var msk = (1 << (bits + 1)) - 1;
-        var val = ((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (tpos & 7)) & msk;
-        // mask (1 fewer bit)
-        var msk1fb = (1 << bits) - 1;
-        // max small value
-        var msv = msk - probs - 1;
-        // small value
-        var sval = val & msk1fb;
-        if (sval < msv)
-            tpos += bits, val = sval;
-        else {
-            tpos += bits + 1;
-            if (val > msk1fb)
-                val -= msv;
-        }
-        freq[++sym] = --val;
-        if (val == -1) {
-            probs += val;
-            syms[--ht] = sym;
-        }
-        else
-            probs -= val;
-        if (!val) {
-            do {
-                // repeat byte
-                var rbt = tpos >> 3;
-                re = ((dat[rbt] | (dat[rbt + 1] << 8)) >> (tpos & 7)) & 3;
-                tpos += 2;
-                sym += re;
-            } while (re == 3);
-        }
-    }
-    if (sym > 255 || probs)
-        err(0);
-    var sympos = 0;
-    // sym step (coprime with sz - formula from zstd source)
-    var sstep = (sz >> 1) + (sz >> 3) + 3;
-    // sym mask
-    var smask = sz - 1;
-    for (var s = 0; s <= sym; ++s) {
-        var sf = freq[s];
-        if (sf < 1) {
-            dstate[s] = -sf;
-            continue;
-        }
-        // This is split into two loops in zstd to avoid branching, but as JS is higher-level that is unnecessary
-        for (i = 0; i < sf; ++i) {
-            syms[sympos] = s;
-            do {
-                sympos = (sympos + sstep) & smask;
-            } while (sympos >= ht);
-        }
-    }
-    // After spreading symbols, should be zero again
-    if (sympos)
-        err(0);
-    for (i = 0; i < sz; ++i) {
-        // next state
-        var ns = dstate[syms[i]]++;
-        // num bits
-        var nb = nbits[i] = al - msb(ns);
-        nstate[i] = (ns << nb) - sz;
-    }
-    return [(tpos + 7) >> 3, {
-            b: al,
-            s: syms,
-            n: nbits,
-            t: nstate
-        }];
-};
-// read huffman
-var rhu = function (dat, bt) {
-    //  index  weight count
-    var i = 0, wc = -1;
-    //    buffer             header byte
-    var buf = new u8(292), hb = dat[bt];
-    // huffman weights
-    var hw = buf.subarray(0, 256);
-    // rank count
-    var rc = buf.subarray(256, 268);
-    // rank index
-    var ri = new u16(buf.buffer, 268);
-    // NOTE: at this point bt is 1 less than expected
-    if (hb < 128) {
-        // end byte, fse decode table
-        var _a = rfse(dat, bt + 1, 6), ebt = _a[0], fdt = _a[1];
-        bt += hb;
-        var epos = ebt << 3;
-        // last byte
-        var lb = dat[bt];
-        if (!lb)
-            err(0);
-        //  state1   state2   state1 bits   state2 bits
-        var st1 = 0, st2 = 0, btr1 = fdt.b, btr2 = btr1;
-        // fse pos
-        // pre-increment to account for original deficit of 1
-        var fpos = (++bt << 3) - 8 + msb(lb);
-        for (;;) {
-            fpos -= btr1;
-            if (fpos < epos)
-                break;
-            var cbt = fpos >> 3;
-            st1 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr1) - 1);
-            hw[++wc] = fdt.s[st1];
-            fpos -= btr2;
-            if (fpos < epos)
-                break;
-            cbt = fpos >> 3;
-            st2 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr2) - 1);
-            hw[++wc] = fdt.s[st2];
-            btr1 = fdt.n[st1];
-            st1 = fdt.t[st1];
-            btr2 = fdt.n[st2];
-            st2 = fdt.t[st2];
-        }
-        if (++wc > 255)
-            err(0);
-    }
-    else {
-        wc = hb - 127;
-        for (; i < wc; i += 2) {
-            var byte = dat[++bt];
-            hw[i] = byte >> 4;
-            hw[i + 1] = byte & 15;
-        }
-        ++bt;
-    }
-    // weight exponential sum
-    var wes = 0;
-    for (i = 0; i < wc; ++i) {
-        var wt = hw[i];
-        // bits must be at most 11, same as weight
-        if (wt > 11)
-            err(0);
-        wes += wt && (1 << (wt - 1));
-    }
-    // max bits
-    var mb = msb(wes) + 1;
-    // table size
-    var ts = 1 << mb;
-    // remaining sum
-    var rem = ts - wes;
-    // must be power of 2
-    if (rem & (rem - 1))
-        err(0);
-    hw[wc++] = msb(rem) + 1;
-    for (i = 0; i < wc; ++i) {
-        var wt = hw[i];
-        ++rc[hw[i] = wt && (mb + 1 - wt)];
-    }
-    // huf buf
-    var hbuf = new u8(ts << 1);
-    //    symbols                      num bits
-    var syms = hbuf.subarray(0, ts), nb = hbuf.subarray(ts);
-    ri[mb] = 0;
-    for (i = mb; i > 0; --i) {
-        var pv = ri[i];
-        fill(nb, i, pv, ri[i - 1] = pv + rc[i] * (1 << (mb - i)));
-    }
-    if (ri[0] != ts)
-        err(0);
-    for (i = 0; i < wc; ++i) {
-        var bits = hw[i];
-        if (bits) {
-            var code = ri[bits];
-            fill(syms, i, code, ri[bits] = code + (1 << (mb - bits)));
-        }
-    }
-    return [bt, {
-            n: nb,
-            b: mb,
-            s: syms
-        }];
-};
-// Tables generated using this:
-// https://gist.github.com/101arrowz/a979452d4355992cbf8f257cbffc9edd
-// default literal length table
-var dllt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
-    81, 16, 99, 140, 49, 198, 24, 99, 12, 33, 196, 24, 99, 102, 102, 134, 70, 146, 4
-]), 0, 6)[1];
-// default match length table
-var dmlt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
-    33, 20, 196, 24, 99, 140, 33, 132, 16, 66, 8, 33, 132, 16, 66, 8, 33, 68, 68, 68, 68, 68, 68, 68, 68, 36, 9
-]), 0, 6)[1];
-// default offset code table
-var doct = /*#__PURE__ */ rfse(/*#__PURE__*/ new u8([
-    32, 132, 16, 66, 102, 70, 68, 68, 68, 68, 36, 73, 2
-]), 0, 5)[1];
-// bits to baseline
-var b2bl = function (b, s) {
-    var len = b.length, bl = new i32(len);
-    for (var i = 0; i < len; ++i) {
-        bl[i] = s;
-        s += 1 << b[i];
-    }
-    return bl;
-};
-// literal length bits
-var llb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
-    0, 0, 0, 0, 16843009, 50528770, 134678020, 202050057, 269422093
-])).buffer, 0, 36);
-// literal length baseline
-var llbl = /*#__PURE__ */ b2bl(llb, 0);
-// match length bits
-var mlb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
-    0, 0, 0, 0, 0, 0, 0, 0, 16843009, 50528770, 117769220, 185207048, 252579084, 16
-])).buffer, 0, 53);
-// match length baseline
-var mlbl = /*#__PURE__ */ b2bl(mlb, 3);
-// decode huffman stream
-var dhu = function (dat, out, hu) {
-    var len = dat.length, ss = out.length, lb = dat[len - 1], msk = (1 << hu.b) - 1, eb = -hu.b;
-    if (!lb)
-        err(0);
-    var st = 0, btr = hu.b, pos = (len << 3) - 8 + msb(lb) - btr, i = -1;
-    for (; pos > eb && i < ss;) {
-        var cbt = pos >> 3;
-        var val = (dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (pos & 7);
-        st = ((st << btr) | val) & msk;
-        out[++i] = hu.s[st];
-        pos -= (btr = hu.n[st]);
-    }
-    if (pos != eb || i + 1 != ss)
-        err(0);
-};
-// decode huffman stream 4x
-// TODO: use workers to parallelize
-var dhu4 = function (dat, out, hu) {
-    var bt = 6;
-    var ss = out.length, sz1 = (ss + 3) >> 2, sz2 = sz1 << 1, sz3 = sz1 + sz2;
-    dhu(dat.subarray(bt, bt += dat[0] | (dat[1] << 8)), out.subarray(0, sz1), hu);
-    dhu(dat.subarray(bt, bt += dat[2] | (dat[3] << 8)), out.subarray(sz1, sz2), hu);
-    dhu(dat.subarray(bt, bt += dat[4] | (dat[5] << 8)), out.subarray(sz2, sz3), hu);
-    dhu(dat.subarray(bt), out.subarray(sz3), hu);
-};
-// read Zstandard block
-var rzb = function (dat, st, out) {
-    var _a;
-    var bt = st.b;
-    //    byte 0        block type
-    var b0 = dat[bt], btype = (b0 >> 1) & 3;
-    st.l = b0 & 1;
-    var sz = (b0 >> 3) | (dat[bt + 1] << 5) | (dat[bt + 2] << 13);
-    // end byte for block
-    var ebt = (bt += 3) + sz;
-    if (btype == 1) {
-        if (bt >= dat.length)
-            return;
-        st.b = bt + 1;
-        if (out) {
-            fill(out, dat[bt], st.y, st.y += sz);
-            return out;
-        }
-        return fill(new u8(sz), dat[bt]);
-    }
-    if (ebt > dat.length)
-        return;
-    if (btype == 0) {
-        st.b = ebt;
-        if (out) {
-            out.set(dat.subarray(bt, ebt), st.y);
-            st.y += sz;
-            return out;
-        }
-        return slc(dat, bt, ebt);
-    }
-    if (btype == 2) {
-        //    byte 3        lit btype     size format
-        var b3 = dat[bt], lbt = b3 & 3, sf = (b3 >> 2) & 3;
-        // lit src size  lit cmp sz 4 streams
-        var lss = b3 >> 4, lcs = 0, s4 = 0;
-        if (lbt < 2) {
-            if (sf & 1)
-                lss |= (dat[++bt] << 4) | ((sf & 2) && (dat[++bt] << 12));
-            else
-                lss = b3 >> 3;
-        }
-        else {
-            s4 = sf;
-            if (sf < 2)
-                lss |= ((dat[++bt] & 63) << 4), lcs = (dat[bt] >> 6) | (dat[++bt] << 2);
-            else if (sf == 2)
-                lss |= (dat[++bt] << 4) | ((dat[++bt] & 3) << 12), lcs = (dat[bt] >> 2) | (dat[++bt] << 6);
-            else
-                lss |= (dat[++bt] << 4) | ((dat[++bt] & 63) << 12), lcs = (dat[bt] >> 6) | (dat[++bt] << 2) | (dat[++bt] << 10);
-        }
-        ++bt;
-        // add literals to end - can never overlap with backreferences because unused literals always appended
-        var buf = out ? out.subarray(st.y, st.y + st.m) : new u8(st.m);
-        // starting point for literals
-        var spl = buf.length - lss;
-        if (lbt == 0)
-            buf.set(dat.subarray(bt, bt += lss), spl);
-        else if (lbt == 1)
-            fill(buf, dat[bt++], spl);
-        else {
-            // huffman table
-            var hu = st.h;
-            if (lbt == 2) {
-                var hud = rhu(dat, bt);
-                // subtract description length
-                lcs += bt - (bt = hud[0]);
-                st.h = hu = hud[1];
-            }
-            else if (!hu)
-                err(0);
-            (s4 ? dhu4 : dhu)(dat.subarray(bt, bt += lcs), buf.subarray(spl), hu);
-        }
-        // num sequences
-        var ns = dat[bt++];
-        if (ns) {
-            if (ns == 255)
-                ns = (dat[bt++] | (dat[bt++] << 8)) + 0x7F00;
-            else if (ns > 127)
-                ns = ((ns - 128) << 8) | dat[bt++];
-            // symbol compression modes
-            var scm = dat[bt++];
-            if (scm & 3)
-                err(0);
-            var dts = [dmlt, doct, dllt];
-            for (var i = 2; i > -1; --i) {
-                var md = (scm >> ((i << 1) + 2)) & 3;
-                if (md == 1) {
-                    // rle buf
-                    var rbuf = new u8([0, 0, dat[bt++]]);
-                    dts[i] = {
-                        s: rbuf.subarray(2, 3),
-                        n: rbuf.subarray(0, 1),
-                        t: new u16(rbuf.buffer, 0, 1),
-                        b: 0
-                    };
-                }
-                else if (md == 2) {
-                    // accuracy log 8 for offsets, 9 for others
-                    _a = rfse(dat, bt, 9 - (i & 1)), bt = _a[0], dts[i] = _a[1];
-                }
-                else if (md == 3) {
-                    if (!st.t)
-                        err(0);
-                    dts[i] = st.t[i];
-                }
-            }
-            var _b = st.t = dts, mlt = _b[0], oct = _b[1], llt = _b[2];
-            var lb = dat[ebt - 1];
-            if (!lb)
-                err(0);
-            var spos = (ebt << 3) - 8 + msb(lb) - llt.b, cbt = spos >> 3, oubt = 0;
-            var lst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << llt.b) - 1);
-            cbt = (spos -= oct.b) >> 3;
-            var ost = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << oct.b) - 1);
-            cbt = (spos -= mlt.b) >> 3;
-            var mst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mlt.b) - 1);
-            for (++ns; --ns;) {
-                var llc = llt.s[lst];
-                var lbtr = llt.n[lst];
-                var mlc = mlt.s[mst];
-                var mbtr = mlt.n[mst];
-                var ofc = oct.s[ost];
-                var obtr = oct.n[ost];
-                cbt = (spos -= ofc) >> 3;
-                var ofp = 1 << ofc;
-                var off = ofp + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16) | (dat[cbt + 3] << 24)) >>> (spos & 7)) & (ofp - 1));
-                cbt = (spos -= mlb[mlc]) >> 3;
-                var ml = mlbl[mlc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << mlb[mlc]) - 1));
-                cbt = (spos -= llb[llc]) >> 3;
-                var ll = llbl[llc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << llb[llc]) - 1));
-                cbt = (spos -= lbtr) >> 3;
-                lst = llt.t[lst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << lbtr) - 1));
-                cbt = (spos -= mbtr) >> 3;
-                mst = mlt.t[mst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mbtr) - 1));
-                cbt = (spos -= obtr) >> 3;
-                ost = oct.t[ost] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << obtr) - 1));
-                if (off > 3) {
-                    st.o[2] = st.o[1];
-                    st.o[1] = st.o[0];
-                    st.o[0] = off -= 3;
-                }
-                else {
-                    var idx = off - (ll != 0);
-                    if (idx) {
-                        off = idx == 3 ? st.o[0] - 1 : st.o[idx];
-                        if (idx > 1)
-                            st.o[2] = st.o[1];
-                        st.o[1] = st.o[0];
-                        st.o[0] = off;
-                    }
-                    else
-                        off = st.o[0];
-                }
-                for (var i = 0; i < ll; ++i) {
-                    buf[oubt + i] = buf[spl + i];
-                }
-                oubt += ll, spl += ll;
-                var stin = oubt - off;
-                if (stin < 0) {
-                    var len = -stin;
-                    var bs = st.e + stin;
-                    if (len > ml)
-                        len = ml;
-                    for (var i = 0; i < len; ++i) {
-                        buf[oubt + i] = st.w[bs + i];
-                    }
-                    oubt += len, ml -= len, stin = 0;
-                }
-                for (var i = 0; i < ml; ++i) {
-                    buf[oubt + i] = buf[stin + i];
-                }
-                oubt += ml;
-            }
-            if (oubt != spl) {
-                while (spl < buf.length) {
-                    buf[oubt++] = buf[spl++];
-                }
-            }
-            else
-                oubt = buf.length;
-            if (out)
-                st.y += oubt;
-            else
-                buf = slc(buf, 0, oubt);
-        }
-        else if (out) {
-            st.y += lss;
-            if (spl) {
-                for (var i = 0; i < lss; ++i) {
-                    buf[i] = buf[spl + i];
-                }
-            }
-        }
-        else if (spl)
-            buf = slc(buf, spl);
-        st.b = ebt;
-        return buf;
-    }
-    err(2);
-};
-// concat
-var cct = function (bufs, ol) {
-    if (bufs.length == 1)
-        return bufs[0];
-    var buf = new u8(ol);
-    for (var i = 0, b = 0; i < bufs.length; ++i) {
-        var chk = bufs[i];
-        buf.set(chk, b);
-        b += chk.length;
-    }
-    return buf;
-};
-/**
- * Decompresses Zstandard data
- * @param dat The input data
- * @param buf The output buffer. If unspecified, the function will allocate
- *            exactly enough memory to fit the decompressed data. If your
- *            data has multiple frames and you know the output size, specifying
- *            it will yield better performance.
- * @returns The decompressed data
- */
-function decompress(dat, buf) {
-    var bufs = [], nb = +!buf;
-    var bt = 0, ol = 0;
-    for (; dat.length;) {
-        var st = rzfh(dat, nb || buf);
-        if (typeof st == 'object') {
-            if (nb) {
-                buf = null;
-                if (st.w.length == st.u) {
-                    bufs.push(buf = st.w);
-                    ol += st.u;
-                }
-            }
-            else {
-                bufs.push(buf);
-                st.e = 0;
-            }
-            for (; !st.l;) {
-                var blk = rzb(dat, st, buf);
-                if (!blk)
-                    err(5);
-                if (buf)
-                    st.e = st.y;
-                else {
-                    bufs.push(blk);
-                    ol += blk.length;
-                    cpw(st.w, 0, blk.length);
-                    st.w.set(blk, st.w.length - blk.length);
-                }
-            }
-            bt = st.b + (st.c * 4);
-        }
-        else
-            bt = st;
-        dat = dat.subarray(bt);
-    }
-    return cct(bufs, ol);
-}
-/**
- * Decompressor for Zstandard streamed data
- */
-var Decompress = /*#__PURE__*/ (function () {
-    /**
-     * Creates a Zstandard decompressor
-     * @param ondata The handler for stream data
-     */
-    function Decompress(ondata) {
-        this.ondata = ondata;
-        this.c = [];
-        this.l = 0;
-        this.z = 0;
-    }
-    /**
-     * Pushes data to be decompressed
-     * @param chunk The chunk of data to push
-     * @param final Whether or not this is the last chunk in the stream
-     */
-    Decompress.prototype.push = function (chunk, final) {
-        if (typeof this.s == 'number') {
-            var sub = Math.min(chunk.length, this.s);
-            chunk = chunk.subarray(sub);
-            this.s -= sub;
-        }
-        var sl = chunk.length;
-        var ncs = sl + this.l;
-        if (!this.s) {
-            if (final) {
-                if (!ncs) {
-                    this.ondata(new u8(0), true);
-                    return;
-                }
-                // min for frame + one block
-                if (ncs < 5)
-                    err(5);
-            }
-            else if (ncs < 18) {
-                this.c.push(chunk);
-                this.l = ncs;
-                return;
-            }
-            if (this.l) {
-                this.c.push(chunk);
-                chunk = cct(this.c, ncs);
-                this.c = [];
-                this.l = 0;
-            }
-            if (typeof (this.s = rzfh(chunk)) == 'number')
-                return this.push(chunk, final);
-        }
-        if (typeof this.s != 'number') {
-            if (ncs < (this.z || 3)) {
-                if (final)
-                    err(5);
-                this.c.push(chunk);
-                this.l = ncs;
-                return;
-            }
-            if (this.l) {
-                this.c.push(chunk);
-                chunk = cct(this.c, ncs);
-                this.c = [];
-                this.l = 0;
-            }
-            if (!this.z && ncs < (this.z = (chunk[this.s.b] & 2) ? 4 : 3 + ((chunk[this.s.b] >> 3) | (chunk[this.s.b + 1] << 5) | (chunk[this.s.b + 2] << 13)))) {
-                if (final)
-                    err(5);
-                this.c.push(chunk);
-                this.l = ncs;
-                return;
-            }
-            else
-                this.z = 0;
-            for (;;) {
-                var blk = rzb(chunk, this.s);
-                if (!blk) {
-                    if (final)
-                        err(5);
-                    var adc = chunk.subarray(this.s.b);
-                    this.s.b = 0;
-                    this.c.push(adc), this.l += adc.length;
-                    return;
-                }
-                else {
-                    this.ondata(blk, false);
-                    cpw(this.s.w, 0, blk.length);
-                    this.s.w.set(blk, this.s.w.length - blk.length);
-                }
-                if (this.s.l) {
-                    var rest = chunk.subarray(this.s.b);
-                    this.s = this.s.c * 4;
-                    this.push(rest, final);
-                    return;
-                }
-            }
-        }
-        else if (final)
-            err(5);
-    };
-    return Decompress;
-}());
-
-
-;// CONCATENATED MODULE: ./src/archive/zstd-frames.ts
-
-/**
- * Walks the structure of a zstd stream (RFC 8878) without decompressing it: frame headers,
- * block headers and checksums are parsed so the caller knows exactly where each frame starts
- * and ends, and can hand every frame to its own decompressor. Block bodies are never copied:
- * they go out as views into the caller's chunks.
- */
-const ZSTD_MAGIC = 0xfd2fb528;
-const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
-const SKIPPABLE_MAGIC_BASE = 0x184d2a50;
-/** RFC 8878 3.1.1.2: no block, compressed or not, is larger than 128 KiB. */
-const BLOCK_SIZE_MAX = 128 * 1024;
-const BLOCK_TYPE_RLE = 1;
-const BLOCK_TYPE_RESERVED = 3;
-/** Magic (4) + descriptor (1) + window (1) + dictionary id (4) + content size (8). */
-const FRAME_HEADER_MAX = 18;
-const STATE_NAMES = {
-    magic: 'a frame magic number',
-    'frame-header': 'a frame header',
-    'block-header': 'a block header',
-    'block-body': 'block data',
-    checksum: 'the frame checksum',
-    'skippable-header': 'a skippable frame header',
-    'skippable-body': 'a skippable frame'
-};
-function zstdError(detail, offset) {
-    const where = offset === undefined ? '' : ` (frame at byte ${offset})`;
-    return new ArchiveError(`zstd stream is damaged: ${detail}${where}`);
-}
-class FrameWalker {
-    state = 'magic';
-    /** Small header fields (magic, frame header, block header, checksum) gathered across chunks. */
-    scratch = new Uint8Array(FRAME_HEADER_MAX);
-    scratchLength = 0;
-    scratchNeeded = 4;
-    /** Bytes left in the current block body or skippable frame payload. */
-    remaining = 0;
-    lastBlock = false;
-    header;
-    /** Stream offset of the first byte of the unit (frame or skippable frame) being parsed. */
-    unitOffset = 0;
-    chunkOffset = 0;
-    framesSeen = 0;
-    blockAligned;
-    constructor(options = {}) {
-        this.blockAligned = options.blockAligned ?? false;
-    }
-    /** The pieces found in `chunk`, in stream order. Throws ArchiveError on a malformed stream. */
-    *walk(chunk) {
-        const length = chunk.length;
-        let pos = 0;
-        // Start of the current frame's bytes in this chunk that have not been handed out yet.
-        let pending = 0;
-        // An empty block (zstd ends streamed frames with one) completes with no body bytes at all.
-        while (pos < length || (this.state === 'block-body' && this.remaining === 0)) {
-            switch (this.state) {
-                case 'block-body':
-                case 'skippable-body': {
-                    const take = Math.min(this.remaining, length - pos);
-                    pos += take;
-                    this.remaining -= take;
-                    if (this.remaining > 0)
-                        break;
-                    if (this.state === 'skippable-body') {
-                        this.expectMagic();
-                        break;
-                    }
-                    if (!this.lastBlock) {
-                        this.expect('block-header', 3);
-                        if (this.blockAligned) {
-                            yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true };
-                            pending = pos;
-                        }
-                        break;
-                    }
-                    if (this.header?.hasChecksum) {
-                        this.expect('checksum', 4);
-                        break;
-                    }
-                    if (pos > pending)
-                        yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true };
-                    pending = pos;
-                    yield this.endFrame(undefined);
-                    break;
-                }
-                default: {
-                    if (this.state === 'magic' && this.scratchLength === 0) {
-                        this.unitOffset = this.chunkOffset + pos;
-                    }
-                    const take = Math.min(this.scratchNeeded - this.scratchLength, length - pos);
-                    this.scratch.set(chunk.subarray(pos, pos + take), this.scratchLength);
-                    this.scratchLength += take;
-                    pos += take;
-                    if (this.scratchLength < this.scratchNeeded)
-                        break;
-                    const piece = this.fieldComplete();
-                    if (piece === undefined)
-                        break;
-                    if (piece.kind === 'start') {
-                        yield piece;
-                        yield { kind: 'bytes', bytes: this.scratch.slice(0, this.scratchLength), whole: true };
-                        this.expect('block-header', 3);
-                        pending = pos;
-                    }
-                    else {
-                        if (pos > pending)
-                            yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true };
-                        pending = pos;
-                        yield piece;
-                    }
-                }
-            }
-        }
-        if (this.inFrameBody() && pos > pending) {
-            yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: false };
-        }
-        this.chunkOffset += length;
-    }
-    /** Call at the end of input: throws unless the stream ended cleanly between frames. */
-    finish() {
-        if (this.state !== 'magic' || this.scratchLength > 0) {
-            throw zstdError(`truncated: input ended inside ${STATE_NAMES[this.state]} after ${this.chunkOffset} bytes`, this.unitOffset);
-        }
-        if (this.framesSeen === 0) {
-            throw new ArchiveError(`zstd stream is empty: ${this.chunkOffset} bytes of input held no zstd frame`);
-        }
-    }
-    inFrameBody() {
-        return this.state === 'block-header' || this.state === 'block-body' || this.state === 'checksum';
-    }
-    expect(state, bytes) {
-        this.state = state;
-        this.scratchLength = 0;
-        this.scratchNeeded = bytes;
-    }
-    expectMagic() {
-        this.expect('magic', 4);
-    }
-    /** A header field is complete in `scratch`: act on it. Returns a piece to hand out, if any. */
-    fieldComplete() {
-        switch (this.state) {
-            case 'magic':
-                return this.magicComplete();
-            case 'frame-header':
-                return this.frameHeaderProgress();
-            case 'block-header':
-                this.blockHeaderComplete();
-                return undefined;
-            case 'checksum':
-                return this.endFrame(readU32(this.scratch, 0));
-            case 'skippable-header':
-                this.state = 'skippable-body';
-                this.remaining = readU32(this.scratch, 4);
-                if (this.remaining === 0)
-                    this.expectMagic();
-                return undefined;
-            default:
-                throw new Error(`zstd frame walker: no field in state ${this.state}`);
-        }
-    }
-    magicComplete() {
-        const magic = readU32(this.scratch, 0);
-        if (magic === ZSTD_MAGIC) {
-            this.state = 'frame-header';
-            this.scratchNeeded = 5;
-        }
-        else if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC_BASE) {
-            this.state = 'skippable-header';
-            this.scratchNeeded = 8;
-        }
-        else {
-            const what = this.framesSeen === 0 ? 'not a zstd stream' : 'bad frame magic number';
-            throw zstdError(`${what} 0x${magic.toString(16).padStart(8, '0')}`, this.unitOffset);
-        }
-        return undefined;
-    }
-    /** The descriptor byte tells how long the rest of the header is; then parse it whole. */
-    frameHeaderProgress() {
-        const descriptor = this.scratch[4];
-        const singleSegment = (descriptor & 0x20) !== 0;
-        if (descriptor & 0x08) {
-            throw zstdError('reserved bit set in the frame header descriptor', this.unitOffset);
-        }
-        const dictionaryIdBytes = [0, 1, 2, 4][descriptor & 3];
-        const contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6];
-        const headerLength = 5 + (singleSegment ? 0 : 1) + dictionaryIdBytes + contentSizeBytes;
-        if (this.scratchLength < headerLength) {
-            this.scratchNeeded = headerLength;
-            return undefined;
-        }
-        let at = 5;
-        let windowSize = 0;
-        if (!singleSegment) {
-            const exponent = 10 + (this.scratch[at] >> 3);
-            const base = 2 ** exponent;
-            windowSize = base + (base / 8) * (this.scratch[at] & 7);
-            at += 1;
-        }
-        const dictionaryId = readUnsigned(this.scratch, at, dictionaryIdBytes);
-        at += dictionaryIdBytes;
-        let contentSize;
-        if (contentSizeBytes > 0) {
-            contentSize = readUnsigned(this.scratch, at, contentSizeBytes);
-            if (contentSizeBytes === 2)
-                contentSize += 256;
-        }
-        if (singleSegment)
-            windowSize = contentSize ?? 0;
-        if (dictionaryId !== 0) {
-            throw zstdError(`frame needs dictionary ${dictionaryId}, which is not available`, this.unitOffset);
-        }
-        this.header = {
-            offset: this.unitOffset,
-            windowSize,
-            contentSize,
-            hasChecksum: (descriptor & 0x04) !== 0,
-            dictionaryId
-        };
-        this.framesSeen += 1;
-        return { kind: 'start', header: this.header };
-    }
-    blockHeaderComplete() {
-        const word = this.scratch[0] | (this.scratch[1] << 8) | (this.scratch[2] << 16);
-        const type = (word >> 1) & 3;
-        const size = word >>> 3;
-        if (type === BLOCK_TYPE_RESERVED) {
-            throw zstdError('block uses the reserved block type 3', this.header?.offset);
-        }
-        if (size > BLOCK_SIZE_MAX) {
-            throw zstdError(`block of ${size} bytes exceeds the 128 KiB limit`, this.header?.offset);
-        }
-        this.lastBlock = (word & 1) !== 0;
-        this.state = 'block-body';
-        // An RLE block stores its one repeated byte; its size field is the decompressed length.
-        this.remaining = type === BLOCK_TYPE_RLE ? 1 : size;
-    }
-    endFrame(checksum) {
-        const header = this.header;
-        if (header === undefined)
-            throw new Error('zstd frame walker: frame end without a header');
-        this.header = undefined;
-        this.expectMagic();
-        return { kind: 'end', header, checksum };
-    }
-}
-function readU32(bytes, at) {
-    return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
-}
-/** Little-endian unsigned integer of up to 8 bytes (exact up to 2^53, which no real size nears). */
-function readUnsigned(bytes, at, length) {
-    let value = 0;
-    for (let i = length - 1; i >= 0; i--)
-        value = value * 256 + bytes[at + i];
-    return value;
-}
-
-;// CONCATENATED MODULE: ./src/archive/zstd-xxh64.ts
-/**
- * Streaming XXH64 (seed 0), the content checksum of zstd frames, for the JS decoder, which does
- * not verify checksums itself. 64-bit words are held as two uint32 halves because BigInt
- * arithmetic is an order of magnitude slower; results of the helpers go through `outHi`/`outLo`
- * to avoid allocating on the hot path.
- */
-// The five XXH64 primes, split into high and low 32-bit halves.
-const P1_HI = 0x9e3779b1;
-const P1_LO = 0x85ebca87;
-const P2_HI = 0xc2b2ae3d;
-const P2_LO = 0x27d4eb4f;
-const P3_HI = 0x165667b1;
-const P3_LO = 0x9e3779f9;
-const P4_HI = 0x85ebca77;
-const P4_LO = 0xc2b2ae63;
-const P5_HI = 0x27d4eb2f;
-const P5_LO = 0x165667c5;
-const STRIPE = 32;
-/**
- * `Math` read once: inside a vm context (as under jest) each read of a global goes through an
- * interceptor, which made the hot loop 100 times slower; a plain alias of the function itself
- * (`const { imul } = Math`) was twice as slow in a normal context.
- */
-const M = Math;
-// Module constants, not global lookups: inside a vm context (as under jest) every access to a
-// global such as `Math` goes through an interceptor and the hot loop ran 100 times slower.
-let outHi = 0;
-let outLo = 0;
-/** High 32 bits of the 64-bit product of two uint32, from exact 16-bit partial products. */
-function productHigh(a, b) {
-    const a0 = a & 0xffff;
-    const a1 = a >>> 16;
-    const b0 = b & 0xffff;
-    const b1 = b >>> 16;
-    const p01 = a0 * b1;
-    const p10 = a1 * b0;
-    const middle = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-    return a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (middle >>> 16);
-}
-/** (ah:al) * (bh:bl) mod 2^64. */
-function multiply(ah, al, bh, bl) {
-    outLo = M.imul(al, bl) >>> 0;
-    outHi = (productHigh(al, bl) + M.imul(ah, bl) + M.imul(al, bh)) >>> 0;
-}
-function add(ah, al, bh, bl) {
-    const low = al + bl;
-    outLo = low >>> 0;
-    outHi = (ah + bh + (low > 0xffffffff ? 1 : 0)) >>> 0;
-}
-/** Rotate left by 0 < bits < 32. */
-function rotateLeft(h, l, bits) {
-    outHi = ((h << bits) | (l >>> (32 - bits))) >>> 0;
-    outLo = ((l << bits) | (h >>> (32 - bits))) >>> 0;
-}
-/** acc = rotl(acc + input * P2, 31) * P1 */
-function round(accHi, accLo, inHi, inLo) {
-    multiply(inHi, inLo, P2_HI, P2_LO);
-    add(accHi, accLo, outHi, outLo);
-    rotateLeft(outHi, outLo, 31);
-    multiply(outHi, outLo, P1_HI, P1_LO);
-}
-/** acc = (acc ^ round(0, lane)) * P1 + P4 */
-function mergeRound(accHi, accLo, laneHi, laneLo) {
-    round(0, 0, laneHi, laneLo);
-    multiply((accHi ^ outHi) >>> 0, (accLo ^ outLo) >>> 0, P1_HI, P1_LO);
-    add(outHi, outLo, P4_HI, P4_LO);
-}
-class Xxh64 {
-    /** Lane accumulators as [hi, lo] pairs, initialised for seed 0: P1 + P2, P2, 0, -P1. */
-    lanes = Uint32Array.of(0x60ea27ee, 0xadc0b5d6, P2_HI, P2_LO, 0, 0, 0x61c8864e, 0x7a143579);
-    tail = new Uint8Array(STRIPE);
-    tailLength = 0;
-    total = 0;
-    update(bytes) {
-        this.total += bytes.length;
-        let at = 0;
-        if (this.tailLength > 0) {
-            const take = Math.min(STRIPE - this.tailLength, bytes.length);
-            this.tail.set(bytes.subarray(0, take), this.tailLength);
-            this.tailLength += take;
-            at = take;
-            if (this.tailLength < STRIPE)
-                return;
-            this.stripes(this.tail, 0, STRIPE);
-            this.tailLength = 0;
-        }
-        const whole = at + M.floor((bytes.length - at) / STRIPE) * STRIPE;
-        if (whole > at)
-            this.stripes(bytes, at, whole);
-        this.tail.set(bytes.subarray(whole), 0);
-        this.tailLength = bytes.length - whole;
-    }
-    /** The low 32 bits of the digest: what a zstd frame stores as its checksum. */
-    digestLow32() {
-        let h;
-        let l;
-        if (this.total >= STRIPE) {
-            rotateLeft(this.lanes[0], this.lanes[1], 1);
-            let sh = outHi;
-            let sl = outLo;
-            rotateLeft(this.lanes[2], this.lanes[3], 7);
-            add(sh, sl, outHi, outLo);
-            sh = outHi;
-            sl = outLo;
-            rotateLeft(this.lanes[4], this.lanes[5], 12);
-            add(sh, sl, outHi, outLo);
-            sh = outHi;
-            sl = outLo;
-            rotateLeft(this.lanes[6], this.lanes[7], 18);
-            add(sh, sl, outHi, outLo);
-            mergeRound(outHi, outLo, this.lanes[0], this.lanes[1]);
-            mergeRound(outHi, outLo, this.lanes[2], this.lanes[3]);
-            mergeRound(outHi, outLo, this.lanes[4], this.lanes[5]);
-            mergeRound(outHi, outLo, this.lanes[6], this.lanes[7]);
-            h = outHi;
-            l = outLo;
-        }
-        else {
-            h = P5_HI;
-            l = P5_LO;
-        }
-        add(h, l, M.floor(this.total / 2 ** 32) >>> 0, this.total >>> 0);
-        h = outHi;
-        l = outLo;
-        const t = this.tail;
-        let at = 0;
-        for (; at + 8 <= this.tailLength; at += 8) {
-            round(0, 0, zstd_xxh64_readU32(t, at + 4), zstd_xxh64_readU32(t, at));
-            rotateLeft((h ^ outHi) >>> 0, (l ^ outLo) >>> 0, 27);
-            multiply(outHi, outLo, P1_HI, P1_LO);
-            add(outHi, outLo, P4_HI, P4_LO);
-            h = outHi;
-            l = outLo;
-        }
-        if (at + 4 <= this.tailLength) {
-            multiply(0, zstd_xxh64_readU32(t, at), P1_HI, P1_LO);
-            rotateLeft((h ^ outHi) >>> 0, (l ^ outLo) >>> 0, 23);
-            multiply(outHi, outLo, P2_HI, P2_LO);
-            add(outHi, outLo, P3_HI, P3_LO);
-            h = outHi;
-            l = outLo;
-            at += 4;
-        }
-        for (; at < this.tailLength; at++) {
-            multiply(0, t[at], P5_HI, P5_LO);
-            rotateLeft((h ^ outHi) >>> 0, (l ^ outLo) >>> 0, 11);
-            multiply(outHi, outLo, P1_HI, P1_LO);
-            h = outHi;
-            l = outLo;
-        }
-        // Avalanche: h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32.
-        multiply(h, (l ^ (h >>> 1)) >>> 0, P2_HI, P2_LO);
-        h = outHi;
-        l = outLo;
-        multiply((h ^ (h >>> 29)) >>> 0, (l ^ ((l >>> 29) | (h << 3))) >>> 0, P3_HI, P3_LO);
-        return (outLo ^ outHi) >>> 0;
-    }
-    /**
-     * The hot loop, with round() written out: keeping lanes in a typed array and reading through
-     * a DataView measured twice as fast as the helper functions above.
-     */
-    stripes(bytes, start, end) {
-        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        const lanes = this.lanes;
-        for (let at = start; at < end; at += STRIPE) {
-            for (let lane = 0; lane < 8; lane += 2) {
-                const inLo = view.getUint32(at + lane * 4, true);
-                const inHi = view.getUint32(at + lane * 4 + 4, true);
-                const sum = lanes[lane + 1] + (M.imul(inLo, P2_LO) >>> 0);
-                const sumLo = sum >>> 0;
-                const sumHi = (lanes[lane] +
-                    productHigh(inLo, P2_LO) +
-                    M.imul(inHi, P2_LO) +
-                    M.imul(inLo, P2_HI) +
-                    (sum > 0xffffffff ? 1 : 0)) >>>
-                    0;
-                const rotHi = ((sumHi << 31) | (sumLo >>> 1)) >>> 0;
-                const rotLo = ((sumLo << 31) | (sumHi >>> 1)) >>> 0;
-                lanes[lane + 1] = M.imul(rotLo, P1_LO);
-                lanes[lane] = productHigh(rotLo, P1_LO) + M.imul(rotHi, P1_LO) + M.imul(rotLo, P1_HI);
-            }
-        }
-    }
-}
-function zstd_xxh64_readU32(bytes, at) {
-    return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
-}
-
-;// CONCATENATED MODULE: ./src/archive/zstd-backends.ts
-
-
-
-
-
-
-/**
- * zlib's 16 KiB default output chunk doubles decode time; 256 KiB to 4 MiB measured alike
- * (bench/decode.ts). The smallest of those keeps the least decoded output in flight: 256 KiB
- * took 15 to 20 MiB off the peak RSS of a 256 MiB restore against 1 MiB chunks.
- */
-const ZLIB_CHUNK_SIZE = 256 * 1024;
-/** `zstd --long=31` frames declare a 2 GiB window, which libzstd refuses by default. */
-const ZLIB_WINDOW_LOG_MAX = 31;
-function zlibZstdAvailable() {
-    return typeof external_node_zlib_namespaceObject.createZstdDecompress === 'function';
-}
-function asArchiveError(error, header) {
-    if (error instanceof ArchiveError)
-        return error;
-    const detail = error instanceof Error ? error.message : String(error);
-    return zstdError(detail, header.offset);
-}
-const openZlibFrameDecoder = (header, output) => new ZlibFrameDecoder(header, output);
-class ZlibFrameDecoder {
-    header;
-    stream;
-    done;
-    failure;
-    constructor(header, output) {
-        this.header = header;
-        this.stream = external_node_zlib_namespaceObject.createZstdDecompress({
-            chunkSize: ZLIB_CHUNK_SIZE,
-            params: { [external_node_zlib_namespaceObject.constants.ZSTD_d_windowLogMax]: ZLIB_WINDOW_LOG_MAX }
-        });
-        this.stream.on('data', (chunk) => {
-            if (output.push(chunk))
-                return;
-            this.stream.pause();
-            void output.demand().then(() => this.stream.resume());
-        });
-        this.stream.on('error', error => {
-            this.failure ??= asArchiveError(error, header);
-            output.fail(this.failure);
-        });
-        this.done = (0,external_node_stream_promises_namespaceObject.finished)(this.stream);
-        // Observed through `failure` and end(); this keeps an early rejection from going unhandled.
-        this.done.catch(() => undefined);
-    }
-    async write(bytes) {
-        if (this.failure)
-            throw this.failure;
-        if (this.stream.write(bytes))
-            return;
-        await new Promise((resolve, reject) => {
-            const settle = () => {
-                this.stream.off('drain', settle);
-                this.stream.off('error', settle);
-                this.stream.off('close', settle);
-                if (this.failure)
-                    reject(this.failure);
-                else
-                    resolve();
-            };
-            this.stream.on('drain', settle);
-            this.stream.on('error', settle);
-            this.stream.on('close', settle);
-        });
-    }
-    async end() {
-        if (this.failure)
-            throw this.failure;
-        this.stream.end();
-        try {
-            await this.done;
-        }
-        catch (error) {
-            throw this.failure ?? asArchiveError(error, this.header);
-        }
-    }
-    destroy() {
-        this.stream.destroy();
-    }
-}
-/**
- * fzstd decodes match distances beyond 2^25 wrongly (its README warns of it; measured: a
- * `zstd --long=27` stream of a 364 MB tar fails its checksum), cannot allocate 2 GiB windows at
- * all, and shifts its whole window after every block, so its cost grows with the window. Frames
- * with a larger window are refused with an error that names the frame, never decoded wrongly.
- */
-const JS_WINDOW_SIZE_MAX = 32 * 1024 * 1024;
-/**
- * fzstd copies everything it holds on every push while a block is incomplete, so tiny input
- * chunks would cost quadratic time: pieces are gathered up to a block end or this many bytes.
- */
-const JS_GATHER_BYTES = 256 * 1024;
-/** Small input pieces held back to be handed on as one, bounded by the caller's threshold. */
-class Gatherer {
-    pieces = [];
-    length = 0;
-    get size() {
-        return this.length;
-    }
-    add(bytes) {
-        if (bytes.length === 0)
-            return;
-        this.pieces.push(bytes);
-        this.length += bytes.length;
-    }
-    /** Everything gathered, as one array (a copy only when there was more than one piece). */
-    take() {
-        const pieces = this.pieces;
-        const length = this.length;
-        this.pieces = [];
-        this.length = 0;
-        if (pieces.length === 1)
-            return pieces[0];
-        return pieces.length === 0 ? EMPTY : Buffer.concat(pieces, length);
-    }
-}
-const EMPTY = new Uint8Array(0);
-const openJsFrameDecoder = (header, output) => new JsFrameDecoder(header, output);
-class JsFrameDecoder {
-    header;
-    output;
-    decoder;
-    /** fzstd skips the stored checksum, so it is computed here. */
-    hash;
-    blocked = false;
-    input = new Gatherer();
-    constructor(header, output) {
-        this.header = header;
-        this.output = output;
-        if (header.windowSize > JS_WINDOW_SIZE_MAX) {
-            throw new ArchiveError(`zstd frame at byte ${header.offset} needs a ${formatMiB(header.windowSize)} window; ` +
-                `the JavaScript zstd decoder handles at most ${formatMiB(JS_WINDOW_SIZE_MAX)} ` +
-                `(run on a Node.js with zlib zstd support, which has no such limit)`);
-        }
-        this.hash = header.hasChecksum ? new Xxh64() : undefined;
-        this.decoder = new Decompress(chunk => {
-            if (chunk.length === 0)
-                return;
-            this.hash?.update(chunk);
-            if (!output.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length))) {
-                this.blocked = true;
-            }
-        });
-    }
-    async write(bytes, whole) {
-        this.input.add(bytes);
-        if (!whole && this.input.size < JS_GATHER_BYTES)
-            return;
-        this.push(this.input.take(), false);
-        // Pieces end at block ends, so at most one block was produced before this wait.
-        if (this.blocked) {
-            this.blocked = false;
-            await this.output.demand();
-        }
-    }
-    async end(storedChecksum) {
-        this.push(this.input.take(), true);
-        if (this.hash === undefined)
-            return;
-        const actual = this.hash.digestLow32();
-        if (actual !== storedChecksum) {
-            throw zstdError(`checksum mismatch: content hashes to ${hex32(actual)}, ` +
-                `frame stores ${hex32(storedChecksum ?? 0)}`, this.header.offset);
-        }
-    }
-    destroy() {
-        this.decoder.ondata = () => undefined;
-    }
-    push(bytes, final) {
-        try {
-            this.decoder.push(bytes, final);
-        }
-        catch (error) {
-            throw asArchiveError(error, this.header);
-        }
-    }
-}
-function formatMiB(bytes) {
-    return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-}
-function hex32(value) {
-    return `0x${value.toString(16).padStart(8, '0')}`;
-}
-
-;// CONCATENATED MODULE: ./src/archive/zstd.ts
-
-
-
-
-/** 'node-zlib' when this Node has zlib.createZstdDecompress, else 'js'. */
-function defaultZstdBackend() {
-    return zlibZstdAvailable() ? 'node-zlib' : 'js';
-}
-/**
- * A Transform: compressed bytes in (any chunking), decompressed bytes out. Errors are
- * ArchiveError with a message that names zstd.
- */
-function createZstdDecoder(options = {}) {
-    const backend = options.backend ?? defaultZstdBackend();
-    if (backend === 'node-zlib' && !zlibZstdAvailable()) {
-        throw new ArchiveError(`zstd backend 'node-zlib' needs Node.js with zlib zstd support`);
-    }
-    return backend === 'node-zlib'
-        ? new ZstdDecoder(openZlibFrameDecoder, false)
-        : new ZstdDecoder(openJsFrameDecoder, true);
-}
-/** Decoded bytes buffered ahead of the consumer: a few zlib output chunks. */
-const READABLE_HIGH_WATER_MARK = 1024 * 1024;
-class ZstdDecoder extends external_node_stream_namespaceObject.Transform {
-    openFrame;
-    walker;
-    frame;
-    /** Decoded bytes of the current frame, checked against the content size its header declares. */
-    produced = 0;
-    demandWaiters = [];
-    output = {
-        push: bytes => {
-            this.produced += bytes.length;
-            return this.push(bytes);
-        },
-        demand: () => new Promise(resolve => this.demandWaiters.push(resolve)),
-        fail: error => this.destroy(error)
-    };
-    constructor(openFrame, blockAligned) {
-        super({ readableHighWaterMark: READABLE_HIGH_WATER_MARK });
-        this.openFrame = openFrame;
-        this.walker = new FrameWalker({ blockAligned });
-    }
-    _transform(chunk, _encoding, callback) {
-        this.consume(chunk).then(() => callback(), callback);
-    }
-    _flush(callback) {
-        try {
-            this.walker.finish();
-            callback();
-        }
-        catch (error) {
-            callback(error);
-        }
-    }
-    _read(size) {
-        const waiters = this.demandWaiters;
-        this.demandWaiters = [];
-        for (const resume of waiters)
-            resume();
-        super._read(size);
-    }
-    _destroy(error, callback) {
-        this.frame?.destroy();
-        this.frame = undefined;
-        callback(error);
-    }
-    async consume(chunk) {
-        for (const piece of this.walker.walk(chunk)) {
-            if (this.destroyed)
-                return;
-            await this.handle(piece);
-        }
-    }
-    async handle(piece) {
-        switch (piece.kind) {
-            case 'start':
-                this.produced = 0;
-                this.frame = this.openFrame(piece.header, this.output);
-                return;
-            case 'bytes':
-                return this.currentFrame().write(piece.bytes, piece.whole);
-            case 'end':
-                await this.currentFrame().end(piece.checksum);
-                this.frame = undefined;
-                this.checkContentSize(piece.header);
-        }
-    }
-    currentFrame() {
-        if (this.frame === undefined)
-            throw new Error('zstd decoder: frame bytes outside a frame');
-        return this.frame;
-    }
-    checkContentSize(header) {
-        if (header.contentSize === undefined || header.contentSize === this.produced)
-            return;
-        throw zstdError(`frame declares ${header.contentSize} bytes of content but decoded to ${this.produced}`, header.offset);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/archive/git-blobs.ts
 /**
  * Git's blob ids, computed while the extractor writes each file, so that the index can be
@@ -3507,7 +2080,7 @@ async function extractTar(input, directory, options = {}) {
                     fail(error);
                 }
             };
-            const stopWatching = (0,external_node_stream_namespaceObject.finished)(input, { writable: false }, error => error ? fail(error) : (stop(), resolve()));
+            const stopWatching = finished(input, { writable: false }, error => error ? fail(error) : (stop(), resolve()));
             const stop = () => {
                 stopWatching();
                 input.off('data', onData);
@@ -3522,6 +2095,887 @@ async function extractTar(input, directory, options = {}) {
     finally {
         extractor.close();
     }
+}
+
+;// CONCATENATED MODULE: external "node:zlib"
+const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+;// CONCATENATED MODULE: ./src/archive/zstd-engines.ts
+
+/** `zstd --long=31` frames declare a 2 GiB window, which libzstd refuses by default. */
+const WINDOW_LOG_MAX = 31;
+/** The stream engine's output chunk: 256 KiB to 4 MiB measured alike, 16 KiB doubles the time. */
+const STREAM_CHUNK_SIZE = 256 * 1024;
+const EMPTY = Buffer.alloc(0);
+class HandleEngine {
+    handle;
+    /** Filled by the handle after each write: [output bytes left, input bytes left]. */
+    writeState = new Uint32Array(2);
+    pending;
+    reject;
+    closed = false;
+    constructor(Handle) {
+        this.handle = new Handle();
+        this.handle.onerror = (message, errno, code) => {
+            const error = Object.assign(new Error(message), { errno, code });
+            const reject = this.reject;
+            this.pending = undefined;
+            this.reject = undefined;
+            reject?.(error);
+        };
+        const params = new Uint32Array(external_node_zlib_namespaceObject.constants.ZSTD_d_windowLogMax + 1).fill(0xffffffff);
+        params[external_node_zlib_namespaceObject.constants.ZSTD_d_windowLogMax] = WINDOW_LOG_MAX;
+        this.handle.init(params, undefined, this.writeState, () => this.written());
+    }
+    decode(input, inputOffset, inputLength, output, outputOffset, outputLength) {
+        if (this.pending !== undefined)
+            throw new Error('zstd engine: decode while one is running');
+        return new Promise((resolve, reject) => {
+            this.pending = { inputLength, outputLength, resolve };
+            this.reject = reject;
+            this.handle.write(external_node_zlib_namespaceObject.constants.Z_NO_FLUSH, input, inputOffset, inputLength, output, outputOffset, outputLength);
+        });
+    }
+    close() {
+        if (this.closed)
+            return;
+        this.closed = true;
+        // The native side defers the close until a write in progress has finished.
+        this.handle.close();
+    }
+    written() {
+        const pending = this.pending;
+        if (pending === undefined)
+            return;
+        this.pending = undefined;
+        this.reject = undefined;
+        pending.resolve({
+            consumed: pending.inputLength - this.writeState[1],
+            produced: pending.outputLength - this.writeState[0]
+        });
+    }
+}
+class StreamEngine {
+    stream;
+    /** Decoded chunks not yet copied out, the first from `queuedOffset`. */
+    queued = [];
+    queuedOffset = 0;
+    failure;
+    onFailure;
+    constructor() {
+        this.stream = external_node_zlib_namespaceObject.createZstdDecompress({
+            chunkSize: STREAM_CHUNK_SIZE,
+            params: { [external_node_zlib_namespaceObject.constants.ZSTD_d_windowLogMax]: WINDOW_LOG_MAX }
+        });
+        this.stream.on('data', (chunk) => this.queued.push(chunk));
+        this.stream.on('error', error => {
+            this.failure ??= error;
+            this.onFailure?.(error);
+        });
+    }
+    async decode(input, inputOffset, inputLength, output, outputOffset, outputLength) {
+        if (this.failure)
+            throw this.failure;
+        let produced = this.copyOut(output, outputOffset, outputLength);
+        if (produced === outputLength || inputLength === 0)
+            return { consumed: 0, produced };
+        // The write's callback comes after all of its output went out as 'data'.
+        await new Promise((resolve, reject) => {
+            this.onFailure = reject;
+            this.stream.write(input.subarray(inputOffset, inputOffset + inputLength), error => error ? reject(this.failure ?? error) : resolve());
+        });
+        this.onFailure = undefined;
+        produced += this.copyOut(output, outputOffset + produced, outputLength - produced);
+        return { consumed: inputLength, produced };
+    }
+    close() {
+        this.stream.destroy();
+    }
+    copyOut(output, offset, length) {
+        let copied = 0;
+        while (copied < length && this.queued.length > 0) {
+            const chunk = this.queued[0];
+            const n = chunk.copy(output, offset + copied, this.queuedOffset);
+            copied += n;
+            this.queuedOffset += n;
+            if (this.queuedOffset === chunk.length) {
+                this.queued.shift();
+                this.queuedOffset = 0;
+            }
+        }
+        return copied;
+    }
+}
+const STREAM_ENGINE = {
+    kind: 'zlib-stream',
+    create: () => new StreamEngine()
+};
+/** The native handle's class, from a throwaway stream; undefined when it is not there. */
+function nativeHandleClass() {
+    const stream = external_node_zlib_namespaceObject.createZstdDecompress();
+    try {
+        return stream._handle?.constructor;
+    }
+    finally {
+        stream.close();
+    }
+}
+/** A handle that does not answer within this long is taken to be broken. */
+const PROBE_TIMEOUT_MS = 5_000;
+/**
+ * Decodes a small frame through a fresh handle, its output arriving in two pieces, and checks
+ * the bytes: the handle's calling convention is an internal of Node's, so it has to prove
+ * itself before a snapshot is trusted to it.
+ */
+async function probeHandle(Handle) {
+    const content = Buffer.alloc(48 * 1024);
+    for (let i = 0; i < content.length; i++)
+        content[i] = (i * 7 + (i >> 9)) & 0xff;
+    const frame = external_node_zlib_namespaceObject.zstdCompressSync(content, {
+        params: { [external_node_zlib_namespaceObject.constants.ZSTD_c_checksumFlag]: 1 }
+    });
+    const engine = new HandleEngine(Handle);
+    let timer;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer from a decode')), PROBE_TIMEOUT_MS);
+    });
+    try {
+        const output = Buffer.alloc(content.length + 16);
+        const half = content.length / 2;
+        const decode = (consumed, produced) => Promise.race([
+            engine.decode(consumed < frame.length ? frame : EMPTY, consumed < frame.length ? consumed : 0, frame.length - consumed, output, produced, (produced === 0 ? half : output.length) - produced),
+            timeout
+        ]);
+        let consumed = 0;
+        let produced = 0;
+        for (let calls = 0; calls < 4 && produced < content.length; calls++) {
+            const step = await decode(consumed, produced);
+            if (calls === 0 && step.produced !== half) {
+                throw new Error(`the first decode gave ${step.produced} bytes into room for ${half}`);
+            }
+            consumed += step.consumed;
+            produced += step.produced;
+        }
+        if (consumed !== frame.length || produced !== content.length) {
+            throw new Error(`took ${consumed} of ${frame.length} bytes and gave ${produced} of ${content.length}`);
+        }
+        if (!output.subarray(0, produced).equals(content))
+            throw new Error('decoded wrong bytes');
+    }
+    finally {
+        clearTimeout(timer);
+        engine.close();
+    }
+}
+/**
+ * The native handle when `handleClass()` gives one that decodes a probe frame right, else
+ * the public streams, with the reason.
+ */
+async function selectZstdEngine(handleClass = nativeHandleClass) {
+    let Handle;
+    try {
+        const found = handleClass();
+        const prototype = found
+            ?.prototype;
+        if (!['init', 'write', 'close'].every(name => typeof prototype?.[name] === 'function')) {
+            throw new Error('zlib streams have no native handle with init, write and close');
+        }
+        Handle = found;
+        await probeHandle(Handle);
+    }
+    catch (error) {
+        return {
+            ...STREAM_ENGINE,
+            reason: `zstd: decoding through zlib streams (fresh output chunks): zlib's native handle is ` +
+                `not usable on Node.js ${process.versions.node}: ${error.message}`
+        };
+    }
+    return {
+        kind: 'zlib-handle',
+        create: () => new HandleEngine(Handle),
+        reason: `zstd: decoding on zlib's native handle into reused buffers`
+    };
+}
+let chosen;
+/** The engine this Node.js supports best, probed once per process. */
+function chooseZstdEngine() {
+    chosen ??= selectZstdEngine();
+    return chosen;
+}
+/** A named engine, for tests and measurements: 'zlib-handle' throws when it is not usable. */
+async function zstdEngine(kind) {
+    if (kind === 'zlib-stream')
+        return { ...STREAM_ENGINE, reason: 'zstd: zlib streams, as asked' };
+    const best = await chooseZstdEngine();
+    if (best.kind !== 'zlib-handle')
+        throw new Error(best.reason);
+    return { ...best, reason: `${best.reason}, as asked` };
+}
+
+;// CONCATENATED MODULE: ./src/archive/zstd-frames.ts
+
+/**
+ * Walks the structure of a zstd stream (RFC 8878) without decompressing it: frame headers,
+ * block headers and checksums are parsed so the caller knows exactly where each frame starts
+ * and ends, and can hand every frame to its own decompressor. Only headers are looked at;
+ * block bodies and skippable payloads are stepped over.
+ */
+const ZSTD_MAGIC = 0xfd2fb528;
+const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
+const SKIPPABLE_MAGIC_BASE = 0x184d2a50;
+/** RFC 8878 3.1.1.2: no block, compressed or not, is larger than 128 KiB. */
+const BLOCK_SIZE_MAX = 128 * 1024;
+const BLOCK_TYPE_RLE = 1;
+const BLOCK_TYPE_RESERVED = 3;
+/** Magic (4) + descriptor (1) + window (1) + dictionary id (4) + content size (8). */
+const FRAME_HEADER_MAX = 18;
+const STATE_NAMES = {
+    magic: 'a frame magic number',
+    'frame-header': 'a frame header',
+    'block-header': 'a block header',
+    'block-body': 'block data',
+    checksum: 'the frame checksum',
+    'skippable-header': 'a skippable frame header',
+    'skippable-body': 'a skippable frame'
+};
+function zstdError(detail, offset) {
+    const where = offset === undefined ? '' : ` (frame at byte ${offset})`;
+    return new ArchiveError(`zstd stream is damaged: ${detail}${where}`);
+}
+class FrameWalker {
+    state = 'magic';
+    /** Small header fields (magic, frame header, block header, checksum) gathered across reads. */
+    scratch = new Uint8Array(FRAME_HEADER_MAX);
+    scratchLength = 0;
+    scratchNeeded = 4;
+    /** Bytes left in the current block body or skippable frame payload. */
+    remaining = 0;
+    lastBlock = false;
+    header;
+    /** Stream offset of the first byte of the unit (frame or skippable frame) being parsed. */
+    unitOffset = 0;
+    framesSeen = 0;
+    /** Stream offset of the next byte `walk` will see. */
+    position = 0;
+    /**
+     * Walks the stream's next bytes and returns what they completed, in stream order. Throws
+     * ArchiveError on a malformed stream.
+     */
+    walk(bytes) {
+        const events = [];
+        const length = bytes.length;
+        let at = 0;
+        // An empty block (zstd ends streamed frames with one) completes with no body bytes at all.
+        while (at < length || (this.state === 'block-body' && this.remaining === 0)) {
+            if (this.state === 'block-body' || this.state === 'skippable-body') {
+                const take = Math.min(this.remaining, length - at);
+                at += take;
+                this.remaining -= take;
+                if (this.remaining > 0)
+                    break;
+                if (this.state === 'skippable-body')
+                    this.expect('magic', 4);
+                else if (!this.lastBlock)
+                    this.expect('block-header', 3);
+                else if (this.header?.hasChecksum)
+                    this.expect('checksum', 4);
+                else
+                    events.push(this.endFrame(this.position + at));
+                continue;
+            }
+            if (this.state === 'magic' && this.scratchLength === 0)
+                this.unitOffset = this.position + at;
+            const take = Math.min(this.scratchNeeded - this.scratchLength, length - at);
+            this.scratch.set(bytes.subarray(at, at + take), this.scratchLength);
+            this.scratchLength += take;
+            at += take;
+            if (this.scratchLength < this.scratchNeeded)
+                break;
+            const event = this.fieldComplete(this.position + at);
+            if (event !== undefined)
+                events.push(event);
+        }
+        this.position += length;
+        return events;
+    }
+    /**
+     * Where the bytes begin that are neither part of a frame reported so far nor known to be
+     * skippable: the start of a unit whose header is still incomplete, else `position`.
+     */
+    get unclaimedFrom() {
+        const partial = this.state === 'frame-header' ||
+            this.state === 'skippable-header' ||
+            (this.state === 'magic' && this.scratchLength > 0);
+        return partial ? this.unitOffset : this.position;
+    }
+    /** Call at the end of input: throws unless the stream ended cleanly between frames. */
+    finish() {
+        if (this.state !== 'magic' || this.scratchLength > 0) {
+            throw zstdError(`truncated: input ended inside ${STATE_NAMES[this.state]} after ${this.position} bytes`, this.unitOffset);
+        }
+        if (this.framesSeen === 0) {
+            throw new ArchiveError(`zstd stream is empty: ${this.position} bytes of input held no zstd frame`);
+        }
+    }
+    expect(state, bytes) {
+        this.state = state;
+        this.scratchLength = 0;
+        this.scratchNeeded = bytes;
+    }
+    /** A header field is complete in `scratch`, ending before stream offset `end`: act on it. */
+    fieldComplete(end) {
+        switch (this.state) {
+            case 'magic':
+                this.magicComplete();
+                return undefined;
+            case 'frame-header':
+                return this.frameHeaderProgress();
+            case 'block-header':
+                this.blockHeaderComplete();
+                return undefined;
+            case 'checksum':
+                return this.endFrame(end);
+            case 'skippable-header':
+                this.state = 'skippable-body';
+                this.remaining = readU32(this.scratch, 4);
+                if (this.remaining === 0)
+                    this.expect('magic', 4);
+                return undefined;
+            default:
+                throw new Error(`zstd frame walker: no field in state ${this.state}`);
+        }
+    }
+    magicComplete() {
+        const magic = readU32(this.scratch, 0);
+        if (magic === ZSTD_MAGIC) {
+            this.state = 'frame-header';
+            this.scratchNeeded = 5;
+        }
+        else if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC_BASE) {
+            this.state = 'skippable-header';
+            this.scratchNeeded = 8;
+        }
+        else {
+            const what = this.framesSeen === 0 ? 'not a zstd stream' : 'bad frame magic number';
+            throw zstdError(`${what} 0x${magic.toString(16).padStart(8, '0')}`, this.unitOffset);
+        }
+    }
+    /** The descriptor byte tells how long the rest of the header is; then parse it whole. */
+    frameHeaderProgress() {
+        const descriptor = this.scratch[4];
+        const singleSegment = (descriptor & 0x20) !== 0;
+        if (descriptor & 0x08) {
+            throw zstdError('reserved bit set in the frame header descriptor', this.unitOffset);
+        }
+        const dictionaryIdBytes = [0, 1, 2, 4][descriptor & 3];
+        const contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6];
+        const headerLength = 5 + (singleSegment ? 0 : 1) + dictionaryIdBytes + contentSizeBytes;
+        if (this.scratchLength < headerLength) {
+            this.scratchNeeded = headerLength;
+            return undefined;
+        }
+        const dictionaryAt = 5 + (singleSegment ? 0 : 1);
+        const dictionaryId = readUnsigned(this.scratch, dictionaryAt, dictionaryIdBytes);
+        if (dictionaryId !== 0) {
+            throw zstdError(`frame needs dictionary ${dictionaryId}, which is not available`, this.unitOffset);
+        }
+        this.header = { offset: this.unitOffset, hasChecksum: (descriptor & 0x04) !== 0 };
+        this.framesSeen += 1;
+        this.expect('block-header', 3);
+        return { kind: 'frame', header: this.header };
+    }
+    blockHeaderComplete() {
+        const word = this.scratch[0] | (this.scratch[1] << 8) | (this.scratch[2] << 16);
+        const type = (word >> 1) & 3;
+        const size = word >>> 3;
+        if (type === BLOCK_TYPE_RESERVED) {
+            throw zstdError('block uses the reserved block type 3', this.header?.offset);
+        }
+        if (size > BLOCK_SIZE_MAX) {
+            throw zstdError(`block of ${size} bytes exceeds the 128 KiB limit`, this.header?.offset);
+        }
+        this.lastBlock = (word & 1) !== 0;
+        this.state = 'block-body';
+        // An RLE block stores its one repeated byte; its size field is the decompressed length.
+        this.remaining = type === BLOCK_TYPE_RLE ? 1 : size;
+    }
+    endFrame(end) {
+        const header = this.header;
+        if (header === undefined)
+            throw new Error('zstd frame walker: frame end without a header');
+        this.header = undefined;
+        this.expect('magic', 4);
+        return { kind: 'end', header, end };
+    }
+}
+function readU32(bytes, at) {
+    return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+}
+/** Little-endian unsigned integer of up to 4 bytes. */
+function readUnsigned(bytes, at, length) {
+    let value = 0;
+    for (let i = length - 1; i >= 0; i--)
+        value = value * 256 + bytes[at + i];
+    return value;
+}
+
+;// CONCATENATED MODULE: ./src/archive/zstd.ts
+
+
+
+/** A source over a whole file, for the runner cache, tests and benchmarks. */
+function fileSource(handle) {
+    return {
+        read: async (buffer, offset, length, position) => (await handle.read(buffer, offset, length, position)).bytesRead
+    };
+}
+/**
+ * Frames decoded at once: one core is left to the main thread, which runs the sink
+ * (extracting and hashing files), up to three lanes (libuv's threadpool has four threads and
+ * file reads need one). On a 2-core machine that is one lane, which measured best
+ * (bench/decode.ts, babel's 223 MiB pzstd snapshot, the sink hashing with SHA-1, medians of
+ * three): 0.69 / 0.66 / 0.65 s at 1 / 2 / 3 lanes, alike within the noise, while minor faults
+ * grew 2.6k / 6.0k / 8.7k and peak RSS 77 / 90 / 100 MiB. The decoder and the main thread
+ * already fill two cores; more lanes pay off only where there are more.
+ */
+function defaultZstdParallelism() {
+    return Math.max(1, Math.min(external_node_os_namespaceObject.availableParallelism() - 1, 3));
+}
+const MIB = 1024 * 1024;
+/** Compressed bytes per read: one read per MiB costs nothing next to decoding it. */
+const INPUT_BLOCK = MIB;
+/**
+ * Input blocks: a lane streams its frame through two while the reader fills two more. More
+ * read-ahead gained nothing and cost its first-touch faults: on babel's 223 MiB pzstd
+ * snapshot at parallelism 1, 18 blocks took 6.2k minor faults and 0.30 s of CPU, 4 blocks
+ * 2.6k faults and 0.22 s, with the same wall time.
+ */
+const INPUT_BLOCKS_PER_LANE = 2;
+const INPUT_BLOCKS_FOR_READER = 2;
+/**
+ * Decoded bytes per decoder call and per sink write. 256 KiB to 1 MiB measured alike; 128 KiB
+ * was slower, and fewer calls leave the main thread more time for the sink.
+ */
+const OUTPUT_BLOCK = MIB;
+/** A pzstd frame's decoded size (8 MiB) with room to spare: what a waiting frame may hold. */
+const FRAME_BUDGET = 9 * MIB;
+/** Output blocks kept for the frame next in line, so that it can always stream. */
+const OUTPUT_RESERVE = 2;
+class Pool {
+    max;
+    make;
+    free = [];
+    created = 0;
+    constructor(max, make) {
+        this.max = max;
+        this.make = make;
+    }
+    /** An item, unless no more than `reserve` could still be had. */
+    take(reserve = 0) {
+        if (this.free.length + this.max - this.created <= reserve)
+            return undefined;
+        // The most recently returned block is the likeliest to be in cache.
+        const reused = this.free.pop();
+        if (reused !== undefined)
+            return reused;
+        this.created += 1;
+        return this.make();
+    }
+    give(item) {
+        this.free.push(item);
+    }
+}
+const zstd_EMPTY = Buffer.alloc(0);
+/**
+ * Decodes the zstd stream that `source` holds into `sink`: `sink.write` is called with the
+ * decoded bytes in order, as views into memory that is reused once it returns, then
+ * `sink.end()`. Rejects with an ArchiveError naming zstd and the frame's offset for a
+ * damaged or truncated stream, with what the source or sink threw, or with the signal's
+ * reason; it settles only once no decoder is still working.
+ */
+async function decodeZstd(source, sink, options = {}) {
+    const parallelism = options.parallelism ?? defaultZstdParallelism();
+    if (!Number.isInteger(parallelism) || parallelism < 1) {
+        throw new RangeError(`zstd parallelism must be a positive integer, not ${parallelism}`);
+    }
+    options.signal?.throwIfAborted();
+    const createEngine = await engineFactory(options, parallelism);
+    return new DecodeRun(source, sink, parallelism, createEngine).run(options.signal);
+}
+async function engineFactory(options, parallelism) {
+    if (typeof options.engine === 'function')
+        return options.engine;
+    const choice = options.engine ? await zstdEngine(options.engine) : await chooseZstdEngine();
+    options.debug?.(`${choice.reason}; up to ${parallelism} frame(s) at once`);
+    return choice.create;
+}
+class DecodeRun {
+    source;
+    sink;
+    parallelism;
+    createEngine;
+    inputs;
+    outputs;
+    maxOpenFrames;
+    /** Frames not yet wholly delivered, in stream order: the first is next in line. */
+    frames = [];
+    /** Frames no lane has taken yet, in stream order. */
+    waiting = [];
+    readerDone = false;
+    failure;
+    /** Aborts a read that waits for the source once the run has failed. */
+    controller = new AbortController();
+    wakers = [];
+    wakeScheduled = false;
+    compressedBytes = 0;
+    decodedBytes = 0;
+    constructor(source, sink, parallelism, createEngine) {
+        this.source = source;
+        this.sink = sink;
+        this.parallelism = parallelism;
+        this.createEngine = createEngine;
+        const inputBlocks = INPUT_BLOCKS_PER_LANE * parallelism + INPUT_BLOCKS_FOR_READER;
+        this.inputs = new Pool(inputBlocks, () => ({
+            bytes: Buffer.allocUnsafeSlow(INPUT_BLOCK),
+            position: 0,
+            filled: 0,
+            refs: 0
+        }));
+        const outputBlocks = OUTPUT_RESERVE + 1 + Math.ceil(((parallelism - 1) * FRAME_BUDGET) / OUTPUT_BLOCK);
+        this.outputs = new Pool(outputBlocks, () => ({
+            bytes: Buffer.allocUnsafeSlow(OUTPUT_BLOCK),
+            filled: 0,
+            delivered: 0
+        }));
+        this.maxOpenFrames = 2 * parallelism + 2;
+    }
+    async run(signal) {
+        const onAbort = () => this.fail(signal?.reason, -Infinity);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+            const lanes = Array.from({ length: this.parallelism }, () => this.lane());
+            await this.read().catch((error) => this.fail(error, this.compressedBytes));
+            this.readerDone = true;
+            this.touch();
+            await Promise.all(lanes);
+        }
+        finally {
+            signal?.removeEventListener('abort', onAbort);
+        }
+        if (this.failure)
+            throw this.failure.error;
+        if (this.frames.length > 0)
+            throw new Error('zstd decoder: frames left undelivered');
+        this.sink.end();
+        return { compressedBytes: this.compressedBytes, decodedBytes: this.decodedBytes };
+    }
+    /** Keeps the failure nearest the start of the stream; -Infinity (abort, sink) beats all. */
+    fail(error, offset) {
+        if (this.failure === undefined || offset < this.failure.offset) {
+            this.failure = { error, offset };
+        }
+        this.controller.abort(error);
+        this.touch();
+    }
+    /**
+     * Something a waiting task may be waiting for has changed: the tasks waiting in changed()
+     * check again, once the current task yields. A task that finds nothing for it waits again
+     * without touching anything, so waking never feeds itself.
+     */
+    touch() {
+        if (this.wakeScheduled)
+            return;
+        this.wakeScheduled = true;
+        queueMicrotask(() => {
+            this.wakeScheduled = false;
+            const wakers = this.wakers;
+            this.wakers = [];
+            for (const resume of wakers)
+                resume();
+        });
+    }
+    /** Resolves at the next change of state: more input, freed blocks, a frame delivered. */
+    changed() {
+        return new Promise(resolve => this.wakers.push(resolve));
+    }
+    async read() {
+        const walker = new FrameWalker();
+        /** Blocks the reader still holds: the one it fills and any with bytes not yet claimed. */
+        const held = [];
+        let block;
+        /** Bytes before this offset belong to a frame's pieces or were skipped. */
+        let claimed = 0;
+        let open;
+        for (;;) {
+            if (block === undefined || block.filled === block.bytes.length) {
+                block = await this.takeInput();
+                if (block === undefined)
+                    return;
+                block.position = walker.position;
+                block.filled = 0;
+                block.refs = 1;
+                held.push(block);
+            }
+            const n = await this.source.read(block.bytes, block.filled, block.bytes.length - block.filled, walker.position, this.controller.signal);
+            if (this.failure)
+                return;
+            if (n === 0)
+                break;
+            const from = block.filled;
+            block.filled += n;
+            this.compressedBytes += n;
+            for (const event of walker.walk(block.bytes.subarray(from, from + n))) {
+                if (event.kind === 'frame') {
+                    if (!(await this.roomForFrame()))
+                        return;
+                    open = this.openFrame(event.header);
+                    claimed = event.header.offset;
+                }
+                else if (open !== undefined) {
+                    claim(open, held, claimed, event.end);
+                    claimed = event.end;
+                    open.inputDone = true;
+                    open = undefined;
+                }
+            }
+            if (open !== undefined) {
+                claim(open, held, claimed, walker.position);
+                claimed = walker.position;
+            }
+            else {
+                claimed = walker.unclaimedFrom;
+            }
+            while (held.length > 1 && held[0].position + held[0].filled <= claimed) {
+                this.releaseInput(held.shift());
+            }
+            this.touch();
+        }
+        walker.finish();
+        for (const done of held.splice(0))
+            this.releaseInput(done);
+    }
+    async takeInput() {
+        for (;;) {
+            if (this.failure)
+                return undefined;
+            const block = this.inputs.take();
+            if (block !== undefined)
+                return block;
+            await this.changed();
+        }
+    }
+    async roomForFrame() {
+        while (!this.failure && this.frames.length >= this.maxOpenFrames)
+            await this.changed();
+        return !this.failure;
+    }
+    openFrame(header) {
+        const frame = {
+            header,
+            pieces: [],
+            inputDone: false,
+            outputs: [],
+            decoded: false
+        };
+        this.frames.push(frame);
+        this.waiting.push(frame);
+        this.touch();
+        return frame;
+    }
+    releaseInput(block) {
+        block.refs -= 1;
+        if (block.refs > 0)
+            return;
+        this.inputs.give(block);
+        this.touch();
+    }
+    /** Decodes frames in stream order, one at a time, on an engine of its own. */
+    async lane() {
+        let engine;
+        try {
+            for (let frame; (frame = await this.nextFrame()) !== undefined;) {
+                engine ??= this.createEngine(this.controller.signal);
+                try {
+                    await this.decodeFrame(frame, engine);
+                }
+                catch (error) {
+                    this.fail(asArchiveError(error, frame.header), frame.header.offset);
+                    return;
+                }
+            }
+        }
+        catch (error) {
+            this.fail(error, -Infinity);
+        }
+        finally {
+            engine?.close();
+        }
+    }
+    async nextFrame() {
+        for (;;) {
+            if (this.failure)
+                return undefined;
+            const frame = this.waiting.shift();
+            if (frame !== undefined)
+                return frame;
+            if (this.readerDone)
+                return undefined;
+            await this.changed();
+        }
+    }
+    async decodeFrame(frame, engine) {
+        let outputWasFull = false;
+        for (;;) {
+            if (this.failure)
+                return;
+            const call = this.startCall(frame, engine, outputWasFull);
+            if (call === 'done')
+                break;
+            // Delivering while the engine works keeps the sink and the decoder busy at once.
+            this.deliver();
+            if (call === 'wait') {
+                await this.changed();
+                continue;
+            }
+            const step = await call.step;
+            outputWasFull = this.account(frame, call, step);
+            if (call.piece !== undefined && step.consumed === 0 && step.produced === 0) {
+                throw zstdError('the decoder made no progress', frame.header.offset);
+            }
+        }
+        // libzstd checks the checksum and any declared content size at the frame's end.
+        frame.decoded = true;
+        this.touch();
+        this.deliver();
+    }
+    /**
+     * Starts the frame's next decoder call, or says why not: 'done' when the frame is decoded,
+     * 'wait' when it needs input that has not arrived or an output block.
+     */
+    startCall(frame, engine, outputWasFull) {
+        const piece = frame.pieces[0];
+        // A call that filled its output may have more to give, even with no more input.
+        if (piece === undefined && !outputWasFull)
+            return frame.inputDone ? 'done' : 'wait';
+        let block = frame.outputs.at(-1);
+        if (block === undefined || block.filled === block.bytes.length) {
+            block = this.outputs.take(frame === this.frames[0] ? 0 : OUTPUT_RESERVE);
+            if (block === undefined)
+                return 'wait';
+            block.filled = 0;
+            block.delivered = 0;
+            frame.outputs.push(block);
+        }
+        const outputLength = block.bytes.length - block.filled;
+        const step = engine.decode(piece?.block.bytes ?? zstd_EMPTY, piece?.start ?? 0, piece === undefined ? 0 : piece.end - piece.start, block.bytes, block.filled, outputLength);
+        return { piece, block, outputLength, step };
+    }
+    /** Books a finished call; true when it filled its output. */
+    account(frame, call, step) {
+        call.block.filled += step.produced;
+        const piece = call.piece;
+        if (piece !== undefined) {
+            piece.start += step.consumed;
+            if (piece.start === piece.end) {
+                frame.pieces.shift();
+                this.releaseInput(piece.block);
+            }
+        }
+        return step.produced === call.outputLength;
+    }
+    /** Hands the sink everything the frames next in line have decoded, and frees its blocks. */
+    deliver() {
+        try {
+            while (!this.failure && this.frames.length > 0) {
+                const head = this.frames[0];
+                while (!this.failure && head.outputs.length > 0) {
+                    const block = head.outputs[0];
+                    if (block.filled > block.delivered) {
+                        this.sink.write(block.bytes.subarray(block.delivered, block.filled));
+                        this.decodedBytes += block.filled - block.delivered;
+                        block.delivered = block.filled;
+                    }
+                    // The frame's last block takes more output until it is full or the frame is done.
+                    if (!head.decoded && block.filled < block.bytes.length)
+                        break;
+                    head.outputs.shift();
+                    this.outputs.give(block);
+                    this.touch();
+                }
+                if (!head.decoded)
+                    break;
+                this.frames.shift();
+                this.touch();
+            }
+        }
+        catch (error) {
+            this.fail(error, -Infinity);
+        }
+    }
+}
+/** Adds stream bytes [from, to) to the frame's pieces, from the blocks that hold them. */
+function claim(frame, held, from, to) {
+    for (const block of held) {
+        const start = Math.max(from, block.position) - block.position;
+        const end = Math.min(to, block.position + block.filled) - block.position;
+        if (start >= end)
+            continue;
+        const last = frame.pieces.at(-1);
+        if (last !== undefined && last.block === block && last.end === start) {
+            last.end = end;
+        }
+        else {
+            frame.pieces.push({ block, start, end });
+            block.refs += 1;
+        }
+    }
+}
+/** libzstd's complaints (code ZSTD_error_*) about a frame become ArchiveErrors naming it. */
+function asArchiveError(error, header) {
+    const code = error?.code;
+    if (typeof code !== 'string' || !code.startsWith('ZSTD_error'))
+        return error;
+    return zstdError(error.message, header.offset);
+}
+
+;// CONCATENATED MODULE: ./src/archive/materialize.ts
+/**
+ * The one path from a snapshot's bytes to a tree: zstd decoded in process into the tar
+ * extractor, which writes the files and computes their blob ids in the same pass. The bytes
+ * may still be arriving (a download filling its spool) or be whole (the runner cache, a file);
+ * either way the reads follow what is there, so extraction overlaps the download.
+ */
+
+
+
+/**
+ * Decodes and extracts `bytes` into `directory` (an empty staging directory). The first
+ * failure, of the bytes' arrival or of the extraction, aborts the controller, so whatever
+ * feeds the bytes stops too, and is rethrown once both have settled.
+ */
+async function materialize(bytes, directory, options) {
+    const { controller } = options;
+    const signal = orCancelled(controller.signal);
+    const extractor = new TarExtractor(directory, { onSkip: options.onSkip });
+    let first;
+    const stopOnFailure = (error) => {
+        if (first)
+            return;
+        first = { error };
+        controller.abort(error);
+    };
+    try {
+        await Promise.all([
+            bytes.complete.catch(stopOnFailure),
+            decodeZstd(bytes.source, extractor, { signal, debug: options.debug }).catch(stopOnFailure)
+        ]);
+    }
+    finally {
+        // Closes the file a failed or aborted extraction may still hold open.
+        extractor.close();
+    }
+    if (first)
+        throw first.error;
+    return extractor.result;
 }
 
 ;// CONCATENATED MODULE: ./src/archive/leftovers.ts
@@ -5059,13 +4513,16 @@ const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
 ;// CONCATENATED MODULE: ./src/memory.ts
 /**
- * Keeps the restore's memory near its working set. A restore streams hundreds of MiB
- * through short-lived Buffers (network chunks, spool blocks, decoded output). Their memory
+ * Keeps the restore's memory near its working set. A download streams hundreds of MiB
+ * through short-lived Buffers: the network's chunks, which Node allocates (the spool reads
+ * and the zstd decoder reuse their own buffers, so only the download's writes count). Their memory
  * lives outside V8's heap and is freed only when V8 collects their small wrappers, which it
  * does after ~64 MiB of such garbage has piled up; with the allocator's slack that put a
  * 256 MiB restore at ~165 MiB peak RSS. Collecting the young generation (a scavenge of
  * about a millisecond with this heap) every few MiB that pass through frees them promptly:
  * reading 256 MiB in 1 MiB blocks peaked at 123 MiB RSS without it and 62 to 69 MiB with it.
+ * Still so with the in-process extractor: babel/babel's snapshot at 32 x 16 MiB peaked at 149
+ * MB RSS with 32-35k minor faults with it, 186-190 MB with 49-66k faults without it.
  * Garbage collection is process-wide, so this is one counter for the process.
  */
 
@@ -5104,7 +4561,6 @@ function noteTransientBytes(bytes) {
 
 
 
-
 class Spool {
     file;
     handle;
@@ -5122,7 +4578,7 @@ class Spool {
     static async create(file) {
         return new Spool(file, await promises_namespaceObject.open(file, 'wx+', 0o600));
     }
-    /** A spool over a file that is already whole: its reader reads it to the end. */
+    /** A spool over a file that is already whole: reads go to its end. */
     static complete(file, handle, size) {
         const spool = new Spool(file, handle);
         spool.frontier = size;
@@ -5185,29 +4641,27 @@ class Spool {
             signal?.addEventListener('abort', onAbort, { once: true });
         });
     }
-    /** Reads the spool in order, following the frontier, in blocks of up to blockSize. */
-    reader(blockSize, signal) {
-        return external_node_stream_namespaceObject.Readable.from(this.blocks(blockSize, signal), { objectMode: false, highWaterMark: 1 });
-    }
-    async *blocks(blockSize, signal) {
-        let position = 0;
+    /**
+     * Reads up to `length` bytes at `position` into `buffer` at `offset`, waiting until the
+     * frontier has passed `position`; resolves 0 at the end of the download. Rejects with the
+     * download's error, or with `signal`'s reason once it aborts. Serves as a ZstdSource.
+     */
+    async read(buffer, offset, length, position, signal) {
         for (;;) {
+            signal?.throwIfAborted();
             await this.waitBeyond(position, signal);
             if (this.failure)
                 throw this.failure;
             const available = this.frontier - position;
-            if (available <= 0) {
-                if (this.finalSize === undefined)
-                    continue;
-                if (position >= this.finalSize)
-                    return;
-                throw new Error(`internal: spool ended at ${this.frontier} of ${this.finalSize} bytes`);
+            if (available > 0) {
+                const { bytesRead } = await this.handle.read(buffer, offset, Math.min(length, available), position);
+                return bytesRead;
             }
-            const block = Buffer.allocUnsafe(Math.min(blockSize, available));
-            const { bytesRead } = await this.handle.read(block, 0, block.length, position);
-            position += bytesRead;
-            noteTransientBytes(bytesRead);
-            yield bytesRead === block.length ? block : block.subarray(0, bytesRead);
+            if (this.finalSize === undefined)
+                continue;
+            if (position >= this.finalSize)
+                return 0;
+            throw new Error(`internal: spool ended at ${this.frontier} of ${this.finalSize} bytes`);
         }
     }
     async close() {
@@ -5316,20 +4770,116 @@ async function wrapGit(what, action) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/git/retry.ts
+/**
+ * The one retry layer of git traffic through cachew: each `git fetch` and each ensure-refs
+ * request is one operation, tried again as a whole under the download's policy
+ * (src/download/retry.ts: exponential backoff with full jitter, the server's Retry-After,
+ * a bounded number of attempts). Only ensure-refs sees a Retry-After: git does not pass the
+ * response's headers on. Nothing below retries: ensure-refs' client has its retries
+ * off, and git does not retry a failed HTTP request itself (2.39, as tested here).
+ *
+ * Retried: HTTP 5xx and 429 (408 and 425 too, by the status policy of src/cachew/status.ts),
+ * connection resets and refusals, timeouts, and git's "RPC failed" and "early EOF". Not
+ * retried: 401, 403 and 404, a name that does not resolve, and a missing commit or ref, which
+ * another attempt cannot change.
+ */
+
+
+
+
+/**
+ * Runs `operation` until it succeeds, fails in a way another attempt cannot change, or the
+ * policy's attempts are used up; then rethrows its last error unchanged, so callers see the
+ * GitError or ServerError they know.
+ */
+async function withRetries(what, operation, context) {
+    const policy = context.policy ?? DEFAULT_RETRY_POLICY;
+    const budget = new RetryBudget(policy);
+    for (let failures = 1;; failures++) {
+        try {
+            return await operation();
+        }
+        catch (error) {
+            const transient = transientFailure(error);
+            if (!transient || context.signal?.aborted)
+                throw error;
+            if (failures >= policy.attemptsPerRequest) {
+                context.log.info(`${what} failed ${failures} times (${transient.message}); giving up.`);
+                throw error;
+            }
+            context.log.info(`${what} failed (${transient.message}); retrying, attempt ${failures + 1} of ` +
+                `${policy.attemptsPerRequest}.`);
+            await budget.wait(transient, failures, context.signal);
+        }
+    }
+}
+/** The failure as a TransientError when another attempt may succeed; undefined otherwise. */
+function transientFailure(error) {
+    if (error instanceof TransientError)
+        return error;
+    if (error instanceof GitError)
+        return transientGitFailure(error);
+    return undefined;
+}
+/**
+ * Failures another attempt cannot change, as git 2.39 words them: the commit or ref is not
+ * there ("not our ref", "couldn't find remote ref", "unadvertised object"), credentials
+ * (a 401 reads "could not read Username" with prompts off), a repository not found (404),
+ * a host that does not resolve.
+ */
+const PERMANENT = /not our ref|couldn't find remote ref|unadvertised object|could not read (username|password)|authentication failed|repository '[^']*' not found|could not resolve (host|proxy)/i;
+/** The HTTP status git reports: "returned error: 502" (GET), "RPC failed; HTTP 502" (POST). */
+const HTTP_STATUS = /RPC failed; HTTP (\d{3})|The requested URL returned error: (\d{3})/;
+/**
+ * A broken or refused transfer, as git and libcurl report it: a pack cut short ("early
+ * EOF", "unexpected disconnect", "bytes of body are still expected"), a reset or empty
+ * reply, a refused connection, a timeout, and "RPC failed" without a status.
+ */
+const BROKEN_TRANSFER = /early EOF|unexpected disconnect|bytes of body are still expected|RPC failed|connection reset|recv failure|empty reply from server|transfer closed with|remote end hung up unexpectedly|failed to connect|couldn't connect to server|timed out/i;
+function transientGitFailure(error) {
+    const stderr = error.stderr;
+    if (PERMANENT.test(stderr))
+        return undefined;
+    const status = HTTP_STATUS.exec(stderr);
+    if (status) {
+        const code = Number(status[1] ?? status[2]);
+        // One policy for statuses: the action's own requests' (src/cachew/status.ts).
+        const mapped = errorForStatus(code, { what: 'git request', url: '', authorized: false });
+        return mapped instanceof TransientError ? new TransientError(gitsReason(stderr)) : undefined;
+    }
+    return BROKEN_TRANSFER.test(stderr) ? new TransientError(gitsReason(stderr)) : undefined;
+}
+/** git's first error or fatal line (lines before it may be the server's, "remote: ..."). */
+function gitsReason(stderr) {
+    const lines = stderr.split('\n').filter(line => line.trim() !== '');
+    return lines.find(line => /^(error|fatal):/.test(line)) ?? lines[0] ?? stderr;
+}
+
 ;// CONCATENATED MODULE: ./src/git/freshen.ts
 /**
  * Making the destination's commit local when the snapshot and bundle do not have it: ask
  * cachew to make sure it has the refs and commits (`ensure-refs`), then fetch just those
  * through cachew's git endpoint (straight from upstream only when git-through-cachew is off).
- * The snapshot has full history, so fetches are never shallow.
+ * The snapshot has full history, so fetches are never shallow. Each fetch and each ensure-refs
+ * request is retried as a whole by the one retry layer of git traffic (./retry.ts).
  */
 
 
 
 
 
+
+
+
+
 const ENSURE_REFS_TIMEOUT_MS = 120_000;
-/** Asks cachew to bring its mirror up to date for these refs and commits. */
+/**
+ * Asks cachew to bring its mirror up to date for these refs and commits, once (./retry.ts
+ * is the one retry layer). Failures are typed as the download's are: the transport makes a
+ * network error a TransientError, and the status policy of src/cachew/status.ts types a
+ * status (5xx and 429 transient, with Retry-After; 401, 403 and the rest not).
+ */
 async function ensureRefs(settings, request) {
     const transport = new HttpTransport(settings, 1);
     const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl);
@@ -5341,22 +4891,41 @@ async function ensureRefs(settings, request) {
             body: JSON.stringify(request),
             signal
         });
-        const body = await readText(response);
+        const body = await bodyText(response, url);
         const status = response.statusCode ?? 0;
         if (status !== 200) {
-            throw new ExpectedError(`ensure-refs answered HTTP ${status}${briefBody(body)}`);
+            throw errorForStatus(status, {
+                what: 'ensure-refs endpoint',
+                url,
+                authorized: settings.authorization !== undefined,
+                retryAfter: header(response, 'retry-after')
+            });
         }
         return parseEnsureRefsAnswer(body);
     }
     catch (error) {
+        // Not transient: ensure-refs only helps the fetch that follows anyway, and eight waits of
+        // two minutes would hold the job for sixteen.
         if (signal.aborted) {
-            throw new TransientError(`ensure-refs did not answer within ${ENSURE_REFS_TIMEOUT_MS / 1000} s`);
+            throw new ExpectedError(`ensure-refs did not answer within ${ENSURE_REFS_TIMEOUT_MS / 1000} s`);
         }
         throw error;
     }
     finally {
         transport.close();
     }
+}
+/** The whole body; a connection lost on the way is a network error, as before the headers. */
+async function bodyText(response, url) {
+    const chunks = [];
+    try {
+        for await (const chunk of response)
+            chunks.push(chunk);
+    }
+    catch (error) {
+        throw asNetworkError(error, new URL(url));
+    }
+    return Buffer.concat(chunks).toString('utf8');
 }
 function briefBody(body) {
     const text = body.trim().slice(0, 200);
@@ -5385,10 +4954,16 @@ function parseEnsureRefsAnswer(body) {
         : [];
     return { refs, missingCommits, fetched: value.fetched === true };
 }
-/** Runs ensure-refs; a failure is a warning, since the fetch that follows may still work. */
+function retryContext(context) {
+    return { log: context.log, signal: context.git.signal };
+}
+/**
+ * Runs ensure-refs, retried; a failure is a warning, since the fetch that follows may still
+ * work.
+ */
 async function tryEnsureRefs(context, request) {
     try {
-        return await ensureRefs(context.settings, request);
+        return await withRetries('cachew ensure-refs', () => ensureRefs(context.settings, request), retryContext(context));
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
@@ -5396,12 +4971,53 @@ async function tryEnsureRefs(context, request) {
         return undefined;
     }
 }
-/** Fetches refspecs through cachew (or upstream without git-through-cachew), never tags. */
+/**
+ * Fetches refspecs through cachew (or upstream without git-through-cachew), never tags;
+ * retried as a whole when the transfer broke or the server answered 5xx or 429.
+ */
 async function fetchThroughCachew(context, refspecs) {
     const { git, settings } = context;
     const via = settings.gitThroughCachew ? 'through cachew' : 'from upstream';
     context.log.info(`Fetching ${refspecs.join(' ')} ${via}`);
-    await git.run(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', settings.repositoryUrl, ...refspecs], { config: accessConfig(settings) });
+    const args = [
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--no-write-fetch-head',
+        settings.repositoryUrl,
+        ...refspecs
+    ];
+    const config = accessConfig(settings);
+    const packDir = external_node_path_namespaceObject.join(git.directory, '.git', 'objects', 'pack');
+    const before = new Set(await namesIn(packDir));
+    const attempt = async () => {
+        try {
+            await git.run(args, { config });
+        }
+        catch (error) {
+            await removeTempPacks(packDir, before);
+            throw error;
+        }
+    };
+    await withRetries(`git fetch ${via}`, attempt, retryContext(context));
+}
+/**
+ * A fetch cut off mid-pack leaves index-pack's tmp_pack_* behind (git 2.39); another attempt
+ * would add one more each time, and they would stay in .git for good.
+ */
+async function removeTempPacks(packDir, before) {
+    const left = (await namesIn(packDir)).filter(name => name.startsWith('tmp_') && !before.has(name));
+    await Promise.all(left.map(name => promises_namespaceObject.rm(external_node_path_namespaceObject.join(packDir, name), { force: true })));
+}
+async function namesIn(directory) {
+    try {
+        return await promises_namespaceObject.readdir(directory);
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return [];
+        throw error;
+    }
 }
 async function hasCommit(git, commit) {
     return git.test(['rev-parse', '--verify', '--quiet', `${commit}^{commit}`]);
@@ -6163,213 +5779,13 @@ function printable(text) {
     return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
-;// CONCATENATED MODULE: ./src/settings.ts
-/**
- * Every input of the action, read once and validated into a typed RestoreSettings.
- * Only this module and main.ts know about the Actions runtime's input conventions.
- */
-
-
-
-
-/** Input names exactly as action.yml declares them. */
-const Inputs = {
-    serverUrl: 'server-url',
-    repository: 'repository',
-    path: 'path',
-    authorization: 'authorization',
-    downloadConcurrency: 'download-concurrency',
-    downloadChunkSizeMb: 'download-chunk-size-mb',
-    stallTimeoutSeconds: 'stall-timeout-seconds',
-    bundle: 'bundle',
-    failOnCacheMiss: 'fail-on-cache-miss',
-    ref: 'ref',
-    keepSnapshotHead: 'keep-snapshot-head',
-    token: 'token',
-    persistCredentials: 'persist-credentials',
-    gitThroughCachew: 'git-through-cachew',
-    runnerCache: 'runner-cache',
-    runnerCacheMaxGb: 'runner-cache-max-gb',
-    updateExisting: 'update-existing'
-};
-/**
- * Defaults that apply when an input is absent (the runner fills action.yml's defaults in;
- * outside a workflow these apply). A test keeps them equal to action.yml's.
- */
-const Defaults = {
-    downloadConcurrency: 8,
-    downloadChunkSizeMb: 16,
-    stallTimeoutSeconds: 30,
-    bundle: true,
-    failOnCacheMiss: false,
-    keepSnapshotHead: false,
-    persistCredentials: true,
-    gitThroughCachew: true,
-    runnerCache: 'auto',
-    runnerCacheMaxGb: 10,
-    updateExisting: 'auto'
-};
-const Limits = {
-    downloadConcurrency: { min: 1, max: 64 },
-    downloadChunkSizeMb: { min: 1, max: 1024 },
-    stallTimeoutSeconds: { min: 1, max: 3600 },
-    runnerCacheMaxGb: { min: 1, max: 1024 }
-};
-/** Reads an input the way the runner passes it (INPUT_<NAME>, hyphens kept), trimmed. */
-function readInput(name) {
-    return getInput(name);
-}
-function readSettings(env = process.env) {
-    const workspace = external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd());
-    const authorization = readInput(Inputs.authorization) || env.CACHEW_AUTHORIZATION || undefined;
-    if (authorization)
-        setSecret(authorization);
-    const token = readInput(Inputs.token) || undefined;
-    if (token)
-        setSecret(token);
-    const chunkMb = parseInteger(Inputs.downloadChunkSizeMb, Defaults.downloadChunkSizeMb, Limits.downloadChunkSizeMb);
-    return {
-        serverUrl: parseServerUrl(readInput(Inputs.serverUrl) || env.CACHEW_URL || ''),
-        repositoryUrl: parseRepository(readInput(Inputs.repository), env),
-        target: parseTargetPath(readInput(Inputs.path), workspace),
-        workspace,
-        tempDir: external_node_path_namespaceObject.resolve(env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir()),
-        authorization,
-        downloadConcurrency: parseInteger(Inputs.downloadConcurrency, Defaults.downloadConcurrency, Limits.downloadConcurrency),
-        chunkSizeBytes: chunkMb * 1024 * 1024,
-        stallTimeoutMs: parseInteger(Inputs.stallTimeoutSeconds, Defaults.stallTimeoutSeconds, Limits.stallTimeoutSeconds) * 1000,
-        applyBundle: parseBoolean(Inputs.bundle, Defaults.bundle),
-        failOnCacheMiss: parseBoolean(Inputs.failOnCacheMiss, Defaults.failOnCacheMiss),
-        ref: readInput(Inputs.ref),
-        keepSnapshotHead: parseBoolean(Inputs.keepSnapshotHead, Defaults.keepSnapshotHead),
-        token,
-        persistCredentials: parseBoolean(Inputs.persistCredentials, Defaults.persistCredentials),
-        gitThroughCachew: parseBoolean(Inputs.gitThroughCachew, Defaults.gitThroughCachew),
-        runnerCacheDir: parseRunnerCache(env),
-        runnerCacheMaxBytes: parseInteger(Inputs.runnerCacheMaxGb, Defaults.runnerCacheMaxGb, Limits.runnerCacheMaxGb) *
-            1024 ** 3,
-        updateExisting: parseUpdateExisting()
-    };
-}
-/** `auto` turns the cache on where disks outlive the job: self-hosted runners. */
-function parseRunnerCache(env) {
-    const raw = readInput(Inputs.runnerCache) || Defaults.runnerCache;
-    let on;
-    if (raw === 'auto')
-        on = env.RUNNER_ENVIRONMENT === 'self-hosted';
-    else if (TRUE_WORDS.includes(raw))
-        on = true;
-    else if (FALSE_WORDS.includes(raw))
-        on = false;
-    else
-        throw new InputError(Inputs.runnerCache, `'${raw}' is not allowed; use auto, true or false`);
-    return on ? (env.RUNNER_TOOL_CACHE ?? '') : undefined;
-}
-function parseInteger(name, fallback, range) {
-    const raw = readInput(name);
-    if (raw === '')
-        return fallback;
-    const allowed = `a whole number from ${range.min} to ${range.max}`;
-    if (!/^\d+$/.test(raw))
-        throw new InputError(name, `'${raw}' is not ${allowed}`);
-    const value = Number(raw);
-    if (value < range.min || value > range.max)
-        throw new InputError(name, `${raw} is out of range; use ${allowed}`);
-    return value;
-}
-const TRUE_WORDS = ['true', 'True', 'TRUE'];
-const FALSE_WORDS = ['false', 'False', 'FALSE'];
-function parseBoolean(name, fallback) {
-    const raw = readInput(name);
-    if (raw === '')
-        return fallback;
-    if (TRUE_WORDS.includes(raw))
-        return true;
-    if (FALSE_WORDS.includes(raw))
-        return false;
-    throw new InputError(name, `'${raw}' is not a boolean; use true or false`);
-}
-function parseUpdateExisting() {
-    const raw = readInput(Inputs.updateExisting);
-    if (raw === '')
-        return Defaults.updateExisting;
-    if (raw.toLowerCase() === 'auto')
-        return 'auto';
-    if (FALSE_WORDS.includes(raw))
-        return 'false';
-    throw new InputError(Inputs.updateExisting, `'${raw}' is not allowed; use auto or false`);
-}
-function parseServerUrl(raw) {
-    const name = Inputs.serverUrl;
-    if (raw === '')
-        throw new InputError(name, 'required: the cachew base URL, e.g. https://cachew.example.com (or set CACHEW_URL)');
-    let url;
-    try {
-        url = new URL(raw);
-    }
-    catch {
-        throw new InputError(name, `'${raw}' is not a URL; use an http:// or https:// URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new InputError(name, `'${url.protocol}' URLs are not supported; use http:// or https://`);
-    }
-    if (url.username || url.password) {
-        throw new InputError(name, 'credentials in the URL are not supported; use the authorization input');
-    }
-    if (url.search || url.hash)
-        throw new InputError(name, 'must not have a query or fragment');
-    return url.origin + url.pathname.replace(/\/+$/, '');
-}
-const OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
-/** Accepts https://HOST/OWNER/REPO[.git] or OWNER/REPO (on GITHUB_SERVER_URL's host). */
-function parseRepository(raw, env) {
-    const name = Inputs.repository;
-    const value = raw || env.GITHUB_REPOSITORY || '';
-    const allowed = 'use https://HOST/OWNER/REPO or OWNER/REPO';
-    if (value === '')
-        throw new InputError(name, `required outside a workflow; ${allowed}`);
-    if (OWNER_REPO.test(value)) {
-        const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
-        return `${server}/${value.replace(/\.git$/, '')}`;
-    }
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new InputError(name, `'${value}' is not a repository; ${allowed}`);
-    }
-    const repoPath = url.pathname
-        .replace(/^\/+/, '')
-        .replace(/\/+$/, '')
-        .replace(/\.git$/, '');
-    if (!/^https?:$/.test(url.protocol) ||
-        !url.hostname ||
-        repoPath === '' ||
-        url.search ||
-        url.hash) {
-        throw new InputError(name, `'${value}' is not a repository URL; ${allowed}`);
-    }
-    if (url.username || url.password)
-        throw new InputError(name, 'credentials in the URL are not supported');
-    return `${url.protocol}//${url.host}/${repoPath}`;
-}
-function parseTargetPath(raw, workspace) {
-    const target = external_node_path_namespaceObject.resolve(workspace, raw || '.');
-    const relative = external_node_path_namespaceObject.relative(workspace, target);
-    if (relative.startsWith('..') || external_node_path_namespaceObject.isAbsolute(relative)) {
-        throw new InputError(Inputs.path, `'${raw}' resolves outside GITHUB_WORKSPACE (${workspace}); use a path inside it`);
-    }
-    return target;
-}
-
 ;// CONCATENATED MODULE: ./src/git/workflow-ref.ts
 /**
  * Where the restored repository should end: the workflow's own commit (where actions/checkout
- * would leave it), a `ref` the user named, or the snapshot's head. Pure decisions, no git.
+ * would leave it), a `ref` the user named, or the snapshot's head. Pure decisions, no git;
+ * settings.ts makes them once, before the first request, and turns a refusal into an
+ * InputError naming the input.
  */
-
-
 function readWorkflowContext(env = process.env) {
     return {
         sha: env.GITHUB_SHA || undefined,
@@ -6383,42 +5799,63 @@ const FULL_SHA = /^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/;
 function isFullSha(value) {
     return FULL_SHA.test(value);
 }
-function chooseDestination(inputs, workflow) {
-    const ref = inputs.ref.trim();
-    if (inputs.keepSnapshotHead) {
-        if (ref) {
-            throw new InputError(Inputs.keepSnapshotHead, `cannot be combined with ref '${ref}'; set one or the other`);
-        }
-        return { kind: 'snapshot' };
-    }
-    if (ref)
-        return destinationOfRefInput(ref);
-    if (workflow.sha && isWorkflowRepository(inputs.repositoryUrl, workflow)) {
-        return destinationOfWorkflow(workflow.sha, workflow.ref);
-    }
-    return { kind: 'snapshot' };
-}
 /**
- * git's ref name rules (git check-ref-format), plus no leading dash anywhere, so a name can
- * never be taken for an option on a git command line.
+ * Why `name` is not a ref name by git's rules (git check-ref-format), or undefined when it is
+ * one. A leading dash is refused in every part too, so a name can never be taken for an
+ * option on a git command line.
  */
+function refNameProblem(name) {
+    if (name === '' || name === '@')
+        return 'it is not a name';
+    if (name.startsWith('/'))
+        return "it starts with '/'";
+    if (hasControlOrSpace(name))
+        return 'it contains a space or a control character';
+    const forbidden = /[~^:?*[\\]/.exec(name);
+    if (forbidden)
+        return `it contains '${forbidden[0]}'`;
+    for (const sequence of ['..', '@{', '//']) {
+        if (name.includes(sequence))
+            return `it contains '${sequence}'`;
+    }
+    if (name.endsWith('/') || name.endsWith('.'))
+        return `it ends with '${name.slice(-1)}'`;
+    for (const part of name.split('/')) {
+        if (part.startsWith('.') || part.startsWith('-')) {
+            return `a part of it starts with '${part[0]}'`;
+        }
+        if (part.endsWith('.lock'))
+            return "a part of it ends with '.lock'";
+    }
+    return undefined;
+}
 function isValidRefName(name) {
-    if (name === '' || name === '@' || name.endsWith('/') || name.endsWith('.'))
-        return false;
-    if (hasControlOrSpace(name) || /[~^:?*[\\]|\.\.|@\{|\/\//.test(name))
-        return false;
-    return name.split('/').every(part => !/^[.-]/.test(part) && !part.endsWith('.lock'));
+    return refNameProblem(name) === undefined;
 }
 function hasControlOrSpace(text) {
     return [...text].some(char => char.charCodeAt(0) <= 0x20 || char.charCodeAt(0) === 0x7f);
 }
-/** The `ref` input: a full SHA, refs/heads/…, refs/tags/…, any other refs/…, or a bare name. */
+/** Why the `ref` input can name nothing to check out, or undefined when it can. */
+function refInputProblem(ref) {
+    if (isFullSha(ref))
+        return undefined;
+    const problem = refNameProblem(ref);
+    if (problem)
+        return problem;
+    // Namespaces, not refs: git keeps branches and tags under them.
+    if (ref === 'refs/heads' || ref === 'refs/tags')
+        return 'it names no branch or tag';
+    return undefined;
+}
+/**
+ * The `ref` input: a full SHA, refs/heads/…, refs/tags/…, any other refs/…, or a bare name;
+ * undefined when it is none of them (refInputProblem says why).
+ */
 function destinationOfRefInput(ref) {
     if (isFullSha(ref))
         return { kind: 'commit', commit: ref.toLowerCase() };
-    if (!isValidRefName(ref)) {
-        throw new InputError(Inputs.ref, `'${ref}' is not a valid branch, tag, ref name or full SHA`);
-    }
+    if (refInputProblem(ref))
+        return undefined;
     if (ref.startsWith('refs/heads/'))
         return { kind: 'branch', branch: ref.slice('refs/heads/'.length) };
     if (ref.startsWith('refs/tags/'))
@@ -6483,10 +5920,9 @@ function at(commit) {
 
 
 
-
 async function finishCheckout(options) {
-    const { directory, settings, workflow, log } = options;
-    const destination = chooseDestination(settings, workflow);
+    const { directory, settings, log } = options;
+    const destination = settings.destination;
     const git = new Git(directory, accessSecrets(settings));
     // Extraction left every file's stat data stale. Making the index fresh first (from the ids
     // the extractor computed, else by git's rehash) lets the checkout below compare stat data
@@ -6526,6 +5962,16 @@ async function makeIndexFresh(directory, blobIds, log) {
     }
     log.debug(`Index: ${written.fallback}; git refreshes it instead (rehashing the tree).`);
     return { stale: (await refreshIndex(directory)).length };
+}
+/**
+ * After the staged children moved into an existing target, the top-level files among them
+ * have a new ctime (a rename changes it; nothing deeper moved). Their stat data is written
+ * again, so the next step's first git command does not rehash them.
+ */
+async function freshenMovedEntries(target, blobIds, log) {
+    const topLevel = new Map([...blobIds].filter(([name]) => !name.includes('/')));
+    if (topLevel.size > 0)
+        await makeIndexFresh(target, topLevel, log);
 }
 /** HEAD's commit and branch, in one git process. */
 async function readStartingHead(git) {
@@ -6609,6 +6055,371 @@ function warnIfDirty(differing, log) {
         'line-ending or filter attributes in the repository?');
 }
 
+;// CONCATENATED MODULE: ./src/git/in-place-undo.ts
+/**
+ * Putting a checkout back as the job found it when updating it in place fails after the tree
+ * started to change, so that the snapshot restore that follows (which touches the target only
+ * once it has succeeded) leaves it as it was should it fail too.
+ *
+ * Recorded before anything changes: where HEAD was (the commit, and the branch it was on), a
+ * copy of the index, and the branch the checkout moves (its ref and upstream configuration).
+ * Then everything the update would delete or overwrite is moved aside, by rename, into a
+ * directory in .git: the untracked and ignored entries `git clean -ffdx` would remove, and the
+ * tracked files whose content differs from the index, which the forced checkout would
+ * overwrite. The renames cost nothing on success (the entries moved aside are deleted then, as
+ * clean and the checkout would have deleted them) and make the way back exact for a dirty
+ * checkout too.
+ *
+ * Putting back, in this order: the index copy, HEAD and the branch; the files the failed
+ * update wrote that the old index does not track are cleaned; the tracked files that differ
+ * from the old index are checked out from it; what was moved aside comes back. What the fetch
+ * added (objects, remote-tracking refs) stays, as after any fetch.
+ */
+
+
+
+
+/** `<target>/.git/<prefix><pid>-XXXXXX`: the pid lets the next run remove a killed run's one. */
+const UNDO_PREFIX = 'cachew-in-place-undo-';
+/** checkout-index takes paths as arguments: this many at a time stays far below ARG_MAX. */
+const PATHS_PER_COMMAND = 500;
+class InPlaceUndo {
+    git;
+    target;
+    directory;
+    head;
+    hadIndex;
+    branch;
+    options;
+    /** Paths (relative, '/'-separated) moved into `tree/`, in the order they were moved. */
+    aside = [];
+    /** Tracked paths that were missing: the topmost part of each that was not a directory. */
+    missing = [];
+    /** Set once everything is moved aside: from then on git may have changed index and tree. */
+    updating = false;
+    /** Set once putting back has restored the index, HEAD and the branch. */
+    refsRestored = false;
+    constructor(git, target, 
+    /** The undo directory inside .git. */
+    directory, head, hadIndex, branch, options) {
+        this.git = git;
+        this.target = target;
+        this.directory = directory;
+        this.head = head;
+        this.hadIndex = hadIndex;
+        this.branch = branch;
+        this.options = options;
+    }
+    /**
+     * Records what putting back needs, changing nothing. `git` must run in the target and should
+     * not be cancellable: putting back has to finish even when a cancellation made it necessary.
+     */
+    static async record(git, target, options) {
+        const gitDir = external_node_path_namespaceObject.join(target, '.git');
+        // A run that was killed midway left its undo directory; its checkout is updated anyway.
+        await sweepLeftovers(gitDir, [UNDO_PREFIX]);
+        const head = await recordHead(git);
+        const branch = options.branch ? await recordBranch(git, options.branch) : undefined;
+        const directory = await makeWorkDirectory(gitDir, UNDO_PREFIX);
+        try {
+            const hadIndex = await copyIfExists(external_node_path_namespaceObject.join(gitDir, 'index'), external_node_path_namespaceObject.join(directory, 'index'));
+            return new InPlaceUndo(git, target, directory, head, hadIndex, branch, options);
+        }
+        catch (error) {
+            await promises_namespaceObject.rm(directory, { recursive: true, force: true });
+            throw error;
+        }
+    }
+    /** Where HEAD was, for the log: "a1b2c3… on main" or "a1b2c3… (detached)". */
+    describeHead() {
+        return describeHead(this.head.commit, this.head.symref);
+    }
+    /**
+     * Moves aside every untracked or ignored entry and every tracked file that differs from the
+     * index (RUNNER_TEMP, when inside the target, excepted). The tree starts to change here.
+     */
+    async setAside() {
+        const { changed, untracked } = await this.listChanges(true);
+        const candidates = [...new Set([...changed, ...(await this.aroundTempDir(untracked))])];
+        const present = [];
+        for (const relative of candidates) {
+            const top = await this.topNotDirectory(relative);
+            if (top === relative && (await exists(this.absolute(relative))))
+                present.push(relative);
+            else if (!this.missing.includes(top))
+                this.missing.push(top);
+        }
+        for (const relative of present)
+            await this.moveAside(relative);
+        this.updating = true;
+    }
+    /**
+     * Puts the checkout back as it was recorded. Never throws: a failure is returned with the
+     * state the target is left in, and the entries still set aside stay in the undo directory.
+     */
+    async putBack() {
+        try {
+            if (this.updating) {
+                await this.restoreGitState();
+                for (const relative of this.missing)
+                    await removeEntry(this.absolute(relative));
+            }
+            for (const relative of [...this.aside]) {
+                const original = this.absolute(relative);
+                await removeEntry(original);
+                await promises_namespaceObject.mkdir(external_node_path_namespaceObject.dirname(original), { recursive: true });
+                await promises_namespaceObject.rename(this.asidePath(relative), original);
+                this.aside.shift();
+            }
+            if (this.updating) {
+                await this.git.run(['update-index', '-q', '--refresh'], { okExitCodes: [1] });
+            }
+            await promises_namespaceObject.rm(this.directory, { recursive: true, force: true });
+            return { done: true };
+        }
+        catch (error) {
+            return { done: false, reason: reasonOf(error), state: await this.describeState() };
+        }
+    }
+    /** After a successful update: deletes what was set aside (what clean would have deleted). */
+    async discard() {
+        await promises_namespaceObject.rm(this.directory, { recursive: true, force: true });
+    }
+    // -------------------------------------------------------------- recording
+    /**
+     * Tracked paths whose file differs from the index (in content: a file whose stat data alone
+     * is stale does not count), is missing or is of another type, submodules aside; with
+     * `others`, also what `git clean -ffdx` would remove: untracked and ignored entries, a whole
+     * untracked directory (a nested repository included) as one. One pass over the tree,
+     * measured on 36,000 files in tmpfs: 0.10 s against 0.19 s for refresh, diff-files and
+     * ls-files --others one after another.
+     */
+    async listChanges(others) {
+        const which = others ? ['--others', '--directory'] : [];
+        const output = await this.git.run(['ls-files', '-z', '-t', '--modified', '--deleted', ...which]);
+        const changed = new Set();
+        const untracked = [];
+        for (const record of output.stdout.split('\0')) {
+            if (record === '')
+                continue;
+            // A status letter and a space, then the path: '?' untracked, 'C' changed, 'R' removed.
+            const entry = record.slice(2);
+            if (record.startsWith('? '))
+                untracked.push(entry.replace(/\/$/, ''));
+            else
+                changed.add(entry);
+        }
+        return { changed: await this.withoutSubmodules([...changed]), untracked };
+    }
+    /**
+     * A checked-out submodule at another commit counts as changed; the forced checkout leaves it
+     * alone, and so does setting aside. Only a directory can be one, so only those are looked up.
+     */
+    async withoutSubmodules(paths) {
+        const directories = [];
+        for (const relative of paths) {
+            if ((await in_place_undo_lstatOrUndefined(this.absolute(relative)))?.isDirectory())
+                directories.push(relative);
+        }
+        if (directories.length === 0)
+            return paths;
+        const staged = await this.git.run([
+            '--literal-pathspecs',
+            'ls-files',
+            '-z',
+            '-s',
+            '--',
+            ...directories
+        ]);
+        const submodules = new Set(staged.stdout
+            .split('\0')
+            .filter(line => line.startsWith('160000 '))
+            .map(line => line.slice(line.indexOf('\t') + 1)));
+        return paths.filter(relative => !submodules.has(relative));
+    }
+    /**
+     * RUNNER_TEMP inside the target is kept: the untracked directories on the way to it are
+     * listed entry by entry instead.
+     */
+    async aroundTempDir(untracked) {
+        const keep = relativeInside(this.target, this.options.tempDir);
+        if (keep === undefined)
+            return untracked;
+        const paths = [];
+        for (const relative of untracked)
+            await this.collectAround(relative, keep, paths);
+        return paths;
+    }
+    async collectAround(relative, keep, into) {
+        if (relative === keep || relative.startsWith(`${keep}/`))
+            return;
+        if (!keep.startsWith(`${relative}/`)) {
+            into.push(relative);
+            return;
+        }
+        for (const name of await promises_namespaceObject.readdir(this.absolute(relative))) {
+            await this.collectAround(`${relative}/${name}`, keep, into);
+        }
+    }
+    /**
+     * The first part of `relative` that is not a directory on disk: the path itself when its
+     * parents all are (it exists or not), else the parent that is missing or is a file.
+     */
+    async topNotDirectory(relative) {
+        const parts = relative.split('/');
+        for (let i = 1; i < parts.length; i++) {
+            const prefix = parts.slice(0, i).join('/');
+            const stat = await in_place_undo_lstatOrUndefined(this.absolute(prefix));
+            if (!stat?.isDirectory())
+                return prefix;
+        }
+        return relative;
+    }
+    async moveAside(relative) {
+        const aside = this.asidePath(relative);
+        await promises_namespaceObject.mkdir(external_node_path_namespaceObject.dirname(aside), { recursive: true });
+        await promises_namespaceObject.rename(this.absolute(relative), aside);
+        this.aside.push(relative);
+    }
+    // -------------------------------------------------------------- putting back
+    /** Index, HEAD and branch as recorded; then the tracked files as that index has them. */
+    async restoreGitState() {
+        const index = external_node_path_namespaceObject.join(this.target, '.git', 'index');
+        if (this.hadIndex)
+            await promises_namespaceObject.rename(external_node_path_namespaceObject.join(this.directory, 'index'), index);
+        else
+            await promises_namespaceObject.rm(index, { force: true });
+        await this.restoreRefs();
+        this.refsRestored = true;
+        // Everything untracked now is what the failed update wrote: the job's own untracked
+        // entries are set aside.
+        await this.git.run(['clean', '-ffdxq', ...cleanExclusion(this.target, this.options.tempDir)]);
+        const differing = (await this.listChanges(false)).changed.filter(relative => !this.isSetAsideOrMissing(relative));
+        for (let i = 0; i < differing.length; i += PATHS_PER_COMMAND) {
+            const batch = differing.slice(i, i + PATHS_PER_COMMAND);
+            await this.git.run(['checkout-index', '--force', '--quiet', '--', ...batch]);
+        }
+    }
+    /** The reflogs keep a line saying why HEAD and the branch moved back. */
+    async restoreRefs() {
+        const why = ['-m', 'cachew-restore: put back after a failed update in place'];
+        if (this.head.symref)
+            await this.git.run(['symbolic-ref', ...why, 'HEAD', this.head.symref]);
+        else
+            await this.git.run(['update-ref', ...why, '--no-deref', 'HEAD', this.head.commit]);
+        const branch = this.branch;
+        if (!branch)
+            return;
+        if (branch.commit)
+            await this.git.run(['update-ref', ...why, branch.ref, branch.commit]);
+        else
+            await this.git.run(['update-ref', ...why, '-d', branch.ref]);
+        const name = branch.ref.slice('refs/heads/'.length);
+        await this.restoreConfig(`branch.${name}.remote`, branch.remote);
+        await this.restoreConfig(`branch.${name}.merge`, branch.merge);
+    }
+    async restoreConfig(key, values) {
+        // Exit 5: there was nothing to unset.
+        await this.git.run(['config', '--unset-all', key], { okExitCodes: [5] });
+        for (const value of values)
+            await this.git.run(['config', '--add', key, value]);
+    }
+    isSetAsideOrMissing(relative) {
+        return [...this.aside, ...this.missing].some(entry => relative === entry || relative.startsWith(`${entry}/`));
+    }
+    /** The target's state after a failed put-back, as far as it can be read. */
+    async describeState() {
+        const parts = [
+            await recordHead(this.git).then(now => `HEAD is at ${describeHead(now.commit, now.symref)}`, () => 'HEAD cannot be read')
+        ];
+        if (this.updating) {
+            parts.push(this.refsRestored ? 'the index is as it was' : 'the index is as the failed update left it', `its files are partly at ${this.head.commit} and partly at ${this.options.destination}`);
+        }
+        let state = parts.join(', ');
+        const count = this.aside.length;
+        if (count > 0) {
+            state +=
+                `; ${count} untracked or edited entr${count === 1 ? 'y' : 'ies'} it held ` +
+                    `${count === 1 ? 'is' : 'are'} in ${external_node_path_namespaceObject.join(this.directory, 'tree')}`;
+        }
+        return state;
+    }
+    absolute(relative) {
+        return external_node_path_namespaceObject.join(this.target, ...relative.split('/'));
+    }
+    asidePath(relative) {
+        return external_node_path_namespaceObject.join(this.directory, 'tree', ...relative.split('/'));
+    }
+}
+/** `git clean` arguments that keep RUNNER_TEMP when it lies inside the target. */
+function cleanExclusion(target, tempDir) {
+    const relative = relativeInside(target, tempDir);
+    return relative === undefined ? [] : ['-e', `/${relative}`];
+}
+function relativeInside(root, inner) {
+    const relative = external_node_path_namespaceObject.relative(root, inner);
+    if (relative === '' || relative.startsWith('..') || external_node_path_namespaceObject.isAbsolute(relative))
+        return undefined;
+    return relative.split(external_node_path_namespaceObject.sep).join('/');
+}
+async function recordHead(git) {
+    const commit = await git.read(['rev-parse', '--verify', 'HEAD^{commit}']);
+    const symref = await git.run(['symbolic-ref', '--quiet', 'HEAD'], { okExitCodes: [1] });
+    return { commit, symref: symref.exitCode === 0 ? symref.stdout.trim() : undefined };
+}
+async function recordBranch(git, name) {
+    const ref = `refs/heads/${name}`;
+    const commit = await git.run(['rev-parse', '--verify', '--quiet', ref], { okExitCodes: [1] });
+    return {
+        ref,
+        commit: commit.exitCode === 0 ? commit.stdout.trim() : undefined,
+        remote: await configValues(git, `branch.${name}.remote`),
+        merge: await configValues(git, `branch.${name}.merge`)
+    };
+}
+async function configValues(git, key) {
+    // Exit 1: the key is not set.
+    const result = await git.run(['config', '-z', '--get-all', key], { okExitCodes: [1] });
+    return result.stdout.split('\0').filter(value => value !== '');
+}
+function describeHead(commit, symref) {
+    return symref ? `${commit} on ${symref.replace(/^refs\/heads\//, '')}` : `${commit} (detached)`;
+}
+async function copyIfExists(from, to) {
+    try {
+        await promises_namespaceObject.copyFile(from, to, promises_namespaceObject.constants.COPYFILE_FICLONE);
+        return true;
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return false;
+        throw error;
+    }
+}
+async function in_place_undo_lstatOrUndefined(file) {
+    try {
+        return await promises_namespaceObject.lstat(file);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT' || code === 'ENOTDIR')
+            return undefined;
+        throw error;
+    }
+}
+async function exists(file) {
+    return (await in_place_undo_lstatOrUndefined(file)) !== undefined;
+}
+async function removeEntry(file) {
+    await promises_namespaceObject.rm(file, { recursive: true, force: true });
+}
+function reasonOf(error) {
+    if (error instanceof GitError) {
+        return error.stderr.split('\n').find(line => line.trim() !== '') ?? error.message;
+    }
+    return error instanceof Error ? error.message : String(error);
+}
+
 ;// CONCATENATED MODULE: ./src/git/in-place.ts
 /**
  * Updating an existing checkout in place, for self-hosted runners that keep the workspace
@@ -6623,9 +6434,14 @@ function warnIfDirty(differing, log) {
  *     line saying why;
  *  2. fetch, adding objects and remote-tracking refs only: a failed fetch, or one that receives
  *     more than FETCH_BUDGET_SHARE of the snapshot's size (cut off there) → an info line;
- *  3. update the tree (clean, reset, checkout): a failure → a warning; the snapshot's staging
- *     then replaces the whole target, so a half-updated tree never stays.
+ *  3. update the tree (clean, reset, checkout): a failure → a warning, after the checkout is
+ *     put back as the job found it (in-place-undo.ts), so that a snapshot restore that fails
+ *     too leaves the target as it was; when putting back fails, the warning says what state
+ *     the target is in, and the snapshot's staging replaces the whole target if it can.
+ * A cancelled job puts the checkout back the same way and stops there.
  */
+
+
 
 
 
@@ -6656,8 +6472,9 @@ class NotInPlace extends Error {
 }
 /**
  * Brings the checkout at settings.target to the destination in place, or returns undefined
- * (having said why) when the snapshot should be restored instead. Throws only an InputError,
- * which the snapshot path would meet as well.
+ * (having said why) when the snapshot should be restored instead. Throws only the job's
+ * cancellation, once the checkout is put back: the inputs were refused, if at all, when the
+ * settings were read.
  */
 async function updateInPlace(settings, log) {
     const target = settings.target;
@@ -6668,23 +6485,43 @@ async function updateInPlace(settings, log) {
         plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings));
     }
     catch (error) {
-        if (error instanceof InputError)
-            throw error;
-        log.info(`Not updating ${target} in place: ${reasonOf(error)}; restoring the snapshot.`);
+        log.info(`Not updating ${target} in place: ${in_place_reasonOf(error)}; restoring the snapshot.`);
         return undefined;
     }
     const outcome = await log.group('Update the existing checkout in place', () => fetchAndUpdate(git, settings, plan, phases, log));
     if ('result' in outcome)
         return outcome.result;
     // Outside the group, so the reason shows without unfolding it.
-    if (outcome.treeChanged) {
-        log.warning(`Updating ${target} in place failed after the tree had started to change ` +
-            `(${outcome.reason}); restoring the snapshot, which replaces it.`);
+    reportFailure(target, outcome, log);
+    if (!jobCancelled.aborted)
+        return undefined;
+    if (outcome.putBack?.done === false) {
+        throw new ExpectedError(`The restore was cancelled while ${target} was being updated in place, and it could ` +
+            `not be put back: ${outcome.putBack.state}.`);
     }
-    else {
-        log.info(`Not updating ${target} in place: ${outcome.reason}; restoring the snapshot.`);
+    throw jobCancelled.reason;
+}
+function reportFailure(target, outcome, log) {
+    const cancelled = jobCancelled.aborted;
+    if (!outcome.putBack) {
+        if (!cancelled) {
+            log.info(`Not updating ${target} in place: ${outcome.reason}; restoring the snapshot.`);
+        }
+        return;
     }
-    return undefined;
+    const failed = cancelled
+        ? `Updating ${target} in place was cancelled after the tree had started to change`
+        : `Updating ${target} in place failed after the tree had started to change (${outcome.reason})`;
+    if (outcome.putBack.done) {
+        log.warning(`${failed}; put it back as the job found it (HEAD at ${outcome.startedAt}); ` +
+            (cancelled ? 'stopping there.' : 'restoring the snapshot.'));
+        return;
+    }
+    const { reason, state } = outcome.putBack;
+    log.warning(`${failed}, and putting it back failed (${reason}): ${state}. ` +
+        (cancelled
+            ? 'Restore the snapshot or check it out again.'
+            : 'Restoring the snapshot, which replaces it; should that fail as well, it stays so.'));
 }
 async function fetchAndUpdate(git, settings, plan, phases, log) {
     log.info(`${settings.target} holds a checkout of ${settings.repositoryUrl} at ${plan.start.commit}: ` +
@@ -6694,15 +6531,40 @@ async function fetchAndUpdate(git, settings, plan, phases, log) {
         fetched = await timed(phases, 'Fetch through cachew', () => fetchDestination(settings, plan, log));
     }
     catch (error) {
-        return { reason: reasonOf(error), treeChanged: false };
+        return { reason: in_place_reasonOf(error) };
+    }
+    let undo;
+    try {
+        undo = await InPlaceUndo.record(undoGit(settings), settings.target, {
+            destination: fetched.resolved.commit,
+            branch: fetched.resolved.branch,
+            tempDir: settings.tempDir
+        });
+    }
+    catch (error) {
+        return { reason: `its state could not be recorded to put it back (${in_place_reasonOf(error)})` };
     }
     try {
-        const updated = await timed(phases, 'Update the tree', () => updateTree(git, settings, fetched.resolved, log));
+        const updated = await timed(phases, 'Update the tree', async () => {
+            await undo.setAside();
+            return updateTree(git, settings, fetched.resolved, log);
+        });
+        await undo
+            .discard()
+            .catch((error) => log.warning(`Could not remove ${undo.directory}: ${in_place_reasonOf(error)}`));
         return { result: { ...updated, fetchedBytes: fetched.bytes, phases } };
     }
     catch (error) {
-        return { reason: reasonOf(error), treeChanged: true };
+        const putBack = await undo.putBack();
+        return { reason: in_place_reasonOf(error), putBack, startedAt: undo.describeHead() };
     }
+}
+/** Putting back runs to its end even when the job is cancelled (it is why, often). */
+function undoGit(settings) {
+    return new Git(settings.target, accessSecrets(settings), {
+        config: inPlaceGitConfig(settings),
+        uncancellable: true
+    });
 }
 /**
  * The checkout's own hooks and fsmonitor, left by earlier jobs, do not run: a snapshot's fresh
@@ -6767,7 +6629,7 @@ async function requireHealthyRepository(git, target) {
         lines = (await git.read(['rev-parse', '--is-shallow-repository', '--show-toplevel'])).split('\n');
     }
     catch (error) {
-        throw new NotInPlace(`git cannot use it (${reasonOf(error)})`);
+        throw new NotInPlace(`git cannot use it (${in_place_reasonOf(error)})`);
     }
     const [shallow, toplevel] = lines;
     // An unusable .git makes git look further up: the repository found must be this one.
@@ -6865,7 +6727,7 @@ async function readHead(git) {
         return start;
     }
     catch (error) {
-        throw new NotInPlace(`its HEAD is not a readable commit (${reasonOf(error)})`);
+        throw new NotInPlace(`its HEAD is not a readable commit (${in_place_reasonOf(error)})`);
     }
 }
 /**
@@ -6874,7 +6736,7 @@ async function readHead(git) {
  * origin/HEAD names in a clone.
  */
 async function chooseInPlaceDestination(git, settings) {
-    const destination = chooseDestination(settings, readWorkflowContext());
+    const destination = settings.destination;
     if (destination.kind !== 'snapshot')
         return destination;
     if (settings.keepSnapshotHead) {
@@ -6918,7 +6780,7 @@ async function fetchBudget(settings) {
     catch (error) {
         if (error instanceof NotInPlace)
             throw error;
-        throw new NotInPlace(`cachew could not be asked for the snapshot's size (${reasonOf(error)})`);
+        throw new NotInPlace(`cachew could not be asked for the snapshot's size (${in_place_reasonOf(error)})`);
     }
     finally {
         transport.close();
@@ -6954,7 +6816,7 @@ async function fetchDestination(settings, plan, log) {
         await removeIncomingPacks(packDir, before);
         if (error instanceof NotInPlace)
             throw error;
-        throw new NotInPlace(`the fetch through cachew failed (${reasonOf(error)})`);
+        throw new NotInPlace(`the fetch through cachew failed (${in_place_reasonOf(error)})`);
     }
     finally {
         watcher?.stop();
@@ -7017,7 +6879,8 @@ async function removeIncomingPacks(packDir, before) {
  * nothing to do, does `reset --hard` undo local edits.
  */
 async function updateTree(git, settings, resolved, log) {
-    await git.run(['clean', '-ffdxq', ...keepTempDir(settings)]);
+    // What clean removes is set aside already (InPlaceUndo.setAside); this catches the rest.
+    await git.run(['clean', '-ffdxq', ...cleanExclusion(settings.target, settings.tempDir)]);
     const head = await readStartingHead(git);
     if (head.commit === resolved.commit)
         await git.run(['reset', '--hard', '--quiet', 'HEAD']);
@@ -7030,15 +6893,8 @@ async function updateTree(git, settings, resolved, log) {
         : undefined;
     return { commit, ref: resolved.ref, gitConfigFile };
 }
-/** RUNNER_TEMP inside the checkout (an unusual setup) holds this job's files: never cleaned. */
-function keepTempDir(settings) {
-    const relative = external_node_path_namespaceObject.relative(settings.target, settings.tempDir);
-    if (relative === '' || relative.startsWith('..') || external_node_path_namespaceObject.isAbsolute(relative))
-        return [];
-    return ['-e', `/${relative.split(external_node_path_namespaceObject.sep).join('/')}`];
-}
 // ---------------------------------------------------------------- helpers
-function reasonOf(error) {
+function in_place_reasonOf(error) {
     if (error instanceof GitError)
         return firstLine(error.stderr) || error.message;
     return error instanceof Error ? error.message : String(error);
@@ -7066,6 +6922,58 @@ function startProgress(stats, size, log, intervalMs = 5000) {
 }
 
 ;// CONCATENATED MODULE: ./src/restore.ts
+var __addDisposableResource = (undefined && undefined.__addDisposableResource) || function (env, value, async) {
+    if (value !== null && value !== void 0) {
+        if (typeof value !== "object" && typeof value !== "function") throw new TypeError("Object expected.");
+        var dispose, inner;
+        if (async) {
+            if (!Symbol.asyncDispose) throw new TypeError("Symbol.asyncDispose is not defined.");
+            dispose = value[Symbol.asyncDispose];
+        }
+        if (dispose === void 0) {
+            if (!Symbol.dispose) throw new TypeError("Symbol.dispose is not defined.");
+            dispose = value[Symbol.dispose];
+            if (async) inner = dispose;
+        }
+        if (typeof dispose !== "function") throw new TypeError("Object not disposable.");
+        if (inner) dispose = function() { try { inner.call(this); } catch (e) { return Promise.reject(e); } };
+        env.stack.push({ value: value, dispose: dispose, async: async });
+    }
+    else if (async) {
+        env.stack.push({ async: true });
+    }
+    return value;
+};
+var __disposeResources = (undefined && undefined.__disposeResources) || (function (SuppressedError) {
+    return function (env) {
+        function fail(e) {
+            env.error = env.hasError ? new SuppressedError(e, env.error, "An error was suppressed during disposal.") : e;
+            env.hasError = true;
+        }
+        var r, s = 0;
+        function next() {
+            while (r = env.stack.pop()) {
+                try {
+                    if (!r.async && s === 1) return s = 0, env.stack.push(r), Promise.resolve().then(next);
+                    if (r.dispose) {
+                        var result = r.dispose.call(r.value);
+                        if (r.async) return s |= 2, Promise.resolve(result).then(next, function(e) { fail(e); return next(); });
+                    }
+                    else s |= 1;
+                }
+                catch (e) {
+                    fail(e);
+                }
+            }
+            if (s === 1) return env.hasError ? Promise.reject(env.error) : Promise.resolve();
+            if (env.hasError) throw env.error;
+        }
+        return next();
+    };
+})(typeof SuppressedError === "function" ? SuppressedError : function (error, suppressed, message) {
+    var e = new Error(message);
+    return e.name = "SuppressedError", e.error = error, e.suppressed = suppressed, e;
+});
 /**
  * One restore, start to end: discover and download the snapshot into a spool file,
  * decode and extract it into a staging directory while it downloads, bring git to the
@@ -7095,12 +7003,8 @@ function startProgress(stats, size, log, intervalMs = 5000) {
 
 
 
-
-
 /** How often a regenerated snapshot (or a broken unresumable stream) starts the restore over. */
 const MAX_RESTARTS = 2;
-/** Reads from the spool in large blocks: fewer syscalls, and zstd likes big inputs. */
-const restore_READ_BLOCK = 1024 * 1024;
 /** The snapshot's phase: download and extraction overlap, so they are one phase. */
 const DOWNLOAD_PHASE = 'Download and extract';
 /** The same phase when the runner cache holds the current snapshot. */
@@ -7154,68 +7058,56 @@ function inPlaceResult(settings, updated, started) {
     };
 }
 async function restoreOnce(settings, transport, cache, log) {
-    const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl);
-    const controller = new AbortController();
-    const signal = orCancelled(controller.signal);
-    const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log);
-    const phases = [];
-    let staging;
-    let spool;
-    let bundle;
-    let gitConfigFile;
-    let fromCache = false;
+    const env_1 = { stack: [], error: void 0, hasError: false };
     try {
+        const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl);
+        const phases = [];
+        // What is made below is undone on every way out, newest first, a cancellation included.
+        const scope = __addDisposableResource(env_1, new AsyncDisposableStack()
+        // What stays after a success, but not after a failure; released at the end.
+        , true);
+        // What stays after a success, but not after a failure; released at the end.
+        const undoOnFailure = __addDisposableResource(env_1, new AsyncDisposableStack(), true);
+        const controller = new AbortController();
+        const signal = orCancelled(controller.signal);
+        const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log);
+        scope.defer(() => quietly(spoolDirectory.cleanup(), 'temp directory removal', log));
         const cached = cache
             ? await revalidateCachedSnapshot(cache, settings, url, transport, log)
             : undefined;
-        fromCache = cached !== undefined;
-        const { source, entries, blobIds } = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () => log.group(cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot', async () => {
-            const source = cached
-                ? cached
-                : await downloadSnapshot(settings, url, spoolDirectory.path, transport, signal, log);
-            spool = source.spool;
-            staging = await prepareStaging(settings.target, { warn: message => log.warning(message) });
-            bundle = startBundleDownload(settings, source.fields.bundleUrl, transport, spoolDirectory.path, signal, log);
-            const progress = source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined;
-            try {
-                const decoded = (0,external_node_stream_namespaceObject.pipeline)(source.spool.reader(restore_READ_BLOCK, signal), createZstdDecoder(), () => undefined);
-                const extraction = extractTar(decoded, staging.directory, {
-                    signal,
-                    onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`)
-                });
-                const [, extracted] = await allOrAbort([source.completion, extraction], controller);
-                return { source, entries: extracted.entries, blobIds: extracted.blobIds };
-            }
-            finally {
-                progress?.stop();
-            }
-        }));
+        const source = cached ?? (await downloadSnapshot(settings, url, spoolDirectory.path, transport, signal, log));
+        scope.defer(() => source.spool.close());
+        const staging = await prepareStaging(settings.target, { warn: message => log.warning(message) });
+        scope.defer(() => quietly(staging.discard(), 'staging directory removal', log));
+        const bundle = startBundleDownload(settings, source.fields.bundleUrl, transport, spoolDirectory.path, signal, log);
+        // Stops whatever is still in flight; the bundle's file must be closed before its directory goes.
+        scope.defer(async () => {
+            controller.abort();
+            await bundle;
+        });
+        const extracted = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () => log.group(cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot', () => extractSnapshot(source, staging.directory, controller, settings, cache, log)));
         const snapshotSeconds = phases[phases.length - 1].seconds;
         const { stats: download, fields } = source;
-        log.info(`Extracted ${entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`);
-        const finished = await timed(phases, 'Git', () => log.group('Check out the workflow commit', async () => {
-            const options = {
-                directory: staging.directory,
-                settings,
-                workflow: readWorkflowContext(),
-                bundle: await bundle,
-                blobIds,
-                log
-            };
-            const result = await finishCheckout(options);
-            if (settings.persistCredentials) {
-                gitConfigFile = (await configureGitAccess(staging.directory, settings)).configFile;
-            }
-            return result;
-        }));
+        log.info(`Extracted ${extracted.entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`);
+        const finished = await timed(phases, 'Git', () => log.group('Check out the workflow commit', async () => finishCheckout({
+            directory: staging.directory,
+            settings,
+            bundle: await bundle,
+            blobIds: extracted.blobIds,
+            log
+        })));
+        const access = settings.persistCredentials
+            ? await configureGitAccess(staging.directory, settings)
+            : undefined;
+        if (access)
+            undoOnFailure.defer(() => promises_namespaceObject.rm(access.configFile, { force: true }));
         await timed(phases, 'Move into place', async () => {
             await staging.commit();
-            // Moving the staged children into an existing target changed their ctime: one stat
-            // pass keeps the next step's first git command from rehashing them.
-            await refreshIndex(settings.target).catch((error) => log.debug(`index refresh after the move: ${error.message}`));
+            await freshenMovedEntries(settings.target, extracted.blobIds, log);
         });
         if (cache)
             await keepForNextJob(cache, settings, source);
+        undoOnFailure.move();
         return {
             mode: 'snapshot',
             repositoryUrl: settings.repositoryUrl,
@@ -7226,27 +7118,54 @@ async function restoreOnce(settings, transport, cache, log) {
             bundleApplied: finished.bundleApplied,
             size: source.size,
             download,
-            entries,
+            entries: extracted.entries,
             phases,
             snapshotSeconds,
-            gitConfigFile
+            gitConfigFile: access?.configFile
         };
     }
+    catch (e_1) {
+        env_1.error = e_1;
+        env_1.hasError = true;
+    }
+    finally {
+        const result_1 = __disposeResources(env_1);
+        if (result_1)
+            await result_1;
+    }
+}
+/**
+ * Decodes and extracts the snapshot into the staging directory while it downloads, with
+ * progress lines. A damaged snapshot from the runner cache is forgotten, and the restore
+ * starts over with a download.
+ */
+async function extractSnapshot(source, directory, controller, settings, cache, log) {
+    const progress = source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined;
+    try {
+        return await materialize({ source: source.spool, complete: source.completion }, directory, {
+            controller,
+            onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`),
+            debug: message => log.debug(message)
+        });
+    }
     catch (error) {
-        controller.abort(error);
-        await staging?.discard();
-        if (gitConfigFile)
-            await promises_namespaceObject.rm(gitConfigFile, { force: true });
-        if (fromCache && cache && error instanceof ArchiveError) {
+        if (source.from === 'runner-cache' && cache && error instanceof ArchiveError) {
             await cache.forget(settings.serverUrl, settings.repositoryUrl);
             throw new RestartRequiredError(`The snapshot kept on this runner is damaged (${error.message}); downloading it instead.`);
         }
         throw error;
     }
     finally {
-        await bundle; // settles on its own (never rejects); its file must be closed before cleanup
-        await spool?.close();
-        await spoolDirectory.cleanup();
+        progress?.stop();
+    }
+}
+/** Cleanup must not replace the error that caused it: a failure here is logged, not thrown. */
+async function quietly(work, what, log) {
+    try {
+        await work;
+    }
+    catch (error) {
+        log.debug(`${what} failed: ${error.message}`);
     }
 }
 async function downloadSnapshot(settings, url, directory, transport, signal, log) {
@@ -7390,22 +7309,266 @@ function startBundleDownload(settings, bundleUrl, transport, directory, signal, 
         return 'unavailable';
     });
 }
+
+;// CONCATENATED MODULE: ./src/settings.ts
 /**
- * Awaits every promise; the first failure aborts the others (through the controller) and
- * is rethrown once all have settled, so no process or request outlives the restore.
+ * Every input of the action, read once and validated into a typed RestoreSettings, together
+ * with what the workflow's context decides (the commit to end on). Everything that can be
+ * refused is refused here, before the first request; only this module and main.ts know about
+ * the Actions runtime's input conventions.
  */
-async function allOrAbort(promises, controller) {
-    let first;
-    const settled = await Promise.all(promises.map(p => p.catch((error) => {
-        if (!first) {
-            first = { error };
-            controller.abort(error);
+
+
+
+
+
+/** Input names exactly as action.yml declares them. */
+const Inputs = {
+    serverUrl: 'server-url',
+    repository: 'repository',
+    path: 'path',
+    authorization: 'authorization',
+    downloadConcurrency: 'download-concurrency',
+    downloadChunkSizeMb: 'download-chunk-size-mb',
+    stallTimeoutSeconds: 'stall-timeout-seconds',
+    bundle: 'bundle',
+    failOnCacheMiss: 'fail-on-cache-miss',
+    ref: 'ref',
+    keepSnapshotHead: 'keep-snapshot-head',
+    token: 'token',
+    persistCredentials: 'persist-credentials',
+    setSafeDirectory: 'set-safe-directory',
+    gitThroughCachew: 'git-through-cachew',
+    runnerCache: 'runner-cache',
+    runnerCacheMaxGb: 'runner-cache-max-gb',
+    updateExisting: 'update-existing'
+};
+/**
+ * Defaults that apply when an input is absent (the runner fills action.yml's defaults in;
+ * outside a workflow these apply). A test keeps them equal to action.yml's.
+ */
+const Defaults = {
+    downloadConcurrency: 8,
+    downloadChunkSizeMb: 16,
+    stallTimeoutSeconds: 30,
+    bundle: true,
+    failOnCacheMiss: false,
+    keepSnapshotHead: false,
+    persistCredentials: true,
+    setSafeDirectory: true,
+    gitThroughCachew: true,
+    runnerCache: 'auto',
+    runnerCacheMaxGb: 10,
+    updateExisting: 'auto'
+};
+const Limits = {
+    downloadConcurrency: { min: 1, max: 64 },
+    downloadChunkSizeMb: { min: 1, max: 1024 },
+    stallTimeoutSeconds: { min: 1, max: 3600 },
+    runnerCacheMaxGb: { min: 1, max: 1024 }
+};
+/** Reads an input the way the runner passes it (INPUT_<NAME>, hyphens kept), trimmed. */
+function readInput(name) {
+    return getInput(name);
+}
+function readSettings(env = process.env) {
+    const workspace = external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd());
+    const authorization = readInput(Inputs.authorization) || env.CACHEW_AUTHORIZATION || undefined;
+    if (authorization)
+        setSecret(authorization);
+    if (authorization)
+        refuseUnsendable(Inputs.authorization, authorization, HEADER_VALUE);
+    const token = readInput(Inputs.token) || undefined;
+    if (token)
+        setSecret(token);
+    if (token)
+        refuseUnsendable(Inputs.token, token, /[\r\n]/);
+    const repositoryUrl = parseRepository(readInput(Inputs.repository), env);
+    const keepSnapshotHead = parseBoolean(Inputs.keepSnapshotHead, Defaults.keepSnapshotHead);
+    const chunkMb = parseInteger(Inputs.downloadChunkSizeMb, Defaults.downloadChunkSizeMb, Limits.downloadChunkSizeMb);
+    return {
+        serverUrl: parseServerUrl(readInput(Inputs.serverUrl) || env.CACHEW_URL || ''),
+        repositoryUrl,
+        target: parseTargetPath(readInput(Inputs.path), workspace),
+        workspace,
+        tempDir: external_node_path_namespaceObject.resolve(env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir()),
+        authorization,
+        downloadConcurrency: parseInteger(Inputs.downloadConcurrency, Defaults.downloadConcurrency, Limits.downloadConcurrency),
+        chunkSizeBytes: chunkMb * 1024 * 1024,
+        stallTimeoutMs: parseInteger(Inputs.stallTimeoutSeconds, Defaults.stallTimeoutSeconds, Limits.stallTimeoutSeconds) * 1000,
+        applyBundle: parseBoolean(Inputs.bundle, Defaults.bundle),
+        failOnCacheMiss: parseBoolean(Inputs.failOnCacheMiss, Defaults.failOnCacheMiss),
+        destination: chooseDestination({ ref: readInput(Inputs.ref), keepSnapshotHead, repositoryUrl }, readWorkflowContext(env)),
+        keepSnapshotHead,
+        token,
+        persistCredentials: parseBoolean(Inputs.persistCredentials, Defaults.persistCredentials),
+        setSafeDirectory: parseBoolean(Inputs.setSafeDirectory, Defaults.setSafeDirectory),
+        gitThroughCachew: parseBoolean(Inputs.gitThroughCachew, Defaults.gitThroughCachew),
+        runnerCacheDir: parseRunnerCache(env),
+        runnerCacheMaxBytes: parseInteger(Inputs.runnerCacheMaxGb, Defaults.runnerCacheMaxGb, Limits.runnerCacheMaxGb) *
+            1024 ** 3,
+        updateExisting: parseUpdateExisting()
+    };
+}
+/** What an HTTP header value cannot carry: line breaks, other control characters, non-Latin-1. */
+const HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/**
+ * A line break would end the header and let the rest of the value inject further headers,
+ * into the action's requests and git's. The message never echoes the secret.
+ */
+function refuseUnsendable(name, value, unsendable) {
+    if (!unsendable.test(value))
+        return;
+    throw new InputError(name, 'contains a line break or another character an HTTP header cannot carry; remove it');
+}
+/**
+ * Where the checkout ends, from the inputs and the workflow's context. Refuses what could only
+ * fail after the download: `keep-snapshot-head` with a `ref`, a `ref` that cannot name a
+ * branch, tag, ref or commit, and a GITHUB_SHA that is no commit.
+ */
+function chooseDestination(inputs, workflow) {
+    const ref = inputs.ref.trim();
+    if (inputs.keepSnapshotHead) {
+        if (ref) {
+            throw new InputError(Inputs.keepSnapshotHead, `cannot be combined with ref ${quoted(ref)}; set one or the other (keep-snapshot-head: false, or no ref)`);
         }
-        return undefined;
-    })));
-    if (first)
-        throw first.error;
-    return settled;
+        return { kind: 'snapshot' };
+    }
+    if (ref) {
+        const destination = destinationOfRefInput(ref);
+        if (destination)
+            return destination;
+        throw new InputError(Inputs.ref, `${quoted(ref)} is not a valid ref (${refInputProblem(ref)}); use a branch or ` +
+            'tag name, a full ref such as refs/heads/main or refs/pull/1/merge, or a full commit SHA');
+    }
+    if (workflow.sha && isWorkflowRepository(inputs.repositoryUrl, workflow)) {
+        if (!isFullSha(workflow.sha)) {
+            throw new ExpectedError(`GITHUB_SHA ${quoted(workflow.sha)} is not a full commit SHA; the runner sets it ` +
+                "to the workflow's commit (outside a workflow, unset it or name the commit in 'ref')");
+        }
+        return destinationOfWorkflow(workflow.sha, workflow.ref);
+    }
+    return { kind: 'snapshot' };
+}
+/** The value in quotes for a message, control characters escaped so the line stays one line. */
+function quoted(text) {
+    return `'${JSON.stringify(text).slice(1, -1)}'`;
+}
+/** `auto` turns the cache on where disks outlive the job: self-hosted runners. */
+function parseRunnerCache(env) {
+    const raw = readInput(Inputs.runnerCache) || Defaults.runnerCache;
+    let on;
+    if (raw === 'auto')
+        on = env.RUNNER_ENVIRONMENT === 'self-hosted';
+    else if (TRUE_WORDS.includes(raw))
+        on = true;
+    else if (FALSE_WORDS.includes(raw))
+        on = false;
+    else
+        throw new InputError(Inputs.runnerCache, `'${raw}' is not allowed; use auto, true or false`);
+    return on ? (env.RUNNER_TOOL_CACHE ?? '') : undefined;
+}
+function parseInteger(name, fallback, range) {
+    const raw = readInput(name);
+    if (raw === '')
+        return fallback;
+    const allowed = `a whole number from ${range.min} to ${range.max}`;
+    if (!/^\d+$/.test(raw))
+        throw new InputError(name, `'${raw}' is not ${allowed}`);
+    const value = Number(raw);
+    if (value < range.min || value > range.max)
+        throw new InputError(name, `${raw} is out of range; use ${allowed}`);
+    return value;
+}
+const TRUE_WORDS = ['true', 'True', 'TRUE'];
+const FALSE_WORDS = ['false', 'False', 'FALSE'];
+function parseBoolean(name, fallback) {
+    const raw = readInput(name);
+    if (raw === '')
+        return fallback;
+    if (TRUE_WORDS.includes(raw))
+        return true;
+    if (FALSE_WORDS.includes(raw))
+        return false;
+    throw new InputError(name, `'${raw}' is not a boolean; use true or false`);
+}
+function parseUpdateExisting() {
+    const raw = readInput(Inputs.updateExisting);
+    if (raw === '')
+        return Defaults.updateExisting;
+    if (raw.toLowerCase() === 'auto')
+        return 'auto';
+    if (FALSE_WORDS.includes(raw))
+        return 'false';
+    throw new InputError(Inputs.updateExisting, `'${raw}' is not allowed; use auto or false`);
+}
+function parseServerUrl(raw) {
+    const name = Inputs.serverUrl;
+    if (raw === '')
+        throw new InputError(name, 'required: the cachew base URL, e.g. https://cachew.example.com (or set CACHEW_URL)');
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        throw new InputError(name, `'${raw}' is not a URL; use an http:// or https:// URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new InputError(name, `'${url.protocol}' URLs are not supported; use http:// or https://`);
+    }
+    if (url.username || url.password) {
+        throw new InputError(name, 'credentials in the URL are not supported; use the authorization input');
+    }
+    if (url.search || url.hash)
+        throw new InputError(name, 'must not have a query or fragment');
+    return url.origin + url.pathname.replace(/\/+$/, '');
+}
+const OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+/** Accepts https://HOST/OWNER/REPO[.git] or OWNER/REPO (on GITHUB_SERVER_URL's host). */
+function parseRepository(raw, env) {
+    const name = Inputs.repository;
+    const value = raw || env.GITHUB_REPOSITORY || '';
+    const allowed = 'use https://HOST/OWNER/REPO or OWNER/REPO';
+    if (value === '')
+        throw new InputError(name, `required outside a workflow; ${allowed}`);
+    if (OWNER_REPO.test(value)) {
+        // A URL would resolve '.' and '..' away, leaving another repository or none at all.
+        const parts = value.replace(/\.git$/, '').split('/');
+        if (parts.some(part => part === '' || part === '.' || part === '..')) {
+            throw new InputError(name, `'${value}' is not a repository; ${allowed}`);
+        }
+        const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+        return `${server}/${value.replace(/\.git$/, '')}`;
+    }
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new InputError(name, `'${value}' is not a repository; ${allowed}`);
+    }
+    const repoPath = url.pathname
+        .replace(/^\/+/, '')
+        .replace(/\/+$/, '')
+        .replace(/\.git$/, '');
+    if (!/^https?:$/.test(url.protocol) ||
+        !url.hostname ||
+        repoPath === '' ||
+        url.search ||
+        url.hash) {
+        throw new InputError(name, `'${value}' is not a repository URL; ${allowed}`);
+    }
+    if (url.username || url.password)
+        throw new InputError(name, 'credentials in the URL are not supported');
+    return `${url.protocol}//${url.host}/${repoPath}`;
+}
+function parseTargetPath(raw, workspace) {
+    const target = external_node_path_namespaceObject.resolve(workspace, raw || '.');
+    const relative = external_node_path_namespaceObject.relative(workspace, target);
+    if (relative.startsWith('..') || external_node_path_namespaceObject.isAbsolute(relative)) {
+        throw new InputError(Inputs.path, `'${raw}' resolves outside GITHUB_WORKSPACE (${workspace}); use a path inside it`);
+    }
+    return target;
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -7414,6 +7577,7 @@ async function allOrAbort(promises, controller) {
  * place that turns failures into the step's result: expected errors as their message,
  * anything else as an unexpected error with its stack in the debug log.
  */
+
 
 
 
@@ -7434,7 +7598,12 @@ const Outputs = {
     seconds: 'seconds',
     mode: 'mode'
 };
-const State = { isPost: 'isPost', repository: 'repository', gitConfig: 'git-config' };
+const State = {
+    isPost: 'isPost',
+    repository: 'repository',
+    gitConfig: 'git-config',
+    safeDirectory: 'safe-directory'
+};
 const coreLog = {
     info: info,
     warning: message => warning(message),
@@ -7459,6 +7628,10 @@ async function run() {
 async function main() {
     saveState(State.isPost, 'true');
     const settings = readSettings();
+    // Before the restore, so the action's own git accepts a checkout that another user owns
+    // (the in-place update, the index refresh after the move), as later steps' git will.
+    if (settings.setSafeDirectory)
+        await trustRepository(settings.target);
     let result;
     try {
         result = await restore(settings, coreLog);
@@ -7492,14 +7665,44 @@ function publish(result) {
     const how = result.mode === 'in-place' ? 'Updated the existing checkout of' : 'Restored';
     info(`${how} ${result.repositoryUrl} at ${result.commit} (${result.ref}) in ${result.seconds.toFixed(1)} s.`);
 }
-/** The post step: removes the git credentials the main step left for later steps. */
+/**
+ * set-safe-directory: a failure is a warning, as with actions/checkout; git in later steps
+ * then refuses the repository only if another user owns it.
+ */
+async function trustRepository(target) {
+    try {
+        const added = await addSafeDirectory(target);
+        if (added === undefined)
+            return;
+        saveState(State.safeDirectory, added);
+        info(`Added ${added} to git's global safe.directory for this job.`);
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        warning(`Could not add ${target} to git's global safe.directory (${reason}); git may refuse ` +
+            'the repository in later steps if another user owns it (detected dubious ownership).');
+    }
+}
+/**
+ * The post step: removes the git credentials the main step left for later steps, then the
+ * safe.directory entry, in the order actions/checkout's post step removes its own.
+ */
 async function post() {
     const repository = getState(State.repository);
     const configFile = getState(State.gitConfig);
-    if (!repository || !configFile)
-        return;
-    await removeGitAccess(repository, configFile);
-    info('Removed the git credentials this action configured.');
+    const safeDirectory = getState(State.safeDirectory);
+    try {
+        if (repository && configFile) {
+            await removeGitAccess(repository, configFile);
+            info('Removed the git credentials this action configured.');
+        }
+    }
+    finally {
+        if (safeDirectory) {
+            await removeSafeDirectory(safeDirectory);
+            info(`Removed ${safeDirectory} from git's global safe.directory.`);
+        }
+    }
 }
 function fail(error) {
     if (error instanceof ExpectedError) {

@@ -9,10 +9,9 @@
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { pipeline } from 'node:stream'
-import { createZstdDecoder } from './archive/zstd.js'
-import { extractTar } from './archive/extract.js'
-import { prepareStaging, type Staging } from './archive/staging.js'
+import type { ExtractResult } from './archive/extract.js'
+import { materialize } from './archive/materialize.js'
+import { prepareStaging } from './archive/staging.js'
 import { RunnerCache } from './cache/runner-cache.js'
 import { jobCancelled, orCancelled } from './cancellation.js'
 import { sameOrigin } from './cachew/credentials.js'
@@ -25,7 +24,7 @@ import { Spool } from './download/spool.js'
 import { ArchiveError, CacheMissError, RestartRequiredError } from './errors.js'
 import { configureGitAccess } from './git/access.js'
 import { updateInPlace, type InPlaceResult } from './git/in-place.js'
-import { finishCheckout, refreshIndex, type FinishOptions } from './git/finish.js'
+import { finishCheckout, freshenMovedEntries, type FinishOptions } from './git/finish.js'
 import { formatBytes, type Log } from './report/log.js'
 import { type Phase, timed } from './report/phases.js'
 import { startProgress } from './report/progress.js'
@@ -33,8 +32,6 @@ import type { RestoreSettings } from './settings.js'
 
 /** How often a regenerated snapshot (or a broken unresumable stream) starts the restore over. */
 export const MAX_RESTARTS = 2
-/** Reads from the spool in large blocks: fewer syscalls, and zstd likes big inputs. */
-const READ_BLOCK = 1024 * 1024
 
 /** The snapshot's phase: download and extraction overlap, so they are one phase. */
 const DOWNLOAD_PHASE = 'Download and extract'
@@ -125,115 +122,112 @@ async function restoreOnce(
   log: Log
 ): Promise<OnceResult> {
   const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl)
+  const phases: Phase[] = []
+  // What is made below is undone on every way out, newest first, a cancellation included.
+  await using scope = new AsyncDisposableStack()
+  // What stays after a success, but not after a failure; released at the end.
+  await using undoOnFailure = new AsyncDisposableStack()
   const controller = new AbortController()
   const signal = orCancelled(controller.signal)
-  const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log)
-  const phases: Phase[] = []
-  let staging: Staging | undefined
-  let spool: Spool | undefined
-  let bundle: Promise<FinishOptions['bundle']> | undefined
-  let gitConfigFile: string | undefined
-  let fromCache = false
-  try {
-    const cached = cache
-      ? await revalidateCachedSnapshot(cache, settings, url, transport, log)
-      : undefined
-    fromCache = cached !== undefined
-    const { source, entries, blobIds } = await timed(
-      phases,
-      cached ? CACHE_PHASE : DOWNLOAD_PHASE,
-      () =>
-        log.group(
-          cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot',
-          async () => {
-            const source = cached
-              ? cached
-              : await downloadSnapshot(settings, url, spoolDirectory.path, transport, signal, log)
-            spool = source.spool
-            staging = await prepareStaging(settings.target, {
-              warn: message => log.warning(message)
-            })
-            bundle = startBundleDownload(
-              settings,
-              source.fields.bundleUrl,
-              transport,
-              spoolDirectory.path,
-              signal,
-              log
-            )
-            const progress =
-              source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined
-            try {
-              const decoded = pipeline(
-                source.spool.reader(READ_BLOCK, signal),
-                createZstdDecoder(),
-                () => undefined
-              )
-              const extraction = extractTar(decoded, staging.directory, {
-                signal,
-                onSkip: (entry, reason) =>
-                  log.warning(`Skipped archive entry '${entry}': ${reason}`)
-              })
-              const [, extracted] = await allOrAbort([source.completion, extraction], controller)
-              return { source, entries: extracted.entries, blobIds: extracted.blobIds }
-            } finally {
-              progress?.stop()
-            }
-          }
-        )
-    )
-    const snapshotSeconds = phases[phases.length - 1].seconds
-    const { stats: download, fields } = source
-    log.info(
-      `Extracted ${entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`
-    )
 
-    const finished = await timed(phases, 'Git', () =>
-      log.group('Check out the workflow commit', async () => {
-        const options: FinishOptions = {
-          directory: staging!.directory,
-          settings,
-          bundle: await bundle!,
-          blobIds,
-          log
-        }
-        const result = await finishCheckout(options)
-        if (settings.persistCredentials) {
-          gitConfigFile = (await configureGitAccess(staging!.directory, settings)).configFile
-        }
-        return result
+  const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log)
+  scope.defer(() => quietly(spoolDirectory.cleanup(), 'temp directory removal', log))
+  const cached = cache
+    ? await revalidateCachedSnapshot(cache, settings, url, transport, log)
+    : undefined
+  const source =
+    cached ?? (await downloadSnapshot(settings, url, spoolDirectory.path, transport, signal, log))
+  scope.defer(() => source.spool.close())
+  const staging = await prepareStaging(settings.target, { warn: message => log.warning(message) })
+  scope.defer(() => quietly(staging.discard(), 'staging directory removal', log))
+  const bundle = startBundleDownload(
+    settings,
+    source.fields.bundleUrl,
+    transport,
+    spoolDirectory.path,
+    signal,
+    log
+  )
+  // Stops whatever is still in flight; the bundle's file must be closed before its directory goes.
+  scope.defer(async () => {
+    controller.abort()
+    await bundle
+  })
+
+  const extracted = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () =>
+    log.group(
+      cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot',
+      () => extractSnapshot(source, staging.directory, controller, settings, cache, log)
+    )
+  )
+  const snapshotSeconds = phases[phases.length - 1].seconds
+  const { stats: download, fields } = source
+  log.info(
+    `Extracted ${extracted.entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`
+  )
+
+  const finished = await timed(phases, 'Git', () =>
+    log.group('Check out the workflow commit', async () =>
+      finishCheckout({
+        directory: staging.directory,
+        settings,
+        bundle: await bundle,
+        blobIds: extracted.blobIds,
+        log
       })
     )
+  )
+  const access = settings.persistCredentials
+    ? await configureGitAccess(staging.directory, settings)
+    : undefined
+  if (access) undoOnFailure.defer(() => fs.rm(access.configFile, { force: true }))
 
-    await timed(phases, 'Move into place', async () => {
-      await staging!.commit()
-      // Moving the staged children into an existing target changed their ctime: one stat
-      // pass keeps the next step's first git command from rehashing them.
-      await refreshIndex(settings.target).catch((error: unknown) =>
-        log.debug(`index refresh after the move: ${(error as Error).message}`)
-      )
+  await timed(phases, 'Move into place', async () => {
+    await staging.commit()
+    await freshenMovedEntries(settings.target, extracted.blobIds, log)
+  })
+  if (cache) await keepForNextJob(cache, settings, source)
+  undoOnFailure.move()
+  return {
+    mode: 'snapshot',
+    repositoryUrl: settings.repositoryUrl,
+    source: source.from,
+    snapshotCommit: fields.commit,
+    commit: finished.commit,
+    ref: finished.ref,
+    bundleApplied: finished.bundleApplied,
+    size: source.size,
+    download,
+    entries: extracted.entries,
+    phases,
+    snapshotSeconds,
+    gitConfigFile: access?.configFile
+  }
+}
+
+/**
+ * Decodes and extracts the snapshot into the staging directory while it downloads, with
+ * progress lines. A damaged snapshot from the runner cache is forgotten, and the restore
+ * starts over with a download.
+ */
+async function extractSnapshot(
+  source: SnapshotSource,
+  directory: string,
+  controller: AbortController,
+  settings: RestoreSettings,
+  cache: RunnerCache | undefined,
+  log: Log
+): Promise<ExtractResult> {
+  const progress =
+    source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined
+  try {
+    return await materialize({ source: source.spool, complete: source.completion }, directory, {
+      controller,
+      onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`),
+      debug: message => log.debug(message)
     })
-    if (cache) await keepForNextJob(cache, settings, source)
-    return {
-      mode: 'snapshot',
-      repositoryUrl: settings.repositoryUrl,
-      source: source.from,
-      snapshotCommit: fields.commit,
-      commit: finished.commit,
-      ref: finished.ref,
-      bundleApplied: finished.bundleApplied,
-      size: source.size,
-      download,
-      entries,
-      phases,
-      snapshotSeconds,
-      gitConfigFile
-    }
   } catch (error) {
-    controller.abort(error)
-    await staging?.discard()
-    if (gitConfigFile) await fs.rm(gitConfigFile, { force: true })
-    if (fromCache && cache && error instanceof ArchiveError) {
+    if (source.from === 'runner-cache' && cache && error instanceof ArchiveError) {
       await cache.forget(settings.serverUrl, settings.repositoryUrl)
       throw new RestartRequiredError(
         `The snapshot kept on this runner is damaged (${error.message}); downloading it instead.`
@@ -241,9 +235,16 @@ async function restoreOnce(
     }
     throw error
   } finally {
-    await bundle // settles on its own (never rejects); its file must be closed before cleanup
-    await spool?.close()
-    await spoolDirectory.cleanup()
+    progress?.stop()
+  }
+}
+
+/** Cleanup must not replace the error that caused it: a failure here is logged, not thrown. */
+async function quietly(work: Promise<unknown>, what: string, log: Log): Promise<void> {
+  try {
+    await work
+  } catch (error) {
+    log.debug(`${what} failed: ${(error as Error).message}`)
   }
 }
 
@@ -429,28 +430,4 @@ function startBundleDownload(
     log.info(`The delta bundle could not be downloaded: ${reason}`)
     return 'unavailable'
   })
-}
-
-/**
- * Awaits every promise; the first failure aborts the others (through the controller) and
- * is rethrown once all have settled, so no process or request outlives the restore.
- */
-async function allOrAbort<T extends unknown[]>(
-  promises: { [K in keyof T]: Promise<T[K]> },
-  controller: AbortController
-): Promise<T> {
-  let first: { error: unknown } | undefined
-  const settled = await Promise.all(
-    promises.map(p =>
-      p.catch((error: unknown) => {
-        if (!first) {
-          first = { error }
-          controller.abort(error)
-        }
-        return undefined
-      })
-    )
-  )
-  if (first) throw first.error
-  return settled as T
 }

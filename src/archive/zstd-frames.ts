@@ -3,8 +3,8 @@ import { ArchiveError } from '../errors.js'
 /**
  * Walks the structure of a zstd stream (RFC 8878) without decompressing it: frame headers,
  * block headers and checksums are parsed so the caller knows exactly where each frame starts
- * and ends, and can hand every frame to its own decompressor. Block bodies are never copied:
- * they go out as views into the caller's chunks.
+ * and ends, and can hand every frame to its own decompressor. Only headers are looked at;
+ * block bodies and skippable payloads are stepped over.
  */
 
 const ZSTD_MAGIC = 0xfd2fb528
@@ -17,28 +17,18 @@ const BLOCK_TYPE_RESERVED = 3
 /** Magic (4) + descriptor (1) + window (1) + dictionary id (4) + content size (8). */
 const FRAME_HEADER_MAX = 18
 
-/** What a frame header declares; every field is checked against the frame's output later. */
+/** What the decoder needs of a frame header; libzstd checks the rest against the content. */
 export interface FrameHeader {
   /** Byte offset of the frame's magic number in the whole stream. */
   offset: number
-  /** Bytes of history the decoder must keep (the content size for single-segment frames). */
-  windowSize: number
-  /** Declared decompressed size, when the header carries one. */
-  contentSize: number | undefined
   hasChecksum: boolean
-  dictionaryId: number
 }
 
-export type FramePiece =
-  /** A frame begins; its header bytes follow as the first 'bytes' piece. */
-  | { kind: 'start'; header: FrameHeader }
-  /**
-   * The next bytes of the current frame, in order (a view into the input, or the header);
-   * `whole` when they end at a header, block or frame boundary rather than at a chunk's end.
-   */
-  | { kind: 'bytes'; bytes: Uint8Array; whole: boolean }
-  /** The current frame is complete; `checksum` is its stored XXH64 low word, if any. */
-  | { kind: 'end'; header: FrameHeader; checksum: number | undefined }
+export type FrameEvent =
+  /** A frame's header is complete; the frame's bytes begin at `header.offset`. */
+  | { kind: 'frame'; header: FrameHeader }
+  /** The frame's last byte is at `end - 1` (stream offsets). */
+  | { kind: 'end'; header: FrameHeader; end: number }
 
 type State =
   | 'magic'
@@ -64,17 +54,9 @@ export function zstdError(detail: string, offset?: number): ArchiveError {
   return new ArchiveError(`zstd stream is damaged: ${detail}${where}`)
 }
 
-export interface FrameWalkerOptions {
-  /**
-   * Cut 'bytes' pieces after every block, so that a synchronous decoder fed one piece produces
-   * at most one block of output and can yield to backpressure in between.
-   */
-  blockAligned?: boolean
-}
-
 export class FrameWalker {
   private state: State = 'magic'
-  /** Small header fields (magic, frame header, block header, checksum) gathered across chunks. */
+  /** Small header fields (magic, frame header, block header, checksum) gathered across reads. */
   private readonly scratch = new Uint8Array(FRAME_HEADER_MAX)
   private scratchLength = 0
   private scratchNeeded = 4
@@ -84,99 +66,69 @@ export class FrameWalker {
   private header: FrameHeader | undefined
   /** Stream offset of the first byte of the unit (frame or skippable frame) being parsed. */
   private unitOffset = 0
-  private chunkOffset = 0
   private framesSeen = 0
-  private readonly blockAligned: boolean
+  /** Stream offset of the next byte `walk` will see. */
+  position = 0
 
-  constructor(options: FrameWalkerOptions = {}) {
-    this.blockAligned = options.blockAligned ?? false
+  /**
+   * Walks the stream's next bytes and returns what they completed, in stream order. Throws
+   * ArchiveError on a malformed stream.
+   */
+  walk(bytes: Uint8Array): FrameEvent[] {
+    const events: FrameEvent[] = []
+    const length = bytes.length
+    let at = 0
+    // An empty block (zstd ends streamed frames with one) completes with no body bytes at all.
+    while (at < length || (this.state === 'block-body' && this.remaining === 0)) {
+      if (this.state === 'block-body' || this.state === 'skippable-body') {
+        const take = Math.min(this.remaining, length - at)
+        at += take
+        this.remaining -= take
+        if (this.remaining > 0) break
+        if (this.state === 'skippable-body') this.expect('magic', 4)
+        else if (!this.lastBlock) this.expect('block-header', 3)
+        else if (this.header?.hasChecksum) this.expect('checksum', 4)
+        else events.push(this.endFrame(this.position + at))
+        continue
+      }
+      if (this.state === 'magic' && this.scratchLength === 0) this.unitOffset = this.position + at
+      const take = Math.min(this.scratchNeeded - this.scratchLength, length - at)
+      this.scratch.set(bytes.subarray(at, at + take), this.scratchLength)
+      this.scratchLength += take
+      at += take
+      if (this.scratchLength < this.scratchNeeded) break
+      const event = this.fieldComplete(this.position + at)
+      if (event !== undefined) events.push(event)
+    }
+    this.position += length
+    return events
   }
 
-  /** The pieces found in `chunk`, in stream order. Throws ArchiveError on a malformed stream. */
-  *walk(chunk: Uint8Array): Generator<FramePiece> {
-    const length = chunk.length
-    let pos = 0
-    // Start of the current frame's bytes in this chunk that have not been handed out yet.
-    let pending = 0
-    // An empty block (zstd ends streamed frames with one) completes with no body bytes at all.
-    while (pos < length || (this.state === 'block-body' && this.remaining === 0)) {
-      switch (this.state) {
-        case 'block-body':
-        case 'skippable-body': {
-          const take = Math.min(this.remaining, length - pos)
-          pos += take
-          this.remaining -= take
-          if (this.remaining > 0) break
-          if (this.state === 'skippable-body') {
-            this.expectMagic()
-            break
-          }
-          if (!this.lastBlock) {
-            this.expect('block-header', 3)
-            if (this.blockAligned) {
-              yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true }
-              pending = pos
-            }
-            break
-          }
-          if (this.header?.hasChecksum) {
-            this.expect('checksum', 4)
-            break
-          }
-          if (pos > pending)
-            yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true }
-          pending = pos
-          yield this.endFrame(undefined)
-          break
-        }
-        default: {
-          if (this.state === 'magic' && this.scratchLength === 0) {
-            this.unitOffset = this.chunkOffset + pos
-          }
-          const take = Math.min(this.scratchNeeded - this.scratchLength, length - pos)
-          this.scratch.set(chunk.subarray(pos, pos + take), this.scratchLength)
-          this.scratchLength += take
-          pos += take
-          if (this.scratchLength < this.scratchNeeded) break
-          const piece = this.fieldComplete()
-          if (piece === undefined) break
-          if (piece.kind === 'start') {
-            yield piece
-            yield { kind: 'bytes', bytes: this.scratch.slice(0, this.scratchLength), whole: true }
-            this.expect('block-header', 3)
-            pending = pos
-          } else {
-            if (pos > pending)
-              yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: true }
-            pending = pos
-            yield piece
-          }
-        }
-      }
-    }
-    if (this.inFrameBody() && pos > pending) {
-      yield { kind: 'bytes', bytes: chunk.subarray(pending, pos), whole: false }
-    }
-    this.chunkOffset += length
+  /**
+   * Where the bytes begin that are neither part of a frame reported so far nor known to be
+   * skippable: the start of a unit whose header is still incomplete, else `position`.
+   */
+  get unclaimedFrom(): number {
+    const partial =
+      this.state === 'frame-header' ||
+      this.state === 'skippable-header' ||
+      (this.state === 'magic' && this.scratchLength > 0)
+    return partial ? this.unitOffset : this.position
   }
 
   /** Call at the end of input: throws unless the stream ended cleanly between frames. */
   finish(): void {
     if (this.state !== 'magic' || this.scratchLength > 0) {
       throw zstdError(
-        `truncated: input ended inside ${STATE_NAMES[this.state]} after ${this.chunkOffset} bytes`,
+        `truncated: input ended inside ${STATE_NAMES[this.state]} after ${this.position} bytes`,
         this.unitOffset
       )
     }
     if (this.framesSeen === 0) {
       throw new ArchiveError(
-        `zstd stream is empty: ${this.chunkOffset} bytes of input held no zstd frame`
+        `zstd stream is empty: ${this.position} bytes of input held no zstd frame`
       )
     }
-  }
-
-  private inFrameBody(): boolean {
-    return this.state === 'block-header' || this.state === 'block-body' || this.state === 'checksum'
   }
 
   private expect(state: State, bytes: number): void {
@@ -185,33 +137,30 @@ export class FrameWalker {
     this.scratchNeeded = bytes
   }
 
-  private expectMagic(): void {
-    this.expect('magic', 4)
-  }
-
-  /** A header field is complete in `scratch`: act on it. Returns a piece to hand out, if any. */
-  private fieldComplete(): FramePiece | undefined {
+  /** A header field is complete in `scratch`, ending before stream offset `end`: act on it. */
+  private fieldComplete(end: number): FrameEvent | undefined {
     switch (this.state) {
       case 'magic':
-        return this.magicComplete()
+        this.magicComplete()
+        return undefined
       case 'frame-header':
         return this.frameHeaderProgress()
       case 'block-header':
         this.blockHeaderComplete()
         return undefined
       case 'checksum':
-        return this.endFrame(readU32(this.scratch, 0))
+        return this.endFrame(end)
       case 'skippable-header':
         this.state = 'skippable-body'
         this.remaining = readU32(this.scratch, 4)
-        if (this.remaining === 0) this.expectMagic()
+        if (this.remaining === 0) this.expect('magic', 4)
         return undefined
       default:
         throw new Error(`zstd frame walker: no field in state ${this.state}`)
     }
   }
 
-  private magicComplete(): undefined {
+  private magicComplete(): void {
     const magic = readU32(this.scratch, 0)
     if (magic === ZSTD_MAGIC) {
       this.state = 'frame-header'
@@ -223,11 +172,10 @@ export class FrameWalker {
       const what = this.framesSeen === 0 ? 'not a zstd stream' : 'bad frame magic number'
       throw zstdError(`${what} 0x${magic.toString(16).padStart(8, '0')}`, this.unitOffset)
     }
-    return undefined
   }
 
   /** The descriptor byte tells how long the rest of the header is; then parse it whole. */
-  private frameHeaderProgress(): FramePiece | undefined {
+  private frameHeaderProgress(): FrameEvent | undefined {
     const descriptor = this.scratch[4]
     const singleSegment = (descriptor & 0x20) !== 0
     if (descriptor & 0x08) {
@@ -240,37 +188,18 @@ export class FrameWalker {
       this.scratchNeeded = headerLength
       return undefined
     }
-    let at = 5
-    let windowSize = 0
-    if (!singleSegment) {
-      const exponent = 10 + (this.scratch[at] >> 3)
-      const base = 2 ** exponent
-      windowSize = base + (base / 8) * (this.scratch[at] & 7)
-      at += 1
-    }
-    const dictionaryId = readUnsigned(this.scratch, at, dictionaryIdBytes)
-    at += dictionaryIdBytes
-    let contentSize: number | undefined
-    if (contentSizeBytes > 0) {
-      contentSize = readUnsigned(this.scratch, at, contentSizeBytes)
-      if (contentSizeBytes === 2) contentSize += 256
-    }
-    if (singleSegment) windowSize = contentSize ?? 0
+    const dictionaryAt = 5 + (singleSegment ? 0 : 1)
+    const dictionaryId = readUnsigned(this.scratch, dictionaryAt, dictionaryIdBytes)
     if (dictionaryId !== 0) {
       throw zstdError(
         `frame needs dictionary ${dictionaryId}, which is not available`,
         this.unitOffset
       )
     }
-    this.header = {
-      offset: this.unitOffset,
-      windowSize,
-      contentSize,
-      hasChecksum: (descriptor & 0x04) !== 0,
-      dictionaryId
-    }
+    this.header = { offset: this.unitOffset, hasChecksum: (descriptor & 0x04) !== 0 }
     this.framesSeen += 1
-    return { kind: 'start', header: this.header }
+    this.expect('block-header', 3)
+    return { kind: 'frame', header: this.header }
   }
 
   private blockHeaderComplete(): void {
@@ -289,12 +218,12 @@ export class FrameWalker {
     this.remaining = type === BLOCK_TYPE_RLE ? 1 : size
   }
 
-  private endFrame(checksum: number | undefined): FramePiece {
+  private endFrame(end: number): FrameEvent {
     const header = this.header
     if (header === undefined) throw new Error('zstd frame walker: frame end without a header')
     this.header = undefined
-    this.expectMagic()
-    return { kind: 'end', header, checksum }
+    this.expect('magic', 4)
+    return { kind: 'end', header, end }
   }
 }
 
@@ -302,7 +231,7 @@ function readU32(bytes: Uint8Array, at: number): number {
   return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
 }
 
-/** Little-endian unsigned integer of up to 8 bytes (exact up to 2^53, which no real size nears). */
+/** Little-endian unsigned integer of up to 4 bytes. */
 function readUnsigned(bytes: Uint8Array, at: number, length: number): number {
   let value = 0
   for (let i = length - 1; i >= 0; i--) value = value * 256 + bytes[at + i]

@@ -6,7 +6,6 @@
  */
 import { EventEmitter } from 'node:events'
 import * as fs from 'node:fs/promises'
-import { Readable } from 'node:stream'
 import { noteTransientBytes } from '../memory.js'
 
 interface Segment {
@@ -34,7 +33,7 @@ export class Spool {
     return new Spool(file, await fs.open(file, 'wx+', 0o600))
   }
 
-  /** A spool over a file that is already whole: its reader reads it to the end. */
+  /** A spool over a file that is already whole: reads go to its end. */
   static complete(file: string, handle: fs.FileHandle, size: number): Spool {
     const spool = new Spool(file, handle)
     spool.frontier = size
@@ -106,27 +105,35 @@ export class Spool {
     })
   }
 
-  /** Reads the spool in order, following the frontier, in blocks of up to blockSize. */
-  reader(blockSize: number, signal?: AbortSignal): Readable {
-    return Readable.from(this.blocks(blockSize, signal), { objectMode: false, highWaterMark: 1 })
-  }
-
-  private async *blocks(blockSize: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    let position = 0
+  /**
+   * Reads up to `length` bytes at `position` into `buffer` at `offset`, waiting until the
+   * frontier has passed `position`; resolves 0 at the end of the download. Rejects with the
+   * download's error, or with `signal`'s reason once it aborts. Serves as a ZstdSource.
+   */
+  async read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    signal?: AbortSignal
+  ): Promise<number> {
     for (;;) {
+      signal?.throwIfAborted()
       await this.waitBeyond(position, signal)
       if (this.failure) throw this.failure
       const available = this.frontier - position
-      if (available <= 0) {
-        if (this.finalSize === undefined) continue
-        if (position >= this.finalSize) return
-        throw new Error(`internal: spool ended at ${this.frontier} of ${this.finalSize} bytes`)
+      if (available > 0) {
+        const { bytesRead } = await this.handle.read(
+          buffer,
+          offset,
+          Math.min(length, available),
+          position
+        )
+        return bytesRead
       }
-      const block = Buffer.allocUnsafe(Math.min(blockSize, available))
-      const { bytesRead } = await this.handle.read(block, 0, block.length, position)
-      position += bytesRead
-      noteTransientBytes(bytesRead)
-      yield bytesRead === block.length ? block : block.subarray(0, bytesRead)
+      if (this.finalSize === undefined) continue
+      if (position >= this.finalSize) return 0
+      throw new Error(`internal: spool ended at ${this.frontier} of ${this.finalSize} bytes`)
     }
   }
 

@@ -97,6 +97,20 @@ export async function makeIndexFresh(
   return { stale: (await refreshIndex(directory)).length }
 }
 
+/**
+ * After the staged children moved into an existing target, the top-level files among them
+ * have a new ctime (a rename changes it; nothing deeper moved). Their stat data is written
+ * again, so the next step's first git command does not rehash them.
+ */
+export async function freshenMovedEntries(
+  target: string,
+  blobIds: ReadonlyMap<string, string>,
+  log: Pick<FinishLog, 'debug'>
+): Promise<void> {
+  const topLevel = new Map([...blobIds].filter(([name]) => !name.includes('/')))
+  if (topLevel.size > 0) await makeIndexFresh(target, topLevel, log)
+}
+
 /** HEAD's commit and branch, in one git process. */
 export async function readStartingHead(git: Git): Promise<StartingHead> {
   const [commit, name] = (

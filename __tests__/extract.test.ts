@@ -521,7 +521,8 @@ describe('A full disk', () => {
       await expect(failure).rejects.toThrow(
         new RegExp(
           `^Not enough disk space to extract the snapshot: the filesystem of ${directory} ` +
-            `ran out \\([0-9.]+ KiB free of 1\\.0 MiB\\) after .* while writing 'large\\.bin'`
+            `ran out \\([0-9.]+ KiB free of 1\\.0 MiB\\) after .* while writing 'large\\.bin'; ` +
+            'the tree needs at least 2\\.0 MiB\\.'
         )
       )
       expect(openDescriptors()).toBe(open)

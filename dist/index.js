@@ -1991,6 +1991,8 @@ class TarExtractor {
      * gate's own errors (and errors already explained) pass unchanged.
      */
     failure(error, name) {
+        // A lower bound of what the tree needs: what is written, and the rest of this file.
+        const needed = this.written + (this.file ? this.left : 0);
         try {
             this.closeFile();
         }
@@ -2001,17 +2003,18 @@ class TarExtractor {
         if (error instanceof ExpectedError || typeof code !== 'string')
             return error;
         if (code === 'ENOSPC' || code === 'EDQUOT')
-            return this.diskFull(code, name);
+            return this.diskFull(code, name, needed);
         const message = `Cannot extract '${display(name)}': ${error.message}`;
         return CONFLICTS.has(code)
             ? new ArchiveError(`${message} (the archive contradicts one of its earlier entries)`)
             : new ExpectedError(message);
     }
-    diskFull(code, name) {
+    diskFull(code, name, needed) {
         const what = code === 'EDQUOT' ? 'the disk quota on' : 'the filesystem of';
         return new ExpectedError(`Not enough disk space to extract the snapshot: ${what} ${this.root} ran out ` +
             `(${this.spaceLeft()}) after ${formatBytes(this.written)} of files, while writing ` +
-            `'${display(name)}'. Free some space or restore to a larger volume.`);
+            `'${display(name)}'; the tree needs at least ${formatBytes(needed)}. Free some space ` +
+            'or restore to a larger volume.');
     }
     spaceLeft() {
         try {

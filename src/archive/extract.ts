@@ -366,6 +366,8 @@ export class TarExtractor implements ByteSink {
    * gate's own errors (and errors already explained) pass unchanged.
    */
   private failure(error: unknown, name: string): unknown {
+    // A lower bound of what the tree needs: what is written, and the rest of this file.
+    const needed = this.written + (this.file ? this.left : 0)
     try {
       this.closeFile()
     } catch {
@@ -373,19 +375,20 @@ export class TarExtractor implements ByteSink {
     }
     const code = (error as NodeJS.ErrnoException).code
     if (error instanceof ExpectedError || typeof code !== 'string') return error
-    if (code === 'ENOSPC' || code === 'EDQUOT') return this.diskFull(code, name)
+    if (code === 'ENOSPC' || code === 'EDQUOT') return this.diskFull(code, name, needed)
     const message = `Cannot extract '${display(name)}': ${(error as Error).message}`
     return CONFLICTS.has(code)
       ? new ArchiveError(`${message} (the archive contradicts one of its earlier entries)`)
       : new ExpectedError(message)
   }
 
-  private diskFull(code: string, name: string): ExpectedError {
+  private diskFull(code: string, name: string, needed: number): ExpectedError {
     const what = code === 'EDQUOT' ? 'the disk quota on' : 'the filesystem of'
     return new ExpectedError(
       `Not enough disk space to extract the snapshot: ${what} ${this.root} ran out ` +
         `(${this.spaceLeft()}) after ${formatBytes(this.written)} of files, while writing ` +
-        `'${display(name)}'. Free some space or restore to a larger volume.`
+        `'${display(name)}'; the tree needs at least ${formatBytes(needed)}. Free some space ` +
+        'or restore to a larger volume.'
     )
   }
 

@@ -4,6 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs/promises'
+import { CachewClient } from '../src/cachew/client.js'
 import { finishCheckout, refreshIndex } from '../src/git/finish.js'
 import type { BundleOffer } from '../src/git/finish.js'
 import type { WorkflowContext } from '../src/git/workflow-ref.js'
@@ -66,17 +67,20 @@ async function finish(
   staging: string,
   bundle: BundleOffer,
   workflow: WorkflowContext = {},
-  settings: SettingsOverrides = {}
+  overrides: SettingsOverrides = {}
 ) {
   const log = recordingLog()
+  const settings = restoreSettings(overrides, workflow)
+  const cachew = new CachewClient(settings, 1)
   const result = await finishCheckout({
     directory: staging,
-    settings: restoreSettings(settings, workflow),
+    settings,
     bundle,
     // Extracted by tar, so nothing was verified: git refreshes the index itself.
     blobIds: new Map(),
+    cachew,
     log
-  })
+  }).finally(() => cachew.close())
   return { result, log }
 }
 

@@ -8,6 +8,7 @@ import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { configureGitAccess, removeGitAccess } from '../src/git/access.js'
+import { CachewClient } from '../src/cachew/client.js'
 import { finishCheckout } from '../src/git/finish.js'
 import type { BundleOffer, FinishResult } from '../src/git/finish.js'
 import type { WorkflowContext } from '../src/git/workflow-ref.js'
@@ -89,14 +90,17 @@ async function finish(
   overrides: SettingsOverrides = {}
 ): Promise<{ result: FinishResult; log: ReturnType<typeof recordingLog> }> {
   const log = recordingLog()
+  const settings = settingsFor(s.mirror, overrides, workflow)
+  const cachew = new CachewClient(settings, 1)
   const result = await finishCheckout({
     directory: s.staging,
-    settings: settingsFor(s.mirror, overrides, workflow),
+    settings,
     bundle,
     // Extracted by tar, so nothing was verified: git refreshes the index itself.
     blobIds: new Map(),
+    cachew,
     log
-  })
+  }).finally(() => cachew.close())
   return { result, log }
 }
 

@@ -13,6 +13,7 @@ import {
   sameRepository,
   updateInPlace
 } from '../src/git/in-place.js'
+import { CachewClient } from '../src/cachew/client.js'
 import type { Log } from '../src/report/log.js'
 import type { RestoreSettings } from '../src/settings.js'
 import {
@@ -26,6 +27,16 @@ import {
   type Upstream
 } from './git-helpers.js'
 import { manifest } from './support/tree.js'
+
+/** updateInPlace with a client of its own (never reached when the checkout does not qualify). */
+async function declinedWith(settings: RestoreSettings, log: Log): Promise<unknown> {
+  const cachew = new CachewClient(settings, 1)
+  try {
+    return await updateInPlace(settings, cachew, log)
+  } finally {
+    cachew.close()
+  }
+}
 
 describe('sameRepository', () => {
   it.each([
@@ -107,7 +118,7 @@ describe('updateInPlace declines, before any request, and touches nothing', () =
     const before = await manifest(target)
     const log = recordingLog()
     const settings = restoreSettings({ target, workspace: target, ...overrides })
-    expect(await updateInPlace(settings, log)).toBeUndefined()
+    expect(await declinedWith(settings, log)).toBeUndefined()
     expect(log.lines).toHaveLength(1)
     const [line] = log.lines
     expect(line.startsWith(`Not updating ${target} in place: `)).toBe(true)
@@ -120,7 +131,7 @@ describe('updateInPlace declines, before any request, and touches nothing', () =
   it('a target that does not exist', async () => {
     const missing = path.join(await dirs.make('absent'), 'nothing')
     const log = recordingLog()
-    expect(await updateInPlace(restoreSettings({ target: missing }), log)).toBeUndefined()
+    expect(await declinedWith(restoreSettings({ target: missing }), log)).toBeUndefined()
     expect(log.lines).toEqual([
       `Not updating ${missing} in place: it does not exist; restoring the snapshot.`
     ])

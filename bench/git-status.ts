@@ -25,6 +25,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { parseArgs } from 'node:util'
 import { execTool, makeMirror } from '../__tests__/support/fixtures.js'
+import { CachewClient } from '../src/cachew/client.js'
 import { finishCheckout, refreshIndex } from '../src/git/finish.js'
 import type { RestoreSettings } from '../src/settings.js'
 
@@ -109,14 +110,23 @@ function methods(mirrorDir: string, tarFile: string, upstreamUrl: string): Metho
     {
       name: 'tar -x + finish',
       get: dir => extract(tarFile, dir, true),
-      prepare: dir =>
-        finishCheckout({
-          directory: dir,
-          settings: benchSettings(dir, upstreamUrl),
-          bundle: 'disabled',
-          blobIds: new Map(),
-          log: quiet
-        })
+      prepare: async dir => {
+        const settings = benchSettings(dir, upstreamUrl)
+        // Never asked: the snapshot is at the destination already.
+        const cachew = new CachewClient(settings, 1)
+        try {
+          return await finishCheckout({
+            directory: dir,
+            settings,
+            bundle: 'disabled',
+            blobIds: new Map(),
+            cachew,
+            log: quiet
+          })
+        } finally {
+          cachew.close()
+        }
+      }
     }
   ]
 }

@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(659);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(329);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 659:
+/***/ 329:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3495,63 +3495,6 @@ async function listRepositories(root) {
     return repositories;
 }
 
-;// CONCATENATED MODULE: ./src/cachew/snapshot.ts
-
-function first(value) {
-    const text = Array.isArray(value) ? value[0] : value;
-    return text?.trim() || undefined;
-}
-function snapshotFields(serverUrl, headers) {
-    const commit = first(headers['x-cachew-snapshot-commit']);
-    const bundle = first(headers['x-cachew-bundle-url']);
-    return {
-        commit: commit && /^[0-9a-f]{40,64}$/i.test(commit) ? commit.toLowerCase() : undefined,
-        bundleUrl: bundle ? resolveServerUrl(serverUrl, bundle) : undefined
-    };
-}
-
-;// CONCATENATED MODULE: external "node:events"
-const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-;// CONCATENATED MODULE: ./src/cachew/status.ts
-/**
- * What each HTTP status from cachew means for the action: the policy in one place.
- * Messages name the status and what to do, and never carry credentials.
- */
-
-const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
-/** Maps a status that is not the expected success to the error to throw. */
-function errorForStatus(status, context) {
-    const where = `the ${context.what} (${context.url})`;
-    if (status === 401 || status === 403) {
-        const hint = context.authorized
-            ? "the server refused the credentials in the 'authorization' input; check the secret's value and that it is allowed to read this repository"
-            : "the server requires credentials; set the 'authorization' input (e.g. authorization: Bearer ${{ secrets.CACHEW_TOKEN }})";
-        return new ServerError(status, `cachew answered HTTP ${status} for ${where}: ${hint}.`);
-    }
-    if (status === 404) {
-        return new CacheMissError(status, `cachew has no ${context.what} for this repository (HTTP 404 from ${context.url}).`);
-    }
-    if (status === 412 || status === 416) {
-        return new SnapshotChangedError(`cachew regenerated the snapshot while it was being downloaded (HTTP ${status}).`);
-    }
-    if (RETRYABLE.has(status)) {
-        return new TransientError(`cachew answered HTTP ${status} for ${where}`, parseRetryAfter(context.retryAfter));
-    }
-    return new ServerError(status, `cachew answered HTTP ${status} for ${where}; check the server's logs and that server-url points at a cachew server.`);
-}
-/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
-function parseRetryAfter(value, now = Date.now()) {
-    if (!value)
-        return undefined;
-    const trimmed = value.trim();
-    if (/^\d+$/.test(trimmed))
-        return Number(trimmed) * 1000;
-    const date = Date.parse(trimmed);
-    if (Number.isNaN(date))
-        return undefined;
-    return Math.max(0, date - now);
-}
-
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -4047,6 +3990,188 @@ function header(response, name) {
     return Array.isArray(value) ? value[0] : value;
 }
 
+;// CONCATENATED MODULE: ./src/cachew/snapshot.ts
+
+function first(value) {
+    const text = Array.isArray(value) ? value[0] : value;
+    return text?.trim() || undefined;
+}
+function snapshotFields(serverUrl, headers) {
+    const commit = first(headers['x-cachew-snapshot-commit']);
+    const bundle = first(headers['x-cachew-bundle-url']);
+    return {
+        commit: commit && /^[0-9a-f]{40,64}$/i.test(commit) ? commit.toLowerCase() : undefined,
+        bundleUrl: bundle ? resolveServerUrl(serverUrl, bundle) : undefined
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cachew/status.ts
+/**
+ * What each HTTP status from cachew means for the action: the policy in one place.
+ * Messages name the status and what to do, and never carry credentials.
+ */
+
+const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
+/** Maps a status that is not the expected success to the error to throw. */
+function errorForStatus(status, context) {
+    const where = `the ${context.what} (${context.url})`;
+    if (status === 401 || status === 403) {
+        const hint = context.authorized
+            ? "the server refused the credentials in the 'authorization' input; check the secret's value and that it is allowed to read this repository"
+            : "the server requires credentials; set the 'authorization' input (e.g. authorization: Bearer ${{ secrets.CACHEW_TOKEN }})";
+        return new ServerError(status, `cachew answered HTTP ${status} for ${where}: ${hint}.`);
+    }
+    if (status === 404) {
+        return new CacheMissError(status, `cachew has no ${context.what} for this repository (HTTP 404 from ${context.url}).`);
+    }
+    if (status === 412 || status === 416) {
+        return new SnapshotChangedError(`cachew regenerated the snapshot while it was being downloaded (HTTP ${status}).`);
+    }
+    if (RETRYABLE.has(status)) {
+        return new TransientError(`cachew answered HTTP ${status} for ${where}`, parseRetryAfter(context.retryAfter));
+    }
+    return new ServerError(status, `cachew answered HTTP ${status} for ${where}; check the server's logs and that server-url points at a cachew server.`);
+}
+/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const trimmed = value.trim();
+    if (/^\d+$/.test(trimmed))
+        return Number(trimmed) * 1000;
+    const date = Date.parse(trimmed);
+    if (Number.isNaN(date))
+        return undefined;
+    return Math.max(0, date - now);
+}
+
+;// CONCATENATED MODULE: ./src/cachew/client.ts
+
+
+
+
+
+class CachewClient {
+    settings;
+    transport;
+    snapshotUrl;
+    constructor(settings, maxSockets) {
+        this.settings = settings;
+        this.transport = new HttpTransport(settings, maxSockets);
+        this.snapshotUrl = snapshotUrl(settings.serverUrl, settings.repositoryUrl);
+    }
+    /**
+     * HEAD of the snapshot, optionally conditional (If-None-Match: 304 when it is still that
+     * one). Any status is returned as it is; only the network fails.
+     */
+    async headSnapshot(options = {}) {
+        const headers = {};
+        if (options.ifNoneMatch !== undefined)
+            headers['if-none-match'] = options.ifNoneMatch;
+        const response = await this.transport.request(this.snapshotUrl, {
+            method: 'HEAD',
+            headers,
+            signal: options.signal
+        });
+        response.resume();
+        const size = Number(header(response, 'content-length'));
+        const head = {
+            status: response.statusCode ?? 0,
+            etag: header(response, 'etag'),
+            size: Number.isSafeInteger(size) && size >= 0 ? size : undefined,
+            fields: snapshotFields(this.settings.serverUrl, response.headers)
+        };
+        return head;
+    }
+    /** Asks cachew to bring its mirror up to date for these refs and commits (one attempt). */
+    ensureRefs(request) {
+        return postEnsureRefs(this.transport, this.settings, request);
+    }
+    /** Closes idle kept-alive connections so the process can exit. */
+    close() {
+        this.transport.close();
+    }
+}
+const ENSURE_REFS_TIMEOUT_MS = 120_000;
+/**
+ * Asks cachew to bring its mirror up to date for these refs and commits, once (./retry.ts
+ * is the one retry layer). Failures are typed as the download's are: the transport makes a
+ * network error a TransientError, and the status policy of src/cachew/status.ts types a
+ * status (5xx and 429 transient, with Retry-After; 401, 403 and the rest not).
+ */
+async function postEnsureRefs(transport, settings, request) {
+    const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl);
+    const signal = AbortSignal.timeout(ENSURE_REFS_TIMEOUT_MS);
+    try {
+        const response = await transport.request(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(request),
+            signal
+        });
+        const body = await bodyText(response, url);
+        const status = response.statusCode ?? 0;
+        if (status !== 200) {
+            throw errorForStatus(status, {
+                what: 'ensure-refs endpoint',
+                url,
+                authorized: settings.authorization !== undefined,
+                retryAfter: header(response, 'retry-after')
+            });
+        }
+        return parseEnsureRefsAnswer(body);
+    }
+    catch (error) {
+        // Not transient: ensure-refs only helps the fetch that follows anyway, and eight waits of
+        // two minutes would hold the job for sixteen.
+        if (signal.aborted) {
+            throw new ExpectedError(`ensure-refs did not answer within ${ENSURE_REFS_TIMEOUT_MS / 1000} s`);
+        }
+        throw error;
+    }
+}
+/** The whole body; a connection lost on the way is a network error, as before the headers. */
+async function bodyText(response, url) {
+    const chunks = [];
+    try {
+        for await (const chunk of response)
+            chunks.push(chunk);
+    }
+    catch (error) {
+        throw asNetworkError(error, new URL(url));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+function briefBody(body) {
+    const text = body.trim().slice(0, 200);
+    return text ? `: ${text}` : '';
+}
+function parseEnsureRefsAnswer(body) {
+    let parsed;
+    try {
+        parsed = JSON.parse(body);
+    }
+    catch {
+        throw new ExpectedError(`ensure-refs answered with invalid JSON${briefBody(body)}`);
+    }
+    const value = (parsed ?? {});
+    const refs = {};
+    if (value.refs && typeof value.refs === 'object') {
+        for (const [name, sha] of Object.entries(value.refs)) {
+            if (typeof sha === 'string' && sha !== '')
+                refs[name] = sha.toLowerCase();
+        }
+    }
+    const missingCommits = Array.isArray(value.missing_commits)
+        ? value.missing_commits
+            .filter((sha) => typeof sha === 'string')
+            .map(s => s.toLowerCase())
+        : [];
+    return { refs, missingCommits, fetched: value.fetched === true };
+}
+
+;// CONCATENATED MODULE: external "node:events"
+const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/download/retry.ts
@@ -4873,90 +4998,6 @@ function gitsReason(stderr) {
 
 
 
-
-
-
-const ENSURE_REFS_TIMEOUT_MS = 120_000;
-/**
- * Asks cachew to bring its mirror up to date for these refs and commits, once (./retry.ts
- * is the one retry layer). Failures are typed as the download's are: the transport makes a
- * network error a TransientError, and the status policy of src/cachew/status.ts types a
- * status (5xx and 429 transient, with Retry-After; 401, 403 and the rest not).
- */
-async function ensureRefs(settings, request) {
-    const transport = new HttpTransport(settings, 1);
-    const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl);
-    const signal = AbortSignal.timeout(ENSURE_REFS_TIMEOUT_MS);
-    try {
-        const response = await transport.request(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(request),
-            signal
-        });
-        const body = await bodyText(response, url);
-        const status = response.statusCode ?? 0;
-        if (status !== 200) {
-            throw errorForStatus(status, {
-                what: 'ensure-refs endpoint',
-                url,
-                authorized: settings.authorization !== undefined,
-                retryAfter: header(response, 'retry-after')
-            });
-        }
-        return parseEnsureRefsAnswer(body);
-    }
-    catch (error) {
-        // Not transient: ensure-refs only helps the fetch that follows anyway, and eight waits of
-        // two minutes would hold the job for sixteen.
-        if (signal.aborted) {
-            throw new ExpectedError(`ensure-refs did not answer within ${ENSURE_REFS_TIMEOUT_MS / 1000} s`);
-        }
-        throw error;
-    }
-    finally {
-        transport.close();
-    }
-}
-/** The whole body; a connection lost on the way is a network error, as before the headers. */
-async function bodyText(response, url) {
-    const chunks = [];
-    try {
-        for await (const chunk of response)
-            chunks.push(chunk);
-    }
-    catch (error) {
-        throw asNetworkError(error, new URL(url));
-    }
-    return Buffer.concat(chunks).toString('utf8');
-}
-function briefBody(body) {
-    const text = body.trim().slice(0, 200);
-    return text ? `: ${text}` : '';
-}
-function parseEnsureRefsAnswer(body) {
-    let parsed;
-    try {
-        parsed = JSON.parse(body);
-    }
-    catch {
-        throw new ExpectedError(`ensure-refs answered with invalid JSON${briefBody(body)}`);
-    }
-    const value = (parsed ?? {});
-    const refs = {};
-    if (value.refs && typeof value.refs === 'object') {
-        for (const [name, sha] of Object.entries(value.refs)) {
-            if (typeof sha === 'string' && sha !== '')
-                refs[name] = sha.toLowerCase();
-        }
-    }
-    const missingCommits = Array.isArray(value.missing_commits)
-        ? value.missing_commits
-            .filter((sha) => typeof sha === 'string')
-            .map(s => s.toLowerCase())
-        : [];
-    return { refs, missingCommits, fetched: value.fetched === true };
-}
 function retryContext(context) {
     return { log: context.log, signal: context.git.signal };
 }
@@ -4966,7 +5007,7 @@ function retryContext(context) {
  */
 async function tryEnsureRefs(context, request) {
     try {
-        return await withRetries('cachew ensure-refs', () => ensureRefs(context.settings, request), retryContext(context));
+        return await withRetries('cachew ensure-refs', () => context.cachew.ensureRefs(request), retryContext(context));
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
@@ -5933,7 +5974,7 @@ async function finishCheckout(options) {
     const { stale } = await makeIndexFresh(directory, options.blobIds, log);
     const start = await readStartingHead(git);
     const freshness = await applyOfferedBundle(git, options.bundle, log);
-    const context = { git, settings, log };
+    const context = { git, settings, cachew: options.cachew, log };
     const { resolved, fetched } = await resolveDestination(context, destination, start, freshness);
     const changed = await checkOut(git, resolved, start);
     // Only a checkout, or entries whose file did not match (filters, line endings), can leave
@@ -6456,8 +6497,6 @@ function reasonOf(error) {
 
 
 
-
-
 /**
  * The fetch may receive at most this share of the snapshot's compressed size before it is cut
  * off and the snapshot restored instead. Measured on the benchmark's repository (README, "A
@@ -6479,19 +6518,19 @@ class NotInPlace extends Error {
  * cancellation, once the checkout is put back: the inputs were refused, if at all, when the
  * settings were read.
  */
-async function updateInPlace(settings, log) {
+async function updateInPlace(settings, cachew, log) {
     const target = settings.target;
     const phases = [];
     const git = new Git(target, accessSecrets(settings), { config: inPlaceGitConfig(settings) });
     let plan;
     try {
-        plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings));
+        plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings, cachew));
     }
     catch (error) {
         log.info(`Not updating ${target} in place: ${in_place_reasonOf(error)}; restoring the snapshot.`);
         return undefined;
     }
-    const outcome = await log.group('Update the existing checkout in place', () => fetchAndUpdate(git, settings, plan, phases, log));
+    const outcome = await log.group('Update the existing checkout in place', () => fetchAndUpdate(git, settings, cachew, plan, phases, log));
     if ('result' in outcome)
         return outcome.result;
     // Outside the group, so the reason shows without unfolding it.
@@ -6526,12 +6565,12 @@ function reportFailure(target, outcome, log) {
             ? 'Restore the snapshot or check it out again.'
             : 'Restoring the snapshot, which replaces it; should that fail as well, it stays so.'));
 }
-async function fetchAndUpdate(git, settings, plan, phases, log) {
+async function fetchAndUpdate(git, settings, cachew, plan, phases, log) {
     log.info(`${settings.target} holds a checkout of ${settings.repositoryUrl} at ${plan.start.commit}: ` +
         `updating it in place to ${describeDestination(plan.destination)}.`);
     let fetched;
     try {
-        fetched = await timed(phases, 'Fetch through cachew', () => fetchDestination(settings, plan, log));
+        fetched = await timed(phases, 'Fetch through cachew', () => fetchDestination(settings, cachew, plan, log));
     }
     catch (error) {
         return { reason: in_place_reasonOf(error) };
@@ -6583,13 +6622,13 @@ function inPlaceGitConfig(settings) {
     ];
 }
 // ---------------------------------------------------------------- stage 1: examine
-async function planUpdate(git, settings) {
+async function planUpdate(git, settings, cachew) {
     await requireOwnCheckout(settings.target);
     await requireHealthyRepository(git, settings.target);
     await requireSameRepository(git, settings.repositoryUrl);
     const start = await readHead(git);
     const destination = await chooseInPlaceDestination(git, settings);
-    const budget = await fetchBudget(settings);
+    const budget = await fetchBudget(settings, cachew);
     return { start, destination, budget };
 }
 /** The target is a directory with a .git directory of its own (not a linked worktree). */
@@ -6760,41 +6799,27 @@ async function chooseInPlaceDestination(git, settings) {
  * never generating anything). Without a cached snapshot (404) there is no budget: restoring
  * would make cachew generate one, which costs more than any fetch.
  */
-async function fetchBudget(settings) {
-    const transport = new HttpTransport(settings, 1);
-    const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl);
+async function fetchBudget(settings, cachew) {
+    let head;
     try {
-        const response = await transport.request(url, {
-            method: 'HEAD',
-            signal: AbortSignal.timeout(settings.stallTimeoutMs)
-        });
-        response.resume();
-        const status = response.statusCode ?? 0;
-        if (status === 404)
-            return undefined;
-        if (status !== 200) {
-            throw new NotInPlace(`cachew answered HTTP ${status} when asked for the snapshot's size`);
-        }
-        const size = Number(header(response, 'content-length'));
-        return Number.isSafeInteger(size) && size > 0
-            ? Math.floor(size * FETCH_BUDGET_SHARE)
-            : undefined;
+        head = await cachew.headSnapshot({ signal: AbortSignal.timeout(settings.stallTimeoutMs) });
     }
     catch (error) {
-        if (error instanceof NotInPlace)
-            throw error;
         throw new NotInPlace(`cachew could not be asked for the snapshot's size (${in_place_reasonOf(error)})`);
     }
-    finally {
-        transport.close();
+    if (head.status === 404)
+        return undefined;
+    if (head.status !== 200) {
+        throw new NotInPlace(`cachew answered HTTP ${head.status} when asked for the snapshot's size`);
     }
+    return head.size ? Math.floor(head.size * FETCH_BUDGET_SHARE) : undefined;
 }
 // ---------------------------------------------------------------- stage 2: fetch
 /** The fetch passed its budget and was cut off. */
 class FetchBudgetExceeded extends NotInPlace {
     name = 'FetchBudgetExceeded';
 }
-async function fetchDestination(settings, plan, log) {
+async function fetchDestination(settings, cachew, plan, log) {
     const packDir = external_node_path_namespaceObject.join(settings.target, '.git', 'objects', 'pack');
     const before = new Set(await readdirOrEmpty(packDir));
     const controller = new AbortController();
@@ -6809,7 +6834,7 @@ async function fetchDestination(settings, plan, log) {
         signal: controller.signal
     });
     try {
-        const { resolved, fetched } = await resolveDestination({ git, settings, log }, plan.destination, plan.start, { fetchInstead: false });
+        const { resolved, fetched } = await resolveDestination({ git, settings, cachew, log }, plan.destination, plan.start, { fetchInstead: false });
         const bytes = await newPackBytes(packDir, before);
         if (fetched)
             log.info(`Fetched ${formatBytes(bytes)} of packs through cachew.`);
@@ -7014,19 +7039,19 @@ const DOWNLOAD_PHASE = 'Download and extract';
 const CACHE_PHASE = 'Extract from the runner cache';
 async function restore(settings, log) {
     const started = performance.now();
-    if (settings.updateExisting === 'auto') {
-        const updated = await updateInPlace(settings, log);
-        if (updated)
-            return inPlaceResult(settings, updated, started);
-    }
-    const transport = new HttpTransport(settings, settings.downloadConcurrency + 2);
-    const cache = settings.runnerCacheDir === undefined
-        ? undefined
-        : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log);
+    const cachew = new CachewClient(settings, settings.downloadConcurrency + 2);
     try {
+        if (settings.updateExisting === 'auto') {
+            const updated = await updateInPlace(settings, cachew, log);
+            if (updated)
+                return inPlaceResult(settings, updated, started);
+        }
+        const cache = settings.runnerCacheDir === undefined
+            ? undefined
+            : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log);
         for (let restarts = 0;; restarts++) {
             try {
-                const result = await restoreOnce(settings, transport, cache, log);
+                const result = await restoreOnce(settings, cachew, cache, log);
                 return { ...result, restarts, seconds: (performance.now() - started) / 1000 };
             }
             catch (error) {
@@ -7040,7 +7065,7 @@ async function restore(settings, log) {
         }
     }
     finally {
-        transport.close();
+        cachew.close();
     }
 }
 /** An update in place, in the terms of a restore: no snapshot; the bytes are git's packs. */
@@ -7060,10 +7085,10 @@ function inPlaceResult(settings, updated, started) {
         gitConfigFile: updated.gitConfigFile
     };
 }
-async function restoreOnce(settings, transport, cache, log) {
+async function restoreOnce(settings, cachew, cache, log) {
     const env_1 = { stack: [], error: void 0, hasError: false };
     try {
-        const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl);
+        const { transport, snapshotUrl: url } = cachew;
         const phases = [];
         // What is made below is undone on every way out, newest first, a cancellation included.
         const scope = __addDisposableResource(env_1, new AsyncDisposableStack()
@@ -7075,9 +7100,7 @@ async function restoreOnce(settings, transport, cache, log) {
         const signal = orCancelled(controller.signal);
         const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log);
         scope.defer(() => quietly(spoolDirectory.cleanup(), 'temp directory removal', log));
-        const cached = cache
-            ? await revalidateCachedSnapshot(cache, settings, url, transport, log)
-            : undefined;
+        const cached = cache ? await revalidateCachedSnapshot(cache, settings, cachew, log) : undefined;
         const source = cached ?? (await downloadSnapshot(settings, url, spoolDirectory.path, transport, signal, log));
         scope.defer(() => source.spool.close());
         const staging = await prepareStaging(settings.target, { warn: message => log.warning(message) });
@@ -7097,6 +7120,7 @@ async function restoreOnce(settings, transport, cache, log) {
             settings,
             bundle: await bundle,
             blobIds: extracted.blobIds,
+            cachew,
             log
         })));
         const access = settings.persistCredentials
@@ -7198,23 +7222,17 @@ async function downloadSnapshot(settings, url, directory, transport, signal, log
  * Asks the server whether the snapshot this runner kept is still the current one (HEAD with
  * If-None-Match). Anything but a yes (a new snapshot, a miss, an error) means downloading.
  */
-async function revalidateCachedSnapshot(cache, settings, url, transport, log) {
+async function revalidateCachedSnapshot(cache, settings, cachew, log) {
     const kept = await cache.lookup(settings.serverUrl, settings.repositoryUrl);
     if (!kept)
         return undefined;
     const { entry, handle } = kept;
     let answer;
     try {
-        const response = await transport.request(url, {
-            method: 'HEAD',
-            headers: { 'if-none-match': entry.etag }
-        });
-        response.resume();
-        const status = response.statusCode ?? 0;
-        const current = status === 304 || (status === 200 && header(response, 'etag') === entry.etag);
+        const { status, etag, fields } = await cachew.headSnapshot({ ifNoneMatch: entry.etag });
+        const current = status === 304 || (status === 200 && etag === entry.etag);
         if (current) {
             log.info(`The snapshot kept on this runner is current (${entry.commit ?? 'commit not given'}): not downloading it.`);
-            const fields = snapshotFields(settings.serverUrl, response.headers);
             // HEAD does not say whether the mirror moved on: the bundle endpoint answers 204 if not.
             const bundle = fields.bundleUrl ??
                 (entry.commit

@@ -15,10 +15,11 @@ import { prepareStaging } from './archive/staging.js'
 import { RunnerCache } from './cache/runner-cache.js'
 import { jobCancelled, orCancelled } from './cancellation.js'
 import { sameOrigin } from './cachew/credentials.js'
-import { bundleUrl, snapshotUrl } from './cachew/endpoints.js'
+import { CachewClient } from './cachew/client.js'
+import { bundleUrl } from './cachew/endpoints.js'
 import { snapshotFields, type SnapshotFields } from './cachew/snapshot.js'
 import { Download, noDownloadYet, type DownloadStats } from './download/download.js'
-import { header, HttpTransport } from './download/http.js'
+import type { HttpTransport } from './download/http.js'
 import { chooseSpoolDirectory, ensureFreeSpace } from './download/location.js'
 import { Spool } from './download/spool.js'
 import { ArchiveError, CacheMissError, RestartRequiredError } from './errors.js'
@@ -65,19 +66,19 @@ export interface RestoreResult {
 
 export async function restore(settings: RestoreSettings, log: Log): Promise<RestoreResult> {
   const started = performance.now()
-  if (settings.updateExisting === 'auto') {
-    const updated = await updateInPlace(settings, log)
-    if (updated) return inPlaceResult(settings, updated, started)
-  }
-  const transport = new HttpTransport(settings, settings.downloadConcurrency + 2)
-  const cache =
-    settings.runnerCacheDir === undefined
-      ? undefined
-      : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log)
+  const cachew = new CachewClient(settings, settings.downloadConcurrency + 2)
   try {
+    if (settings.updateExisting === 'auto') {
+      const updated = await updateInPlace(settings, cachew, log)
+      if (updated) return inPlaceResult(settings, updated, started)
+    }
+    const cache =
+      settings.runnerCacheDir === undefined
+        ? undefined
+        : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log)
     for (let restarts = 0; ; restarts++) {
       try {
-        const result = await restoreOnce(settings, transport, cache, log)
+        const result = await restoreOnce(settings, cachew, cache, log)
         return { ...result, restarts, seconds: (performance.now() - started) / 1000 }
       } catch (error) {
         // Whatever failed first once the job was cancelled, the cancellation is the reason.
@@ -87,7 +88,7 @@ export async function restore(settings: RestoreSettings, log: Log): Promise<Rest
       }
     }
   } finally {
-    transport.close()
+    cachew.close()
   }
 }
 
@@ -117,11 +118,11 @@ type OnceResult = Omit<RestoreResult, 'restarts' | 'seconds'>
 
 async function restoreOnce(
   settings: RestoreSettings,
-  transport: HttpTransport,
+  cachew: CachewClient,
   cache: RunnerCache | undefined,
   log: Log
 ): Promise<OnceResult> {
-  const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl)
+  const { transport, snapshotUrl: url } = cachew
   const phases: Phase[] = []
   // What is made below is undone on every way out, newest first, a cancellation included.
   await using scope = new AsyncDisposableStack()
@@ -132,9 +133,7 @@ async function restoreOnce(
 
   const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log)
   scope.defer(() => quietly(spoolDirectory.cleanup(), 'temp directory removal', log))
-  const cached = cache
-    ? await revalidateCachedSnapshot(cache, settings, url, transport, log)
-    : undefined
+  const cached = cache ? await revalidateCachedSnapshot(cache, settings, cachew, log) : undefined
   const source =
     cached ?? (await downloadSnapshot(settings, url, spoolDirectory.path, transport, signal, log))
   scope.defer(() => source.spool.close())
@@ -173,6 +172,7 @@ async function restoreOnce(
         settings,
         bundle: await bundle,
         blobIds: extracted.blobIds,
+        cachew,
         log
       })
     )
@@ -299,8 +299,7 @@ async function downloadSnapshot(
 async function revalidateCachedSnapshot(
   cache: RunnerCache,
   settings: RestoreSettings,
-  url: string,
-  transport: HttpTransport,
+  cachew: CachewClient,
   log: Log
 ): Promise<SnapshotSource | undefined> {
   const kept = await cache.lookup(settings.serverUrl, settings.repositoryUrl)
@@ -308,18 +307,12 @@ async function revalidateCachedSnapshot(
   const { entry, handle } = kept
   let answer: string
   try {
-    const response = await transport.request(url, {
-      method: 'HEAD',
-      headers: { 'if-none-match': entry.etag }
-    })
-    response.resume()
-    const status = response.statusCode ?? 0
-    const current = status === 304 || (status === 200 && header(response, 'etag') === entry.etag)
+    const { status, etag, fields } = await cachew.headSnapshot({ ifNoneMatch: entry.etag })
+    const current = status === 304 || (status === 200 && etag === entry.etag)
     if (current) {
       log.info(
         `The snapshot kept on this runner is current (${entry.commit ?? 'commit not given'}): not downloading it.`
       )
-      const fields = snapshotFields(settings.serverUrl, response.headers)
       // HEAD does not say whether the mirror moved on: the bundle endpoint answers 204 if not.
       const bundle =
         fields.bundleUrl ??

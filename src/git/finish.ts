@@ -4,6 +4,7 @@
  * cachew), check it out once, and leave a clean index whose stat data matches the files.
  * Any failure leaves only the staging directory changed.
  */
+import type { CachewClient } from '../cachew/client.js'
 import type { RestoreSettings } from '../settings.js'
 import { accessSecrets } from './access.js'
 import { applyBundle, BundleError } from './bundle.js'
@@ -35,6 +36,8 @@ export interface FinishOptions {
   bundle: BundleOffer
   /** Blob ids of the extracted working-tree files (src/archive/extract.ts), by path. */
   blobIds: ReadonlyMap<string, string>
+  /** For ensure-refs, when the destination's commit must be fetched. */
+  cachew: CachewClient
   log: FinishLog
 }
 
@@ -58,7 +61,7 @@ export async function finishCheckout(options: FinishOptions): Promise<FinishResu
   const { stale } = await makeIndexFresh(directory, options.blobIds, log)
   const start = await readStartingHead(git)
   const freshness = await applyOfferedBundle(git, options.bundle, log)
-  const context: FreshenContext = { git, settings, log }
+  const context: FreshenContext = { git, settings, cachew: options.cachew, log }
   const { resolved, fetched } = await resolveDestination(context, destination, start, freshness)
   const changed = await checkOut(git, resolved, start)
   // Only a checkout, or entries whose file did not match (filters, line endings), can leave

@@ -6,11 +6,8 @@
  * request is retried as a whole by the one retry layer of git traffic (./retry.ts).
  */
 import * as fs from 'node:fs/promises'
-import type { IncomingMessage } from 'node:http'
 import * as path from 'node:path'
-import { ensureRefsUrl } from '../cachew/endpoints.js'
-import { errorForStatus } from '../cachew/status.js'
-import { asNetworkError, header, HttpTransport } from '../download/http.js'
+import type { CachewClient, EnsureRefsAnswer, EnsureRefsRequest } from '../cachew/client.js'
 import { ExpectedError } from '../errors.js'
 import type { RestoreSettings } from '../settings.js'
 import { accessConfig } from './access.js'
@@ -27,6 +24,7 @@ export type FreshenSettings = Pick<
 export interface FreshenContext {
   git: Git
   settings: FreshenSettings
+  cachew: CachewClient
   log: { info(message: string): void; warning(message: string): void }
 }
 
@@ -45,102 +43,6 @@ export interface StartingHead {
   branch?: string
 }
 
-export interface EnsureRefsRequest {
-  refs: Record<string, string>
-  commits: string[]
-}
-
-export interface EnsureRefsAnswer {
-  refs: Record<string, string>
-  missingCommits: string[]
-  fetched: boolean
-}
-
-const ENSURE_REFS_TIMEOUT_MS = 120_000
-
-/**
- * Asks cachew to bring its mirror up to date for these refs and commits, once (./retry.ts
- * is the one retry layer). Failures are typed as the download's are: the transport makes a
- * network error a TransientError, and the status policy of src/cachew/status.ts types a
- * status (5xx and 429 transient, with Retry-After; 401, 403 and the rest not).
- */
-export async function ensureRefs(
-  settings: FreshenSettings,
-  request: EnsureRefsRequest
-): Promise<EnsureRefsAnswer> {
-  const transport = new HttpTransport(settings, 1)
-  const url = ensureRefsUrl(settings.serverUrl, settings.repositoryUrl)
-  const signal = AbortSignal.timeout(ENSURE_REFS_TIMEOUT_MS)
-  try {
-    const response = await transport.request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(request),
-      signal
-    })
-    const body = await bodyText(response, url)
-    const status = response.statusCode ?? 0
-    if (status !== 200) {
-      throw errorForStatus(status, {
-        what: 'ensure-refs endpoint',
-        url,
-        authorized: settings.authorization !== undefined,
-        retryAfter: header(response, 'retry-after')
-      })
-    }
-    return parseEnsureRefsAnswer(body)
-  } catch (error) {
-    // Not transient: ensure-refs only helps the fetch that follows anyway, and eight waits of
-    // two minutes would hold the job for sixteen.
-    if (signal.aborted) {
-      throw new ExpectedError(
-        `ensure-refs did not answer within ${ENSURE_REFS_TIMEOUT_MS / 1000} s`
-      )
-    }
-    throw error
-  } finally {
-    transport.close()
-  }
-}
-
-/** The whole body; a connection lost on the way is a network error, as before the headers. */
-async function bodyText(response: IncomingMessage, url: string): Promise<string> {
-  const chunks: Buffer[] = []
-  try {
-    for await (const chunk of response as AsyncIterable<Buffer>) chunks.push(chunk)
-  } catch (error) {
-    throw asNetworkError(error, new URL(url))
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
-
-function briefBody(body: string): string {
-  const text = body.trim().slice(0, 200)
-  return text ? `: ${text}` : ''
-}
-
-export function parseEnsureRefsAnswer(body: string): EnsureRefsAnswer {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body)
-  } catch {
-    throw new ExpectedError(`ensure-refs answered with invalid JSON${briefBody(body)}`)
-  }
-  const value = (parsed ?? {}) as { refs?: unknown; missing_commits?: unknown; fetched?: unknown }
-  const refs: Record<string, string> = {}
-  if (value.refs && typeof value.refs === 'object') {
-    for (const [name, sha] of Object.entries(value.refs as Record<string, unknown>)) {
-      if (typeof sha === 'string' && sha !== '') refs[name] = sha.toLowerCase()
-    }
-  }
-  const missingCommits = Array.isArray(value.missing_commits)
-    ? value.missing_commits
-        .filter((sha): sha is string => typeof sha === 'string')
-        .map(s => s.toLowerCase())
-    : []
-  return { refs, missingCommits, fetched: value.fetched === true }
-}
-
 function retryContext(context: FreshenContext): RetryContext {
   return { log: context.log, signal: context.git.signal }
 }
@@ -156,7 +58,7 @@ async function tryEnsureRefs(
   try {
     return await withRetries(
       'cachew ensure-refs',
-      () => ensureRefs(context.settings, request),
+      () => context.cachew.ensureRefs(request),
       retryContext(context)
     )
   } catch (error) {

@@ -21,8 +21,7 @@ import { randomBytes } from 'node:crypto'
 import type { Stats } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { snapshotUrl } from '../cachew/endpoints.js'
-import { header, HttpTransport } from '../download/http.js'
+import type { CachewClient, SnapshotHead } from '../cachew/client.js'
 import { jobCancelled } from '../cancellation.js'
 import { ExpectedError } from '../errors.js'
 import { formatBytes, type Log } from '../report/log.js'
@@ -79,6 +78,7 @@ interface Plan {
  */
 export async function updateInPlace(
   settings: RestoreSettings,
+  cachew: CachewClient,
   log: Log
 ): Promise<InPlaceResult | undefined> {
   const target = settings.target
@@ -86,13 +86,13 @@ export async function updateInPlace(
   const git = new Git(target, accessSecrets(settings), { config: inPlaceGitConfig(settings) })
   let plan: Plan
   try {
-    plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings))
+    plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings, cachew))
   } catch (error) {
     log.info(`Not updating ${target} in place: ${reasonOf(error)}; restoring the snapshot.`)
     return undefined
   }
   const outcome = await log.group('Update the existing checkout in place', () =>
-    fetchAndUpdate(git, settings, plan, phases, log)
+    fetchAndUpdate(git, settings, cachew, plan, phases, log)
   )
   if ('result' in outcome) return outcome.result
   // Outside the group, so the reason shows without unfolding it.
@@ -141,6 +141,7 @@ type Outcome = { result: InPlaceResult } | Failure
 async function fetchAndUpdate(
   git: Git,
   settings: RestoreSettings,
+  cachew: CachewClient,
   plan: Plan,
   phases: Phase[],
   log: Log
@@ -152,7 +153,7 @@ async function fetchAndUpdate(
   let fetched: Awaited<ReturnType<typeof fetchDestination>>
   try {
     fetched = await timed(phases, 'Fetch through cachew', () =>
-      fetchDestination(settings, plan, log)
+      fetchDestination(settings, cachew, plan, log)
     )
   } catch (error) {
     return { reason: reasonOf(error) }
@@ -208,13 +209,17 @@ function inPlaceGitConfig(settings: RestoreSettings): ConfigEntry[] {
 
 // ---------------------------------------------------------------- stage 1: examine
 
-async function planUpdate(git: Git, settings: RestoreSettings): Promise<Plan> {
+async function planUpdate(
+  git: Git,
+  settings: RestoreSettings,
+  cachew: CachewClient
+): Promise<Plan> {
   await requireOwnCheckout(settings.target)
   await requireHealthyRepository(git, settings.target)
   await requireSameRepository(git, settings.repositoryUrl)
   const start = await readHead(git)
   const destination = await chooseInPlaceDestination(git, settings)
-  const budget = await fetchBudget(settings)
+  const budget = await fetchBudget(settings, cachew)
   return { start, destination, budget }
 }
 
@@ -383,30 +388,21 @@ async function chooseInPlaceDestination(git: Git, settings: RestoreSettings): Pr
  * never generating anything). Without a cached snapshot (404) there is no budget: restoring
  * would make cachew generate one, which costs more than any fetch.
  */
-async function fetchBudget(settings: RestoreSettings): Promise<number | undefined> {
-  const transport = new HttpTransport(settings, 1)
-  const url = snapshotUrl(settings.serverUrl, settings.repositoryUrl)
+async function fetchBudget(
+  settings: RestoreSettings,
+  cachew: CachewClient
+): Promise<number | undefined> {
+  let head: SnapshotHead
   try {
-    const response = await transport.request(url, {
-      method: 'HEAD',
-      signal: AbortSignal.timeout(settings.stallTimeoutMs)
-    })
-    response.resume()
-    const status = response.statusCode ?? 0
-    if (status === 404) return undefined
-    if (status !== 200) {
-      throw new NotInPlace(`cachew answered HTTP ${status} when asked for the snapshot's size`)
-    }
-    const size = Number(header(response, 'content-length'))
-    return Number.isSafeInteger(size) && size > 0
-      ? Math.floor(size * FETCH_BUDGET_SHARE)
-      : undefined
+    head = await cachew.headSnapshot({ signal: AbortSignal.timeout(settings.stallTimeoutMs) })
   } catch (error) {
-    if (error instanceof NotInPlace) throw error
     throw new NotInPlace(`cachew could not be asked for the snapshot's size (${reasonOf(error)})`)
-  } finally {
-    transport.close()
   }
+  if (head.status === 404) return undefined
+  if (head.status !== 200) {
+    throw new NotInPlace(`cachew answered HTTP ${head.status} when asked for the snapshot's size`)
+  }
+  return head.size ? Math.floor(head.size * FETCH_BUDGET_SHARE) : undefined
 }
 
 // ---------------------------------------------------------------- stage 2: fetch
@@ -418,6 +414,7 @@ class FetchBudgetExceeded extends NotInPlace {
 
 async function fetchDestination(
   settings: RestoreSettings,
+  cachew: CachewClient,
   plan: Plan,
   log: Log
 ): Promise<{ resolved: Resolved; bytes: number }> {
@@ -437,7 +434,7 @@ async function fetchDestination(
   })
   try {
     const { resolved, fetched } = await resolveDestination(
-      { git, settings, log },
+      { git, settings, cachew, log },
       plan.destination,
       plan.start,
       { fetchInstead: false }

@@ -21,7 +21,7 @@ import {
   type Mirror
 } from './support/fixtures.js'
 import { startLfsUpstream, type LfsUpstream } from './support/lfs-upstream.js'
-import { listDir, runAction, visibleLog } from './support/run-action.js'
+import { listDir, runAction, runActionWithPost, visibleLog } from './support/run-action.js'
 import { git } from './support/tree.js'
 
 const TOKEN = 'upstream-token-for-lfs'
@@ -150,10 +150,12 @@ describe('lfs: true', () => {
     expect(log).toMatch(/Installed 2 LFS object\(s\)/)
     await expectContent(run.workspace, ['media/one.dat', 'media/two.dat'])
     expect(await git(run.workspace, 'status', '--porcelain')).toBe('')
-    expect(await lfsFiles(run.workspace)).toEqual([
-      `${oidOf(content['media/one.dat']).slice(0, 10)} * media/one.dat`,
-      `${oidOf(content['media/two.dat']).slice(0, 10)} * media/two.dat`
-    ])
+    expect(await lfsFiles(run.workspace)).toEqual(
+      [
+        `${oidOf(content['media/one.dat']).slice(0, 10)} * media/one.dat`,
+        `${oidOf(content['media/two.dat']).slice(0, 10)} * media/two.dat`
+      ].sort()
+    )
     // Nothing was fetched: no batch request reached cachew or the upstream host; the LFS
     // snapshot came as one ranged request (206) of the download engine.
     expect(upstream.requests).toEqual([])
@@ -274,3 +276,25 @@ async function whichGit(): Promise<string> {
   }
   throw new Error('git is not on PATH')
 }
+
+describe('lfs: true with an update in place', () => {
+  it('gives the files the update brought their content, fetching the new object', async () => {
+    // With its post step, as a finished job leaves the checkout: no access config included.
+    const first = await runActionWithPost({ inputs: inputs(repos.hit, { ref: a }) })
+    expect(first.exitCode).toBe(0)
+    server.resetStats()
+    upstream.requests.length = 0
+    const run = await runAction({
+      inputs: inputs(repos.hit, { ref: b, 'update-existing': 'auto' }),
+      workspace: first.workspace
+    })
+    expect(visibleLog(run)).not.toMatch(/::error::/)
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.mode).toBe('in-place')
+    await expectContent(run.workspace, ['media/one.dat', 'media/two.dat', 'media/three.dat'])
+    expect(await git(run.workspace, 'status', '--porcelain')).toBe('')
+    expect((await lfsFiles(run.workspace)).every(line => line.includes(' * '))).toBe(true)
+    // The last job's objects were kept: only the new one was downloaded.
+    expect(upstream.requests.filter(r => r.path.startsWith('/objects/'))).toHaveLength(1)
+  })
+})

@@ -26,7 +26,9 @@ import { ArchiveError, CacheMissError, RestartRequiredError } from './errors.js'
 import { configureGitAccess } from './git/access.js'
 import { updateInPlace, type InPlaceResult } from './git/in-place.js'
 import { finishCheckout, freshenMovedEntries, type FinishOptions } from './git/finish.js'
-import { requireGitLfs } from './git/lfs.js'
+import { accessSecrets } from './git/access.js'
+import { Git } from './git/git.js'
+import { checkOutLfs, requireGitLfs } from './git/lfs.js'
 import { formatBytes, type Log } from './report/log.js'
 import { type Phase, timed } from './report/phases.js'
 import { startProgress } from './report/progress.js'
@@ -71,7 +73,12 @@ export async function restore(settings: RestoreSettings, log: Log): Promise<Rest
   if (settings.lfs) log.debug(`Git LFS: ${await requireGitLfs(settings.tempDir)}`)
   if (settings.updateExisting === 'auto') {
     const updated = await updateInPlace(settings, log)
-    if (updated) return inPlaceResult(settings, updated, started)
+    if (updated) {
+      // The checkout in place left pointers (GIT_LFS_SKIP_SMUDGE) where LFS files changed; the
+      // last job's objects are in .git/lfs, and git-lfs fetches the rest.
+      if (settings.lfs) await lfsInPlace(settings, updated.commit, log)
+      return inPlaceResult(settings, updated, started)
+    }
   }
   const transport = new HttpTransport(settings, settings.downloadConcurrency + 2)
   const cache =
@@ -93,6 +100,13 @@ export async function restore(settings: RestoreSettings, log: Log): Promise<Rest
   } finally {
     transport.close()
   }
+}
+
+async function lfsInPlace(settings: RestoreSettings, commit: string, log: Log): Promise<void> {
+  const git = new Git(settings.target, accessSecrets(settings))
+  const lfs = await checkOutLfs(git, settings, commit, log)
+  const fetchedNote = lfs.fetched > 0 ? `, ${lfs.fetched} fetched from ${lfs.fetchedFrom}` : ''
+  log.info(`Git LFS: ${lfs.files} file(s) with content${fetchedNote}.`)
 }
 
 /** An update in place, in the terms of a restore: no snapshot; the bytes are git's packs. */

@@ -8,7 +8,7 @@
 import { ExpectedError } from '../errors.js'
 import type { RestoreSettings } from '../settings.js'
 import { accessConfig } from './access.js'
-import { Git, GitError } from './git.js'
+import { Git, GitError, type ConfigEntry } from './git.js'
 
 export const INSTALL_GIT_LFS =
   'install it on the runner (Debian/Ubuntu: sudo apt-get install -y git-lfs; macOS: brew install git-lfs; ' +
@@ -112,7 +112,7 @@ async function fetchObjects(
     : [{ from: 'upstream', through: false }]
   let last: GitError | undefined
   for (const route of routes) {
-    const config = accessConfig({ ...settings, gitThroughCachew: route.through })
+    const config = route.through ? accessConfig(settings) : upstreamLfsConfig(settings)
     try {
       await git.run(['lfs', 'fetch', 'origin', commit], { config })
       log.info(`Fetched the missing LFS objects from ${route.from}.`)
@@ -131,6 +131,21 @@ async function fetchObjects(
       `(${lastLine(last?.stderr ?? '') || last?.message}). Check that 'token' can read the repository's LFS objects ` +
       'upstream, or that cachew has an LFS snapshot of the commit.'
   )
+}
+
+/**
+ * Straight to the upstream host's LFS endpoint, with the token. The repository's own config
+ * may include the access file that routes the host through cachew (persisted by an update in
+ * place, or left by a job without its post step), and git-lfs rewrites even lfs.url by
+ * insteadOf; git takes the longest matching prefix, so an identity rule for the endpoint wins.
+ */
+function upstreamLfsConfig(settings: RestoreSettings): ConfigEntry[] {
+  const endpoint = `${settings.repositoryUrl}.git/info/lfs`
+  return [
+    ...accessConfig({ ...settings, gitThroughCachew: false }),
+    { key: 'lfs.url', value: endpoint },
+    { key: `url.${endpoint}.insteadOf`, value: endpoint }
+  ]
 }
 
 function lastLine(text: string): string {

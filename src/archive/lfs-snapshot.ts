@@ -40,7 +40,7 @@ export async function installLfsSnapshot(
   try {
     await materialize(bytes, scratch, options)
     const objects = await verifiedObjects(path.join(scratch, 'lfs', 'objects'))
-    return await moveObjects(objects, path.join(gitDir, 'lfs', 'objects'))
+    return await moveObjects(objects, gitDir)
   } finally {
     await fs.rm(scratch, { recursive: true, force: true })
   }
@@ -126,8 +126,15 @@ async function sha256Of(file: string, buffer: Buffer): Promise<string> {
   return hash.digest('hex')
 }
 
-/** Renames each object into place; one already there (the snapshot's own) is kept. */
-async function moveObjects(objects: LfsObject[], target: string): Promise<LfsInstallResult> {
+/**
+ * Renames each object into .git/lfs/objects; one already there (the snapshot's own) is kept.
+ * The snapshot made .git, and a symlink there (`.git/lfs -> ../..`, which the gate lets through
+ * as long as it points inside the tree) must not carry objects anywhere but into .git: each
+ * directory an object lands in must resolve inside it.
+ */
+async function moveObjects(objects: LfsObject[], gitDir: string): Promise<LfsInstallResult> {
+  const target = path.join(gitDir, 'lfs', 'objects')
+  const realGitDir = await fs.realpath(gitDir)
   let moved = 0
   let bytes = 0
   const made = new Set<string>()
@@ -136,6 +143,12 @@ async function moveObjects(objects: LfsObject[], target: string): Promise<LfsIns
     const parent = path.dirname(destination)
     if (!made.has(parent)) {
       await fs.mkdir(parent, { recursive: true })
+      const real = await fs.realpath(parent)
+      if (real !== realGitDir && !real.startsWith(realGitDir + path.sep)) {
+        throw new LfsObjectError(
+          `The snapshot's .git/lfs/objects/${path.dirname(object.relative)} leads out of .git (to ${real}); refusing to put LFS objects there.`
+        )
+      }
       made.add(parent)
     }
     if (await exists(destination)) continue

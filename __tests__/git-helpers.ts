@@ -162,6 +162,7 @@ export function restoreSettings(
     gitThroughCachew: true,
     runnerCacheMaxBytes: 0,
     updateExisting: 'auto',
+    lfs: false,
     ...rest
   }
   const destination =

@@ -55,8 +55,22 @@ describe('endpoints', () => {
       snapshotFields('https://c.example', { 'x-cachew-snapshot-commit': 'not-a-sha' })
     ).toEqual({
       commit: undefined,
-      bundleUrl: undefined
+      bundleUrl: undefined,
+      lfsSnapshotUrl: undefined
     })
+  })
+
+  it('resolves X-Cachew-Lfs-Snapshot-Url like the bundle URL: root-relative or absolute', () => {
+    expect(
+      snapshotFields('https://c.example/cachew', {
+        'x-cachew-lfs-snapshot-url': '/git/h/o/r/lfs-snapshot.tar.zst'
+      }).lfsSnapshotUrl
+    ).toBe('https://c.example/cachew/git/h/o/r/lfs-snapshot.tar.zst')
+    expect(
+      snapshotFields('https://c.example', {
+        'x-cachew-lfs-snapshot-url': 'https://blobs.example/lfs.tar.zst'
+      }).lfsSnapshotUrl
+    ).toBe('https://blobs.example/lfs.tar.zst')
   })
 })
 

@@ -55,8 +55,17 @@ describe('readSettings', () => {
       setSafeDirectory: true,
       gitThroughCachew: true,
       keepSnapshotHead: false,
-      updateExisting: 'auto'
+      updateExisting: 'auto',
+      lfs: false
     })
+  })
+
+  it('reads lfs as a boolean and refuses anything else, naming the input', () => {
+    setInputs({ 'server-url': 'https://c.example', repository: 'a/b', lfs: 'true' })
+    expect(readSettings().lfs).toBe(true)
+    setInputs({ 'server-url': 'https://c.example', repository: 'a/b', lfs: 'FALSE' })
+    expect(readSettings().lfs).toBe(false)
+    expect(errorFor({ lfs: 'yes' }).message).toMatch(/^Input 'lfs': 'yes' is not a boolean/)
   })
 
   it.each([
@@ -181,7 +190,8 @@ describe('readSettings', () => {
       [Inputs.gitThroughCachew]: String(Defaults.gitThroughCachew),
       [Inputs.runnerCache]: Defaults.runnerCache,
       [Inputs.runnerCacheMaxGb]: String(Defaults.runnerCacheMaxGb),
-      [Inputs.updateExisting]: Defaults.updateExisting
+      [Inputs.updateExisting]: Defaults.updateExisting,
+      [Inputs.lfs]: String(Defaults.lfs)
     }
     for (const [name, value] of Object.entries(expected))
       expect(action.inputs[name].default).toBe(value)

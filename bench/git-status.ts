@@ -82,7 +82,8 @@ function benchSettings(dir: string, upstreamUrl: string): RestoreSettings {
     setSafeDirectory: false,
     gitThroughCachew: true,
     runnerCacheMaxBytes: 0,
-    updateExisting: 'false'
+    updateExisting: 'false',
+    lfs: false
   }
 }
 

@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(329);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(725);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 329:
+/***/ 725:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -291,6 +291,10 @@ function snapshotUrl(serverUrl, upstreamUrl) {
 /** The delta bundle from `base` to the mirror's HEAD. */
 function bundleUrl(serverUrl, upstreamUrl, base) {
     return `${repositoryPrefix(serverUrl, upstreamUrl)}/snapshot.bundle?base=${base}`;
+}
+/** cachew's LFS snapshot: the LFS objects its snapshot's HEAD references (404 when none). */
+function lfsSnapshotUrl(serverUrl, upstreamUrl) {
+    return `${repositoryPrefix(serverUrl, upstreamUrl)}/lfs-snapshot.tar.zst`;
 }
 function ensureRefsUrl(serverUrl, upstreamUrl) {
     return `${repositoryPrefix(serverUrl, upstreamUrl)}/ensure-refs`;
@@ -2981,6 +2985,151 @@ async function materialize(bytes, directory, options) {
     return extractor.result;
 }
 
+;// CONCATENATED MODULE: ./src/archive/lfs-snapshot.ts
+/**
+ * cachew's LFS snapshot into a staged clone: the archive holds `./lfs/objects/XX/YY/OID`
+ * relative to `.git`. It is extracted by the same path as the snapshot (materialize, through
+ * the tar gate) into an empty directory inside `.git`, each object's content is checked
+ * against its name, and only then do the objects move into `.git/lfs/objects`. Anything else
+ * in the archive stays behind and goes with the temp directory.
+ */
+
+
+
+
+
+/** A damaged LFS object: the restore fails, naming it. */
+class LfsObjectError extends ArchiveError {
+    name = 'LfsObjectError';
+}
+const OID = /^[0-9a-f]{64}$/;
+/**
+ * Extracts the LFS snapshot into `.git/.cachew-lfs-<pid>-<random>` of the staged clone at
+ * `directory`, verifies every object and moves them into `.git/lfs/objects`. The temp
+ * directory is removed on every way out; on a failure nothing has moved.
+ */
+async function installLfsSnapshot(bytes, directory, options) {
+    const gitDir = external_node_path_namespaceObject.join(directory, '.git');
+    const scratch = external_node_path_namespaceObject.join(gitDir, `.cachew-lfs-${process.pid}-${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`);
+    await promises_namespaceObject.mkdir(scratch);
+    try {
+        await materialize(bytes, scratch, options);
+        const objects = await verifiedObjects(external_node_path_namespaceObject.join(scratch, 'lfs', 'objects'));
+        return await moveObjects(objects, gitDir);
+    }
+    finally {
+        await promises_namespaceObject.rm(scratch, { recursive: true, force: true });
+    }
+}
+/**
+ * Walks lfs/objects/XX/YY/OID and checks each file's SHA-256 against its OID. A file that is
+ * not at the place its OID names, or whose content hashes to something else, is refused: the
+ * working tree would otherwise get wrong content that `git status` does not notice (the clean
+ * filter would hash it to another pointer only when the file's stat data changes).
+ */
+async function verifiedObjects(root) {
+    const objects = [];
+    let levels;
+    try {
+        levels = await promises_namespaceObject.readdir(root);
+    }
+    catch (error) {
+        // An archive with no objects directory carries no objects: nothing to install.
+        if (error.code === 'ENOENT')
+            return objects;
+        throw error;
+    }
+    // One buffer for every read: hashing must not allocate per chunk (first touches are dear).
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (const first of levels.sort()) {
+        for (const second of await childrenOf(external_node_path_namespaceObject.join(root, first), `lfs/objects/${first}`)) {
+            const dir = external_node_path_namespaceObject.join(root, first, second);
+            for (const name of await childrenOf(dir, `lfs/objects/${first}/${second}`)) {
+                const relative = `${first}/${second}/${name}`;
+                const file = external_node_path_namespaceObject.join(dir, name);
+                const where = `lfs/objects/${relative}`;
+                if (!OID.test(name) || name.slice(0, 2) !== first || name.slice(2, 4) !== second) {
+                    throw new LfsObjectError(`The LFS snapshot holds '${where}', which is not an object's place (lfs/objects/XX/YY/OID, the OID's first two byte pairs as directories); refusing it.`);
+                }
+                const stat = await promises_namespaceObject.lstat(file);
+                if (!stat.isFile()) {
+                    throw new LfsObjectError(`The LFS snapshot's '${where}' is not a regular file.`);
+                }
+                const actual = await sha256Of(file, buffer);
+                if (actual !== name) {
+                    throw new LfsObjectError(`The LFS snapshot's object ${name} is damaged: its content hashes to ${actual} (${where}); nothing was restored.`);
+                }
+                objects.push({ relative, file, size: stat.size });
+            }
+        }
+    }
+    return objects;
+}
+/** The names in a directory of the object tree, refusing a file where a directory belongs. */
+async function childrenOf(dir, shown) {
+    const stat = await promises_namespaceObject.lstat(dir);
+    if (!stat.isDirectory()) {
+        throw new LfsObjectError(`The LFS snapshot holds '${shown}', which is not an object's place (lfs/objects/XX/YY/OID); refusing it.`);
+    }
+    return (await promises_namespaceObject.readdir(dir)).sort();
+}
+async function sha256Of(file, buffer) {
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    const handle = await promises_namespaceObject.open(file, 'r');
+    try {
+        for (;;) {
+            const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+            if (bytesRead === 0)
+                break;
+            hash.update(buffer.subarray(0, bytesRead));
+        }
+    }
+    finally {
+        await handle.close();
+    }
+    return hash.digest('hex');
+}
+/**
+ * Renames each object into .git/lfs/objects; one already there (the snapshot's own) is kept.
+ * The snapshot made .git, and a symlink there (`.git/lfs -> ../..`, which the gate lets through
+ * as long as it points inside the tree) must not carry objects anywhere but into .git: each
+ * directory an object lands in must resolve inside it.
+ */
+async function moveObjects(objects, gitDir) {
+    const target = external_node_path_namespaceObject.join(gitDir, 'lfs', 'objects');
+    const realGitDir = await promises_namespaceObject.realpath(gitDir);
+    let moved = 0;
+    let bytes = 0;
+    const made = new Set();
+    for (const object of objects) {
+        const destination = external_node_path_namespaceObject.join(target, object.relative);
+        const parent = external_node_path_namespaceObject.dirname(destination);
+        if (!made.has(parent)) {
+            await promises_namespaceObject.mkdir(parent, { recursive: true });
+            const real = await promises_namespaceObject.realpath(parent);
+            if (real !== realGitDir && !real.startsWith(realGitDir + external_node_path_namespaceObject.sep)) {
+                throw new LfsObjectError(`The snapshot's .git/lfs/objects/${external_node_path_namespaceObject.dirname(object.relative)} leads out of .git (to ${real}); refusing to put LFS objects there.`);
+            }
+            made.add(parent);
+        }
+        if (await exists(destination))
+            continue;
+        await promises_namespaceObject.rename(object.file, destination);
+        moved++;
+        bytes += object.size;
+    }
+    return { objects: moved, bytes };
+}
+async function exists(file) {
+    try {
+        await promises_namespaceObject.lstat(file);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/leftovers.ts
 /**
  * Work directories a restore makes beside its target and in RUNNER_TEMP carry the pid of the
@@ -3999,9 +4148,11 @@ function first(value) {
 function snapshotFields(serverUrl, headers) {
     const commit = first(headers['x-cachew-snapshot-commit']);
     const bundle = first(headers['x-cachew-bundle-url']);
+    const lfs = first(headers['x-cachew-lfs-snapshot-url']);
     return {
         commit: commit && /^[0-9a-f]{40,64}$/i.test(commit) ? commit.toLowerCase() : undefined,
-        bundleUrl: bundle ? resolveServerUrl(serverUrl, bundle) : undefined
+        bundleUrl: bundle ? resolveServerUrl(serverUrl, bundle) : undefined,
+        lfsSnapshotUrl: lfs ? resolveServerUrl(serverUrl, lfs) : undefined
     };
 }
 
@@ -5823,6 +5974,131 @@ function printable(text) {
     return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
+;// CONCATENATED MODULE: ./src/git/lfs.ts
+/**
+ * Git LFS in the staged clone (lfs: true): git-lfs must be there before anything is
+ * downloaded; after the workflow commit is checked out, the working tree gets the content of
+ * every LFS file from the local objects (cachew's LFS snapshot), and git-lfs fetches the
+ * objects the snapshot lacks: through cachew's git route first, then from the upstream host
+ * with the token when cachew does not serve them.
+ */
+
+
+
+const INSTALL_GIT_LFS = 'install it on the runner (Debian/Ubuntu: sudo apt-get install -y git-lfs; macOS: brew install git-lfs; ' +
+    'see https://git-lfs.com); GitHub-hosted runners have it';
+/** Fails, before any request, when git-lfs is not installed. Returns its version line. */
+async function requireGitLfs(cwd) {
+    let output;
+    try {
+        output = await new Git(cwd).run(['lfs', 'version'], { okExitCodes: [1] });
+    }
+    catch (error) {
+        if (error instanceof GitError)
+            output = { exitCode: error.exitCode, stdout: '' };
+        else
+            throw error;
+    }
+    if (output.exitCode !== 0 || !output.stdout.startsWith('git-lfs/')) {
+        throw new ExpectedError(`Input 'lfs' is true, but git-lfs is not installed (git lfs version failed): ${INSTALL_GIT_LFS}. ` +
+            'Or set lfs: false to keep the LFS pointer files.');
+    }
+    return output.stdout.trim();
+}
+/**
+ * Installs git-lfs's filters and hooks in the clone (as actions/checkout does with lfs: true),
+ * so later steps' git sees the files as clean and smudges on checkout; writes the content of
+ * every LFS file from the local objects; fetches what is missing and writes those too.
+ */
+async function checkOutLfs(git, settings, commit, log) {
+    await git.run(['lfs', 'install', '--local']);
+    await git.run(['lfs', 'checkout']);
+    let missing = await missingObjects(git);
+    const files = missing.total;
+    if (missing.paths.length === 0)
+        return { files, fetched: 0 };
+    log.info(`${missing.paths.length} LFS object(s) of ${commit} are not in the LFS snapshot; fetching them with git-lfs.`);
+    const fetchedFrom = await fetchObjects(git, settings, commit, log);
+    await git.run(['lfs', 'checkout']);
+    const before = missing.paths.length;
+    missing = await missingObjects(git);
+    if (missing.paths.length > 0) {
+        throw new ExpectedError(`git-lfs fetched the LFS objects of ${commit}, but ${missing.paths.length} file(s) still have no content: ` +
+            `${missing.paths.slice(0, 5).join(', ')}.`);
+    }
+    return { files, fetched: before, fetchedFrom };
+}
+/** Files whose working-tree copy is still a pointer (`-` in `git lfs ls-files`). */
+async function missingObjects(git) {
+    const listing = await git.read(['lfs', 'ls-files', '--long']);
+    const paths = [];
+    let total = 0;
+    for (const line of listing.split('\n')) {
+        const match = /^([0-9a-f]{64}) ([*-]) (.*)$/.exec(line);
+        if (!match)
+            continue;
+        total++;
+        if (match[2] === '-')
+            paths.push(match[3]);
+    }
+    return { total, paths };
+}
+/**
+ * `git lfs fetch origin <commit>`: origin is the upstream URL, so with git-through-cachew the
+ * insteadOf rule sends git-lfs's batch request to cachew. When that fails (a cachew that serves
+ * git's own protocol only answers 404), the upstream host is asked directly, with the token.
+ */
+async function fetchObjects(git, settings, commit, log) {
+    const routes = settings.gitThroughCachew
+        ? [
+            { from: 'cachew', through: true },
+            { from: 'upstream', through: false }
+        ]
+        : [{ from: 'upstream', through: false }];
+    let last;
+    for (const route of routes) {
+        const config = route.through ? accessConfig(settings) : upstreamLfsConfig(settings);
+        try {
+            await git.run(['lfs', 'fetch', 'origin', commit], { config });
+            log.info(`Fetched the missing LFS objects from ${route.from}.`);
+            return route.from;
+        }
+        catch (error) {
+            if (!(error instanceof GitError))
+                throw error;
+            last = error;
+            const reason = lastLine(error.stderr) || error.message;
+            if (route.from === 'cachew') {
+                log.info(`cachew did not serve the LFS objects (${reason}); asking the upstream host.`);
+            }
+        }
+    }
+    throw new ExpectedError(`git-lfs could not fetch the LFS objects of ${commit} that cachew's LFS snapshot lacks ` +
+        `(${lastLine(last?.stderr ?? '') || last?.message}). Check that 'token' can read the repository's LFS objects ` +
+        'upstream, or that cachew has an LFS snapshot of the commit.');
+}
+/**
+ * Straight to the upstream host's LFS endpoint, with the token. The repository's own config
+ * may include the access file that routes the host through cachew (persisted by an update in
+ * place, or left by a job without its post step), and git-lfs rewrites even lfs.url by
+ * insteadOf; git takes the longest matching prefix, so an identity rule for the endpoint wins.
+ */
+function upstreamLfsConfig(settings) {
+    const endpoint = `${settings.repositoryUrl}.git/info/lfs`;
+    return [
+        ...accessConfig({ ...settings, gitThroughCachew: false }),
+        { key: 'lfs.url', value: endpoint },
+        { key: `url.${endpoint}.insteadOf`, value: endpoint }
+    ];
+}
+function lastLine(text) {
+    const lines = text
+        .split('\n')
+        .map(line => line.trim())
+        .filter(Boolean);
+    return lines[lines.length - 1] ?? '';
+}
+
 ;// CONCATENATED MODULE: ./src/git/workflow-ref.ts
 /**
  * Where the restored repository should end: the workflow's own commit (where actions/checkout
@@ -5964,6 +6240,7 @@ function at(commit) {
 
 
 
+
 async function finishCheckout(options) {
     const { directory, settings, log } = options;
     const destination = settings.destination;
@@ -5977,16 +6254,24 @@ async function finishCheckout(options) {
     const context = { git, settings, cachew: options.cachew, log };
     const { resolved, fetched } = await resolveDestination(context, destination, start, freshness);
     const changed = await checkOut(git, resolved, start);
+    // After the commit's checkout (which leaves pointers: GIT_LFS_SKIP_SMUDGE), the pointers
+    // get their content; git-lfs updates the index entries of the files it writes.
+    const lfs = settings.lfs ? await checkOutLfs(git, settings, resolved.commit, log) : undefined;
+    if (lfs) {
+        const fetchedNote = lfs.fetched > 0 ? `, ${lfs.fetched} fetched from ${lfs.fetchedFrom}` : '';
+        log.info(`Git LFS: ${lfs.files} file(s) with content${fetchedNote}.`);
+    }
     // Only a checkout, or entries whose file did not match (filters, line endings), can leave
     // a difference for git to report; otherwise the index is fresh and git need not look.
-    if (changed || stale > 0)
+    if (changed || stale > 0 || lfs)
         warnIfDirty(await refreshIndex(directory), log);
     log.info(`Checked out ${describeDestination(destination)}: ${resolved.ref} at ${resolved.commit}`);
     return {
         commit: resolved.commit,
         ref: resolved.ref,
         bundleApplied: freshness.bundle !== undefined,
-        fetched
+        fetched,
+        lfs
     };
 }
 /**
@@ -6188,7 +6473,7 @@ class InPlaceUndo {
         const present = [];
         for (const relative of candidates) {
             const top = await this.topNotDirectory(relative);
-            if (top === relative && (await exists(this.absolute(relative))))
+            if (top === relative && (await in_place_undo_exists(this.absolute(relative))))
                 present.push(relative);
             else if (!this.missing.includes(top))
                 this.missing.push(top);
@@ -6451,7 +6736,7 @@ async function in_place_undo_lstatOrUndefined(file) {
         throw error;
     }
 }
-async function exists(file) {
+async function in_place_undo_exists(file) {
     return (await in_place_undo_lstatOrUndefined(file)) !== undefined;
 }
 async function removeEntry(file) {
@@ -7031,6 +7316,10 @@ var __disposeResources = (undefined && undefined.__disposeResources) || (functio
 
 
 
+
+
+
+
 /** How often a regenerated snapshot (or a broken unresumable stream) starts the restore over. */
 const MAX_RESTARTS = 2;
 /** The snapshot's phase: download and extraction overlap, so they are one phase. */
@@ -7039,12 +7328,20 @@ const DOWNLOAD_PHASE = 'Download and extract';
 const CACHE_PHASE = 'Extract from the runner cache';
 async function restore(settings, log) {
     const started = performance.now();
+    // Before any request: without git-lfs the restore could only fail after the download.
+    if (settings.lfs)
+        log.debug(`Git LFS: ${await requireGitLfs(settings.tempDir)}`);
     const cachew = new CachewClient(settings, settings.downloadConcurrency + 2);
     try {
         if (settings.updateExisting === 'auto') {
             const updated = await updateInPlace(settings, cachew, log);
-            if (updated)
+            if (updated) {
+                // The checkout in place left pointers (GIT_LFS_SKIP_SMUDGE) where LFS files changed; the
+                // last job's objects are in .git/lfs, and git-lfs fetches the rest.
+                if (settings.lfs)
+                    await lfsInPlace(settings, updated.commit, log);
                 return inPlaceResult(settings, updated, started);
+            }
         }
         const cache = settings.runnerCacheDir === undefined
             ? undefined
@@ -7067,6 +7364,12 @@ async function restore(settings, log) {
     finally {
         cachew.close();
     }
+}
+async function lfsInPlace(settings, commit, log) {
+    const git = new Git(settings.target, accessSecrets(settings));
+    const lfs = await checkOutLfs(git, settings, commit, log);
+    const fetchedNote = lfs.fetched > 0 ? `, ${lfs.fetched} fetched from ${lfs.fetchedFrom}` : '';
+    log.info(`Git LFS: ${lfs.files} file(s) with content${fetchedNote}.`);
 }
 /** An update in place, in the terms of a restore: no snapshot; the bytes are git's packs. */
 function inPlaceResult(settings, updated, started) {
@@ -7106,15 +7409,24 @@ async function restoreOnce(settings, cachew, cache, log) {
         const staging = await prepareStaging(settings.target, { warn: message => log.warning(message) });
         scope.defer(() => quietly(staging.discard(), 'staging directory removal', log));
         const bundle = startBundleDownload(settings, source.fields.bundleUrl, transport, spoolDirectory.path, signal, log);
+        const lfs = settings.lfs
+            ? startLfsDownload(settings, source.fields.lfsSnapshotUrl ?? lfsSnapshotUrl(settings.serverUrl, settings.repositoryUrl), transport, spoolDirectory.path, signal, log)
+            : Promise.resolve(undefined);
         // Stops whatever is still in flight; the bundle's file must be closed before its directory goes.
         scope.defer(async () => {
             controller.abort();
             await bundle;
+            const download = await lfs;
+            await download?.completion.catch(() => undefined);
+            await download?.spool.close();
         });
         const extracted = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () => log.group(cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot', () => extractSnapshot(source, staging.directory, controller, settings, cache, log)));
         const snapshotSeconds = phases[phases.length - 1].seconds;
         const { stats: download, fields } = source;
         log.info(`Extracted ${extracted.entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`);
+        if (settings.lfs) {
+            await timed(phases, 'LFS objects', () => log.group('Extract the LFS objects', async () => extractLfsObjects(await lfs, staging.directory, controller, log)));
+        }
         const finished = await timed(phases, 'Git', () => log.group('Check out the workflow commit', async () => finishCheckout({
             directory: staging.directory,
             settings,
@@ -7291,6 +7603,62 @@ function describePlan(download, commit) {
     return `Snapshot ${commit ?? '(commit not given)'}: ${size}, downloading with ${how}.`;
 }
 /**
+ * Starts the LFS snapshot's download alongside the snapshot, with the same engine. A 404 (no
+ * LFS snapshot cached) or a download that fails is not fatal: git-lfs then fetches the objects
+ * (src/git/lfs.ts); resolves undefined then, with a line that says why.
+ */
+async function startLfsDownload(settings, url, transport, directory, signal, log) {
+    const credentialed = sameOrigin(settings.serverUrl, url);
+    if (!credentialed && settings.authorization !== undefined) {
+        log.info(`The LFS snapshot is on another origin (${new URL(url).origin}): fetching it without the authorization header.`);
+    }
+    const spool = await Spool.create(external_node_path_namespaceObject.join(directory, `lfs-snapshot-${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}.tar.zst`));
+    try {
+        const download = await Download.start(url, spool, {
+            ...downloadOptions(settings, transport, signal),
+            authorized: credentialed && settings.authorization !== undefined,
+            what: 'LFS snapshot'
+        });
+        const size = download.info.size === undefined ? 'size unknown' : formatBytes(download.info.size);
+        log.info(`LFS snapshot: ${url} (${size}).`);
+        return { spool, completion: download.completion };
+    }
+    catch (error) {
+        await spool.close();
+        if (signal.aborted)
+            return undefined;
+        const reason = error instanceof CacheMissError
+            ? 'cachew has none cached (HTTP 404)'
+            : error.message;
+        log.info(`No LFS snapshot (${reason}): git-lfs fetches the LFS objects instead.`);
+        return undefined;
+    }
+}
+/**
+ * Extracts the downloaded LFS snapshot into the staged clone's .git/lfs. A download that broke
+ * midway leaves the objects to git-lfs; a damaged archive or object fails the restore.
+ */
+async function extractLfsObjects(download, directory, controller, log) {
+    if (!download)
+        return undefined;
+    try {
+        await download.completion;
+    }
+    catch (error) {
+        if (jobCancelled.aborted)
+            throw error;
+        log.warning(`The LFS snapshot could not be downloaded (${error.message}); git-lfs fetches the LFS objects instead.`);
+        return undefined;
+    }
+    const installed = await installLfsSnapshot({ source: download.spool, complete: download.completion }, directory, {
+        controller,
+        onSkip: (entry, reason) => log.warning(`Skipped LFS archive entry '${entry}': ${reason}`),
+        debug: message => log.debug(message)
+    });
+    log.info(`Installed ${installed.objects} LFS object(s) (${formatBytes(installed.bytes)}) from the LFS snapshot.`);
+    return installed;
+}
+/**
  * Fetches the delta bundle while the snapshot downloads and extracts. Any failure here is
  * a warning: git then fetches the missing commits through cachew instead.
  */
@@ -7362,7 +7730,8 @@ const Inputs = {
     gitThroughCachew: 'git-through-cachew',
     runnerCache: 'runner-cache',
     runnerCacheMaxGb: 'runner-cache-max-gb',
-    updateExisting: 'update-existing'
+    updateExisting: 'update-existing',
+    lfs: 'lfs'
 };
 /**
  * Defaults that apply when an input is absent (the runner fills action.yml's defaults in;
@@ -7380,7 +7749,8 @@ const Defaults = {
     gitThroughCachew: true,
     runnerCache: 'auto',
     runnerCacheMaxGb: 10,
-    updateExisting: 'auto'
+    updateExisting: 'auto',
+    lfs: false
 };
 const Limits = {
     downloadConcurrency: { min: 1, max: 64 },
@@ -7428,7 +7798,8 @@ function readSettings(env = process.env) {
         runnerCacheDir: parseRunnerCache(env),
         runnerCacheMaxBytes: parseInteger(Inputs.runnerCacheMaxGb, Defaults.runnerCacheMaxGb, Limits.runnerCacheMaxGb) *
             1024 ** 3,
-        updateExisting: parseUpdateExisting()
+        updateExisting: parseUpdateExisting(),
+        lfs: parseBoolean(Inputs.lfs, Defaults.lfs)
     };
 }
 /** What an HTTP header value cannot carry: line breaks, other control characters, non-Latin-1. */

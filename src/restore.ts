@@ -10,13 +10,14 @@ import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { ExtractResult } from './archive/extract.js'
+import { installLfsSnapshot, type LfsInstallResult } from './archive/lfs-snapshot.js'
 import { materialize } from './archive/materialize.js'
 import { prepareStaging } from './archive/staging.js'
 import { RunnerCache } from './cache/runner-cache.js'
 import { jobCancelled, orCancelled } from './cancellation.js'
 import { sameOrigin } from './cachew/credentials.js'
 import { CachewClient } from './cachew/client.js'
-import { bundleUrl } from './cachew/endpoints.js'
+import { bundleUrl, lfsSnapshotUrl } from './cachew/endpoints.js'
 import { snapshotFields, type SnapshotFields } from './cachew/snapshot.js'
 import { Download, noDownloadYet, type DownloadStats } from './download/download.js'
 import type { HttpTransport } from './download/http.js'
@@ -26,6 +27,9 @@ import { ArchiveError, CacheMissError, RestartRequiredError } from './errors.js'
 import { configureGitAccess } from './git/access.js'
 import { updateInPlace, type InPlaceResult } from './git/in-place.js'
 import { finishCheckout, freshenMovedEntries, type FinishOptions } from './git/finish.js'
+import { accessSecrets } from './git/access.js'
+import { Git } from './git/git.js'
+import { checkOutLfs, requireGitLfs } from './git/lfs.js'
 import { formatBytes, type Log } from './report/log.js'
 import { type Phase, timed } from './report/phases.js'
 import { startProgress } from './report/progress.js'
@@ -66,11 +70,18 @@ export interface RestoreResult {
 
 export async function restore(settings: RestoreSettings, log: Log): Promise<RestoreResult> {
   const started = performance.now()
+  // Before any request: without git-lfs the restore could only fail after the download.
+  if (settings.lfs) log.debug(`Git LFS: ${await requireGitLfs(settings.tempDir)}`)
   const cachew = new CachewClient(settings, settings.downloadConcurrency + 2)
   try {
     if (settings.updateExisting === 'auto') {
       const updated = await updateInPlace(settings, cachew, log)
-      if (updated) return inPlaceResult(settings, updated, started)
+      if (updated) {
+        // The checkout in place left pointers (GIT_LFS_SKIP_SMUDGE) where LFS files changed; the
+        // last job's objects are in .git/lfs, and git-lfs fetches the rest.
+        if (settings.lfs) await lfsInPlace(settings, updated.commit, log)
+        return inPlaceResult(settings, updated, started)
+      }
     }
     const cache =
       settings.runnerCacheDir === undefined
@@ -90,6 +101,13 @@ export async function restore(settings: RestoreSettings, log: Log): Promise<Rest
   } finally {
     cachew.close()
   }
+}
+
+async function lfsInPlace(settings: RestoreSettings, commit: string, log: Log): Promise<void> {
+  const git = new Git(settings.target, accessSecrets(settings))
+  const lfs = await checkOutLfs(git, settings, commit, log)
+  const fetchedNote = lfs.fetched > 0 ? `, ${lfs.fetched} fetched from ${lfs.fetchedFrom}` : ''
+  log.info(`Git LFS: ${lfs.files} file(s) with content${fetchedNote}.`)
 }
 
 /** An update in place, in the terms of a restore: no snapshot; the bytes are git's packs. */
@@ -147,10 +165,23 @@ async function restoreOnce(
     signal,
     log
   )
+  const lfs = settings.lfs
+    ? startLfsDownload(
+        settings,
+        source.fields.lfsSnapshotUrl ?? lfsSnapshotUrl(settings.serverUrl, settings.repositoryUrl),
+        transport,
+        spoolDirectory.path,
+        signal,
+        log
+      )
+    : Promise.resolve(undefined)
   // Stops whatever is still in flight; the bundle's file must be closed before its directory goes.
   scope.defer(async () => {
     controller.abort()
     await bundle
+    const download = await lfs
+    await download?.completion.catch(() => undefined)
+    await download?.spool.close()
   })
 
   const extracted = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () =>
@@ -164,6 +195,14 @@ async function restoreOnce(
   log.info(
     `Extracted ${extracted.entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`
   )
+
+  if (settings.lfs) {
+    await timed(phases, 'LFS objects', () =>
+      log.group('Extract the LFS objects', async () =>
+        extractLfsObjects(await lfs, staging.directory, controller, log)
+      )
+    )
+  }
 
   const finished = await timed(phases, 'Git', () =>
     log.group('Check out the workflow commit', async () =>
@@ -377,6 +416,90 @@ function describePlan(download: Download, commit: string | undefined): string {
       ? `${download.stats.concurrencyLimit} ranged requests at once`
       : 'one stream'
   return `Snapshot ${commit ?? '(commit not given)'}: ${size}, downloading with ${how}.`
+}
+
+/** The LFS snapshot's download, filling a spool in the spool directory. */
+interface LfsDownload {
+  spool: Spool
+  completion: Promise<void>
+}
+
+/**
+ * Starts the LFS snapshot's download alongside the snapshot, with the same engine. A 404 (no
+ * LFS snapshot cached) or a download that fails is not fatal: git-lfs then fetches the objects
+ * (src/git/lfs.ts); resolves undefined then, with a line that says why.
+ */
+async function startLfsDownload(
+  settings: RestoreSettings,
+  url: string,
+  transport: HttpTransport,
+  directory: string,
+  signal: AbortSignal,
+  log: Log
+): Promise<LfsDownload | undefined> {
+  const credentialed = sameOrigin(settings.serverUrl, url)
+  if (!credentialed && settings.authorization !== undefined) {
+    log.info(
+      `The LFS snapshot is on another origin (${new URL(url).origin}): fetching it without the authorization header.`
+    )
+  }
+  const spool = await Spool.create(
+    path.join(directory, `lfs-snapshot-${randomBytes(4).toString('hex')}.tar.zst`)
+  )
+  try {
+    const download = await Download.start(url, spool, {
+      ...downloadOptions(settings, transport, signal),
+      authorized: credentialed && settings.authorization !== undefined,
+      what: 'LFS snapshot'
+    })
+    const size = download.info.size === undefined ? 'size unknown' : formatBytes(download.info.size)
+    log.info(`LFS snapshot: ${url} (${size}).`)
+    return { spool, completion: download.completion }
+  } catch (error) {
+    await spool.close()
+    if (signal.aborted) return undefined
+    const reason =
+      error instanceof CacheMissError
+        ? 'cachew has none cached (HTTP 404)'
+        : (error as Error).message
+    log.info(`No LFS snapshot (${reason}): git-lfs fetches the LFS objects instead.`)
+    return undefined
+  }
+}
+
+/**
+ * Extracts the downloaded LFS snapshot into the staged clone's .git/lfs. A download that broke
+ * midway leaves the objects to git-lfs; a damaged archive or object fails the restore.
+ */
+async function extractLfsObjects(
+  download: LfsDownload | undefined,
+  directory: string,
+  controller: AbortController,
+  log: Log
+): Promise<LfsInstallResult | undefined> {
+  if (!download) return undefined
+  try {
+    await download.completion
+  } catch (error) {
+    if (jobCancelled.aborted) throw error
+    log.warning(
+      `The LFS snapshot could not be downloaded (${(error as Error).message}); git-lfs fetches the LFS objects instead.`
+    )
+    return undefined
+  }
+  const installed = await installLfsSnapshot(
+    { source: download.spool, complete: download.completion },
+    directory,
+    {
+      controller,
+      onSkip: (entry, reason) => log.warning(`Skipped LFS archive entry '${entry}': ${reason}`),
+      debug: message => log.debug(message)
+    }
+  )
+  log.info(
+    `Installed ${installed.objects} LFS object(s) (${formatBytes(installed.bytes)}) from the LFS snapshot.`
+  )
+  return installed
 }
 
 /**

@@ -38,7 +38,8 @@ export const Inputs = {
   gitThroughCachew: 'git-through-cachew',
   runnerCache: 'runner-cache',
   runnerCacheMaxGb: 'runner-cache-max-gb',
-  updateExisting: 'update-existing'
+  updateExisting: 'update-existing',
+  lfs: 'lfs'
 } as const
 
 /**
@@ -57,7 +58,8 @@ export const Defaults = {
   gitThroughCachew: true,
   runnerCache: 'auto',
   runnerCacheMaxGb: 10,
-  updateExisting: 'auto'
+  updateExisting: 'auto',
+  lfs: false
 } as const
 
 /** `auto`: update a checkout of the same repository in place when it qualifies; `false`: never. */
@@ -108,6 +110,11 @@ export interface RestoreSettings {
   runnerCacheDir?: string
   runnerCacheMaxBytes: number
   updateExisting: UpdateExisting
+  /**
+   * Git LFS content, as actions/checkout's input: the objects come from cachew's LFS snapshot
+   * (and git-lfs fetches what it lacks), then the working tree gets the files' content.
+   */
+  lfs: boolean
 }
 
 type Env = NodeJS.ProcessEnv
@@ -166,7 +173,8 @@ export function readSettings(env: Env = process.env): RestoreSettings {
     runnerCacheMaxBytes:
       parseInteger(Inputs.runnerCacheMaxGb, Defaults.runnerCacheMaxGb, Limits.runnerCacheMaxGb) *
       1024 ** 3,
-    updateExisting: parseUpdateExisting()
+    updateExisting: parseUpdateExisting(),
+    lfs: parseBoolean(Inputs.lfs, Defaults.lfs)
   }
 }
 

@@ -26,7 +26,12 @@
  *   mirror, cached per (base, head): 200 application/x-git-bundle with ETag and Range support,
  *   204 when the mirror is at base, 404 when base is unknown or not an ancestor of main (or no
  *   mirror was given), 400 when base is missing or not 40 hex digits.
- * - lfs-snapshot.tar.zst: always 404 (no LFS objects are ever cached here).
+ * - lfs-snapshot.tar.zst (GET, HEAD): the entry's `lfsFile` (a zstd tar of `./lfs/...` made from
+ *   a `.git`, as cachew makes it) with ETag and Range support like the bundle; 404 when the entry
+ *   has none. With `lfsUrlHeader`, snapshot responses announce it in X-Cachew-Lfs-Snapshot-Url
+ *   (root-relative; a string there is sent verbatim instead).
+ * - Git LFS's own API (…/info/lfs/objects/batch) is not served: 404, as from a cachew that
+ *   serves only git's protocol, so git-lfs clients fall back to the upstream host.
  * - ensure-refs (POST): computed from the bare mirror; like the real server, each requested ref
  *   maps to its SHA ('' when missing), `missing_commits` is omitted when empty and `fetched`
  *   is always false (there is no upstream to fetch from).
@@ -124,6 +129,10 @@ export interface SnapshotEntry {
   bundleBase?: string
   /** Makes that URL absolute on this origin (e.g. http://localhost:PORT); root-relative when unset. */
   bundleOrigin?: string
+  /** The LFS snapshot served at lfs-snapshot.tar.zst (404 without one). */
+  lfsFile?: string
+  /** Announce the LFS snapshot with X-Cachew-Lfs-Snapshot-Url: true (root-relative) or this value. */
+  lfsUrlHeader?: boolean | string
 }
 
 export interface ServerOptions {
@@ -363,7 +372,7 @@ class TestCachewServer implements CachewServer {
       case 'snapshot.bundle':
         return this.serveBundle(exchange, repository)
       case 'lfs-snapshot.tar.zst':
-        return sendText(exchange, 404, 'no LFS snapshot cached\n')
+        return this.serveLfsSnapshot(exchange, repository)
       case 'ensure-refs':
         if (this.answerInjectedGitStatus(exchange, route.endpoint)) return
         return this.ensureRefs(exchange, repository)
@@ -461,8 +470,29 @@ class TestCachewServer implements CachewServer {
         `${repository.snapshot.bundleOrigin ?? ''}/git/${repository.repoPath}/snapshot.bundle?base=${base}`
       )
     }
+    const lfsHeader = repository.snapshot.lfsUrlHeader
+    if (lfsHeader) {
+      res.setHeader(
+        'X-Cachew-Lfs-Snapshot-Url',
+        typeof lfsHeader === 'string'
+          ? lfsHeader
+          : `/git/${repository.repoPath}/lfs-snapshot.tar.zst`
+      )
+    }
     const etag = this.snapshotEtag(stat)
     await this.serveFile(exchange, repository.snapshot.file, stat.size, etag, true)
+  }
+
+  private async serveLfsSnapshot(exchange: Exchange, repository: Repository): Promise<void> {
+    const { req, res } = exchange
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return methodNotAllowed(exchange, 'GET, HEAD')
+    const file = repository.snapshot.lfsFile
+    const stat = file ? await statFile(file) : undefined
+    if (!file || !stat) return sendText(exchange, 404, 'no LFS snapshot cached\n')
+    res.setHeader('Content-Type', 'application/zstd')
+    const etag = `"lfs-${stat.ino}-${stat.size}-${stat.mtimeNs}"`
+    await this.serveFile(exchange, file, stat.size, etag, false)
   }
 
   private serveSnapshotHead(

@@ -377,3 +377,61 @@ export async function makeSnapshot(
     await fsp.rm(scratch, { recursive: true, force: true })
   }
 }
+
+// ---------------------------------------------------------------- Git LFS
+
+/**
+ * Commits `files` (path → content) as Git LFS files, made by the real git-lfs in the working
+ * clone (`git lfs track`, then `git add`: the clean filter writes the pointer and stores the
+ * object under workDir/.git/lfs/objects), and pushes the commit to the bare mirror. The push
+ * skips git-lfs's pre-push hook: the mirror is a plain path with no LFS server; the objects stay
+ * in the working clone, where the test's LFS server and LFS snapshot take them from.
+ */
+export async function addLfsCommit(
+  mirror: Mirror,
+  files: Record<string, Buffer>,
+  pattern = 'media/**'
+): Promise<string> {
+  await git(mirror.workDir, ['lfs', 'install', '--local'])
+  await git(mirror.workDir, ['lfs', 'track', pattern])
+  for (const [name, content] of Object.entries(files)) {
+    const file = path.join(mirror.workDir, name)
+    await fsp.mkdir(path.dirname(file), { recursive: true })
+    await fsp.writeFile(file, content)
+  }
+  await git(mirror.workDir, ['add', '-A'])
+  await git(mirror.workDir, ['commit', '-q', '-m', `LFS files: ${Object.keys(files).join(', ')}`])
+  await git(mirror.workDir, ['push', '-q', '--no-verify', 'mirror', 'main'])
+  const sha = await gitLine(mirror.workDir, ['rev-parse', 'HEAD'])
+  mirror.commits.push(sha)
+  return sha
+}
+
+/** Where git-lfs keeps the working clone's objects: lfs/objects/XX/YY/OID below this. */
+export function lfsGitDir(mirror: Mirror): string {
+  return path.join(mirror.workDir, '.git')
+}
+
+/**
+ * An LFS snapshot as cachew makes one: `tar -cpf - -C <.git> ./lfs | zstd`, of `gitDir`
+ * (by default the working clone's, holding every object committed so far).
+ */
+export async function makeLfsSnapshot(gitDir: string, outFile: string): Promise<void> {
+  const out = await fsp.open(outFile, 'w')
+  try {
+    const tar = spawn('tar', ['-cpf', '-', '-C', gitDir, './lfs'], {
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    const zstd = spawn('zstd', ['-q', '-T0', '-c'], { stdio: ['pipe', out.fd, 'pipe'] })
+    const input = zstd.stdin
+    if (!input) throw new Error('zstd has no stdin')
+    tar.stdout.pipe(input)
+    input.on('error', () => undefined)
+    const [tarResult, zstdResult] = await Promise.all([exitOf(tar), exitOf(zstd)])
+    if (tarResult.code !== 0) throw new Error(`tar failed (${tarResult.code}): ${tarResult.stderr}`)
+    if (zstdResult.code !== 0)
+      throw new Error(`zstd failed (${zstdResult.code}): ${zstdResult.stderr}`)
+  } finally {
+    await out.close()
+  }
+}

@@ -23,6 +23,11 @@ export function bundleUrl(serverUrl: string, upstreamUrl: string, base: string):
   return `${repositoryPrefix(serverUrl, upstreamUrl)}/snapshot.bundle?base=${base}`
 }
 
+/** cachew's LFS snapshot: the LFS objects its snapshot's HEAD references (404 when none). */
+export function lfsSnapshotUrl(serverUrl: string, upstreamUrl: string): string {
+  return `${repositoryPrefix(serverUrl, upstreamUrl)}/lfs-snapshot.tar.zst`
+}
+
 export function ensureRefsUrl(serverUrl: string, upstreamUrl: string): string {
   return `${repositoryPrefix(serverUrl, upstreamUrl)}/ensure-refs`
 }

@@ -7,6 +7,8 @@ export interface SnapshotFields {
   commit?: string
   /** X-Cachew-Bundle-Url, resolved: present when the mirror has moved past the snapshot. */
   bundleUrl?: string
+  /** X-Cachew-Lfs-Snapshot-Url, resolved: where newer servers say the LFS snapshot is. */
+  lfsSnapshotUrl?: string
 }
 
 function first(value: string | string[] | undefined): string | undefined {
@@ -17,8 +19,10 @@ function first(value: string | string[] | undefined): string | undefined {
 export function snapshotFields(serverUrl: string, headers: IncomingHttpHeaders): SnapshotFields {
   const commit = first(headers['x-cachew-snapshot-commit'])
   const bundle = first(headers['x-cachew-bundle-url'])
+  const lfs = first(headers['x-cachew-lfs-snapshot-url'])
   return {
     commit: commit && /^[0-9a-f]{40,64}$/i.test(commit) ? commit.toLowerCase() : undefined,
-    bundleUrl: bundle ? resolveServerUrl(serverUrl, bundle) : undefined
+    bundleUrl: bundle ? resolveServerUrl(serverUrl, bundle) : undefined,
+    lfsSnapshotUrl: lfs ? resolveServerUrl(serverUrl, lfs) : undefined
   }
 }

@@ -13,6 +13,7 @@ import type { FreshenContext, Resolved, SnapshotFreshness, StartingHead } from '
 import { resolveDestination } from './freshen.js'
 import { Git } from './git.js'
 import { writeIndexStat } from './index-stat.js'
+import { checkOutLfs, type LfsCheckoutResult } from './lfs.js'
 import { describeDestination } from './workflow-ref.js'
 
 /**
@@ -49,6 +50,8 @@ export interface FinishResult {
   bundleApplied: boolean
   /** Whether anything was fetched from cachew (or upstream) beyond snapshot and bundle. */
   fetched: boolean
+  /** With lfs: true, what the LFS checkout did. */
+  lfs?: LfsCheckoutResult
 }
 
 export async function finishCheckout(options: FinishOptions): Promise<FinishResult> {
@@ -64,15 +67,23 @@ export async function finishCheckout(options: FinishOptions): Promise<FinishResu
   const context: FreshenContext = { git, settings, cachew: options.cachew, log }
   const { resolved, fetched } = await resolveDestination(context, destination, start, freshness)
   const changed = await checkOut(git, resolved, start)
+  // After the commit's checkout (which leaves pointers: GIT_LFS_SKIP_SMUDGE), the pointers
+  // get their content; git-lfs updates the index entries of the files it writes.
+  const lfs = settings.lfs ? await checkOutLfs(git, settings, resolved.commit, log) : undefined
+  if (lfs) {
+    const fetchedNote = lfs.fetched > 0 ? `, ${lfs.fetched} fetched from ${lfs.fetchedFrom}` : ''
+    log.info(`Git LFS: ${lfs.files} file(s) with content${fetchedNote}.`)
+  }
   // Only a checkout, or entries whose file did not match (filters, line endings), can leave
   // a difference for git to report; otherwise the index is fresh and git need not look.
-  if (changed || stale > 0) warnIfDirty(await refreshIndex(directory), log)
+  if (changed || stale > 0 || lfs) warnIfDirty(await refreshIndex(directory), log)
   log.info(`Checked out ${describeDestination(destination)}: ${resolved.ref} at ${resolved.commit}`)
   return {
     commit: resolved.commit,
     ref: resolved.ref,
     bundleApplied: freshness.bundle !== undefined,
-    fetched
+    fetched,
+    lfs
   }
 }
 

@@ -10,13 +10,9 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { Readable } from 'node:stream'
 import { promisify } from 'node:util'
-import {
-  extractTar,
-  extractTarFile,
-  TarExtractor,
-  type ExtractResult
-} from '../src/archive/extract.js'
+import { TarExtractor, type ExtractResult } from '../src/archive/extract.js'
 import { ArchiveError, ExpectedError, UnsafeEntryError } from '../src/errors.js'
+import { extractTar, extractTarFile } from './support/extract-input.js'
 import {
   describeTree,
   expectSameTree,

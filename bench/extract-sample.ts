@@ -10,7 +10,7 @@
  * JSON line: what the process measured of the work alone (without Node's start).
  */
 import * as fs from 'node:fs'
-import { extractTarFile } from '../src/archive/extract.js'
+import { extractTarFile } from '../__tests__/support/extract-input.js'
 import { BlobHasher, isWorktreePath } from '../src/archive/git-blobs.js'
 import { TarGate, type TarEntryHandler } from '../src/archive/tar-gate.js'
 

@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(725);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(495);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 725:
+/***/ 495:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -795,8 +795,6 @@ function snapshotRows(result, checkedOut) {
     ];
 }
 
-;// CONCATENATED MODULE: external "node:stream"
-const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
 ;// CONCATENATED MODULE: ./src/archive/git-blobs.ts
 /**
  * Git's blob ids, computed while the extractor writes each file, so that the index can be
@@ -1685,7 +1683,6 @@ function display(latin1Name) {
 
 
 
-
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = external_node_fs_namespaceObject.constants;
 const CREATE_FILE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 /** A repository config is a few hundred bytes; a larger one is not read for the format. */
@@ -2035,73 +2032,6 @@ class TarExtractor {
 /** Node turns a negative number of seconds into "now"; a Date keeps a time before 1970. */
 function timeArgument(seconds) {
     return seconds >= 0 ? seconds : new Date(seconds * 1000);
-}
-/** As the action reads its spool. */
-const READ_BLOCK = (/* unused pure expression or super */ null && (1024 * 1024));
-/** Extracts a tar file, read through one reused 1 MiB buffer. */
-function extractTarFile(file, directory, options = {}) {
-    const extractor = new TarExtractor(directory, options);
-    const fd = fs.openSync(file, 'r');
-    try {
-        const buffer = Buffer.allocUnsafe(READ_BLOCK);
-        for (let read; (read = fs.readSync(fd, buffer, 0, READ_BLOCK, null)) > 0;) {
-            extractor.write(buffer.subarray(0, read));
-        }
-        extractor.end();
-        return extractor.result;
-    }
-    finally {
-        fs.closeSync(fd);
-        extractor.close();
-    }
-}
-/**
- * Extracts a tar stream. Rejects with the input's error when the input fails, with the
- * signal's reason on abort (at once, even if the input never settles); the input is
- * destroyed and no file is left open either way.
- */
-async function extractTar(input, directory, options = {}) {
-    const { signal, ...extractorOptions } = options;
-    let extractor;
-    try {
-        signal?.throwIfAborted();
-        extractor = new TarExtractor(directory, extractorOptions);
-    }
-    catch (error) {
-        input.destroy();
-        throw error;
-    }
-    try {
-        await new Promise((resolve, reject) => {
-            const fail = (error) => {
-                stop();
-                input.destroy();
-                reject(error);
-            };
-            const onAbort = () => fail(signal.reason);
-            const onData = (chunk) => {
-                try {
-                    extractor.write(chunk);
-                }
-                catch (error) {
-                    fail(error);
-                }
-            };
-            const stopWatching = finished(input, { writable: false }, error => error ? fail(error) : (stop(), resolve()));
-            const stop = () => {
-                stopWatching();
-                input.off('data', onData);
-                signal?.removeEventListener('abort', onAbort);
-            };
-            signal?.addEventListener('abort', onAbort, { once: true });
-            input.on('data', onData);
-        });
-        extractor.end();
-        return extractor.result;
-    }
-    finally {
-        extractor.close();
-    }
 }
 
 ;// CONCATENATED MODULE: external "node:zlib"

@@ -162,6 +162,10 @@ export function restoreSettings(
     gitThroughCachew: true,
     runnerCacheMaxBytes: 0,
     updateExisting: 'auto',
+    showProgress: true,
+    clean: true,
+    superseded: [],
+    notYet: { lfs: false, submodules: 'false' },
     ...rest
   }
   const destination =

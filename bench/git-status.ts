@@ -81,7 +81,11 @@ function benchSettings(dir: string, upstreamUrl: string): RestoreSettings {
     setSafeDirectory: false,
     gitThroughCachew: true,
     runnerCacheMaxBytes: 0,
-    updateExisting: 'false'
+    updateExisting: 'false',
+    showProgress: false,
+    clean: true,
+    superseded: [],
+    notYet: { lfs: false, submodules: 'false' }
   }
 }
 

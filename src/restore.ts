@@ -22,7 +22,7 @@ import { header, HttpTransport } from './download/http.js'
 import { chooseSpoolDirectory, ensureFreeSpace } from './download/location.js'
 import { Spool } from './download/spool.js'
 import { ArchiveError, CacheMissError, RestartRequiredError } from './errors.js'
-import { configureGitAccess } from './git/access.js'
+import { configureGitAccess, removeAccessFiles, setOrigin } from './git/access.js'
 import { updateInPlace, type InPlaceResult } from './git/in-place.js'
 import { finishCheckout, freshenMovedEntries, type FinishOptions } from './git/finish.js'
 import { formatBytes, type Log } from './report/log.js'
@@ -69,6 +69,7 @@ export async function restore(settings: RestoreSettings, log: Log): Promise<Rest
     const updated = await updateInPlace(settings, log)
     if (updated) return inPlaceResult(settings, updated, started)
   }
+  if (!settings.clean) await sayCleanDoesNotApply(settings.target, log)
   const transport = new HttpTransport(settings, settings.downloadConcurrency + 2)
   const cache =
     settings.runnerCacheDir === undefined
@@ -89,6 +90,20 @@ export async function restore(settings: RestoreSettings, log: Log): Promise<Rest
   } finally {
     transport.close()
   }
+}
+
+/**
+ * `clean: false` keeps untracked files only when a checkout is updated in place; a snapshot
+ * restore replaces whatever the target holds, as actions/checkout does when it cannot reuse
+ * the directory. Said once, when there is something to lose.
+ */
+async function sayCleanDoesNotApply(target: string, log: Log): Promise<void> {
+  const names = await fs.readdir(target).catch(() => [])
+  if (names.length === 0) return
+  log.info(
+    `clean: false applies to a checkout updated in place only; the snapshot replaces what ` +
+      `${target} holds, untracked files included.`
+  )
 }
 
 /** An update in place, in the terms of a restore: no snapshot; the bytes are git's packs. */
@@ -177,10 +192,11 @@ async function restoreOnce(
       })
     )
   )
+  await setOrigin(staging.directory, settings)
   const access = settings.persistCredentials
     ? await configureGitAccess(staging.directory, settings)
     : undefined
-  if (access) undoOnFailure.defer(() => fs.rm(access.configFile, { force: true }))
+  if (access) undoOnFailure.defer(() => removeAccessFiles(access.configFile))
 
   await timed(phases, 'Move into place', async () => {
     await staging.commit()
@@ -219,7 +235,9 @@ async function extractSnapshot(
   log: Log
 ): Promise<ExtractResult> {
   const progress =
-    source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined
+    source.from === 'server' && settings.showProgress
+      ? startProgress(source.stats, source.size, log)
+      : undefined
   try {
     return await materialize({ source: source.spool, complete: source.completion }, directory, {
       controller,

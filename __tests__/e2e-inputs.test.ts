@@ -124,6 +124,42 @@ describe('input refused before any request', () => {
       }
     ],
     [
+      'fetch-depth that is no depth',
+      {
+        inputs: { 'fetch-depth': '-1' },
+        message: /Input 'fetch-depth': '-1' is not a whole number, 0 or more \(0 is all history\)/
+      }
+    ],
+    [
+      'filter git would refuse',
+      {
+        inputs: { filter: 'blob:limit=1t' },
+        message: /Input 'filter': 'blob:limit=1t' is not a filter; use blob:none/
+      }
+    ],
+    [
+      'submodules: all',
+      {
+        inputs: { submodules: 'all' },
+        message: /Input 'submodules': 'all' is not allowed; use false, true or recursive/
+      }
+    ],
+    [
+      'ssh-user that ssh would read as an option',
+      {
+        inputs: { 'ssh-user': '-oProxyCommand=touch pwned' },
+        message: /Input 'ssh-user': '-oProxyCommand=touch pwned' is not a user name ssh can take/
+      }
+    ],
+    [
+      'github-server-url on another host than a repository URL',
+      {
+        inputs: { 'github-server-url': 'https://ghe.example.com' },
+        message:
+          /Input 'github-server-url': is https:\/\/ghe\.example\.com, but repository is a URL on https:\/\/github\.example/
+      }
+    ],
+    [
       'repository that resolves to no repository',
       {
         inputs: { repository: 'acme/..' },

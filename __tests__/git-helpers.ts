@@ -163,6 +163,10 @@ export function restoreSettings(
     runnerCacheMaxBytes: 0,
     updateExisting: 'auto',
     lfs: false,
+    showProgress: true,
+    clean: true,
+    superseded: [],
+    notYet: { submodules: 'false' },
     ...rest
   }
   const destination =

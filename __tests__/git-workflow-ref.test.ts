@@ -61,6 +61,15 @@ describe('chooseDestination in a workflow', () => {
     expect(chooseDestination(inputs(), workflow)).toEqual({ kind: 'tag', tag: 'v1.2', commit: SHA })
   })
 
+  it('takes an unqualified GITHUB_REF (a merged pull request closed) as a branch, as checkout does', () => {
+    const workflow = { sha: SHA, ref: 'main', eventName: 'pull_request' }
+    expect(chooseDestination(inputs(), workflow)).toEqual({
+      kind: 'branch',
+      branch: 'main',
+      commit: SHA
+    })
+  })
+
   it('detaches at GITHUB_SHA when there is no GITHUB_REF', () => {
     expect(chooseDestination(inputs(), { sha: SHA })).toEqual({ kind: 'commit', commit: SHA })
   })

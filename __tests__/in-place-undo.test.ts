@@ -307,3 +307,108 @@ describe('InPlaceUndo', () => {
     expect(await undoEntries(dir)).toEqual([path.basename(alive)])
   })
 })
+
+describe('InPlaceUndo with keepUntracked (clean: false)', () => {
+  /**
+   * makeRepo's checkout, dirty, with commit C (B plus x/y and w/deep/z) to go to. Untracked
+   * and ignored entries of every kind: in the way of C's paths (new/n.txt where C has that
+   * file, x and w/deep where C needs directories, d/untracked inside d where C has a file) and
+   * not (stray.txt, new/other.txt and w/other beside C's new files, ignored files, an empty
+   * directory, a nested repository).
+   */
+  async function dirtyRepoGoingToC(): Promise<{ dir: string; c: string }> {
+    const { dir, b } = await makeRepo()
+    git(dir, 'checkout', '--quiet', '--force', '--detach', b)
+    await fs.mkdir(path.join(dir, 'x'))
+    await fs.writeFile(path.join(dir, 'x', 'y'), 'C\n')
+    await fs.mkdir(path.join(dir, 'w', 'deep'), { recursive: true })
+    await fs.writeFile(path.join(dir, 'w', 'deep', 'z'), 'C\n')
+    git(dir, 'add', '.')
+    git(dir, 'commit', '--quiet', '-m', 'C')
+    const c = git(dir, 'rev-parse', 'HEAD')
+    git(dir, 'checkout', '--quiet', '--force', 'main')
+    git(dir, 'clean', '-ffdxq')
+    await makeDirty(dir)
+    await fs.mkdir(path.join(dir, 'new'))
+    await fs.writeFile(path.join(dir, 'new', 'n.txt'), 'the job made this, C tracks it\n')
+    await fs.writeFile(path.join(dir, 'new', 'other.txt'), 'beside a new file of C\n')
+    await fs.writeFile(path.join(dir, 'x'), 'a file where C needs a directory\n')
+    await fs.mkdir(path.join(dir, 'w'))
+    await fs.writeFile(path.join(dir, 'w', 'deep'), 'a file where C needs a directory\n')
+    await fs.writeFile(path.join(dir, 'w', 'other'), 'beside it\n')
+    await fs.writeFile(path.join(dir, 'd', 'untracked'), 'inside d, which C has as a file\n')
+    return { dir, c }
+  }
+
+  function record(dir: string, c: string): Promise<InPlaceUndo> {
+    return InPlaceUndo.record(undoGit(dir), dir, {
+      destination: c,
+      branch: 'main',
+      tempDir: '/nowhere',
+      keepUntracked: true
+    })
+  }
+
+  it('sets aside exactly what a forced checkout replaces: the tree ends as plain git leaves it', async () => {
+    const { dir, c } = await dirtyRepoGoingToC()
+    // What actions/checkout with clean: false does to the same tree: a forced checkout alone.
+    const plain = await dirs.make('plain')
+    await fs.cp(dir, plain, { recursive: true, verbatimSymlinks: true })
+    git(plain, 'checkout', '--quiet', '--force', '-B', 'main', c)
+
+    const undo = await record(dir, c)
+    await undo.setAside()
+    const aside = (await manifest(path.join(undo.directory, 'tree'))).map(entry => entry.path)
+    expect(aside).toEqual(
+      expect.arrayContaining(['new/n.txt', 'x', 'w/deep', 'd/untracked', 'README.md'])
+    )
+    expect(aside).not.toEqual(expect.arrayContaining(['stray.txt']))
+    git(dir, 'checkout', '--quiet', '--force', '-B', 'main', c)
+    await undo.discard()
+
+    expect(await state(dir)).toEqual(await state(plain))
+    const kept = await state(dir)
+    for (const entry of [
+      'stray.txt',
+      'run.log',
+      'new/other.txt',
+      'w/other',
+      'empty',
+      'nested/own.txt'
+    ]) {
+      expect(kept.tree.map(e => e.path)).toContain(entry)
+    }
+    expect(await fs.readFile(path.join(dir, 'x', 'y'), 'utf8')).toBe('C\n')
+    expect(await undoEntries(dir)).toEqual([])
+  })
+
+  it('puts a dirty checkout back after a checkout that stopped midway, keeping every untracked entry', async () => {
+    const { dir, c } = await dirtyRepoGoingToC()
+    await breakCheckoutOfNewFile(dir)
+    const before = await state(dir)
+    const undo = await record(dir, c)
+    await undo.setAside()
+    const checkout = spawnSync('git', ['checkout', '--quiet', '--force', '-B', 'main', c], {
+      cwd: dir,
+      encoding: 'utf8'
+    })
+    expect(checkout.status).not.toBe(0)
+    expect(await fs.readFile(path.join(dir, 'README.md'), 'utf8')).toBe('version B\n')
+
+    expect(await undo.putBack()).toEqual({ done: true })
+    expect(await state(dir)).toEqual(before)
+    expect(await undoEntries(dir)).toEqual([])
+  })
+
+  it('puts it back after a completed checkout too, removing only what the checkout wrote', async () => {
+    const { dir, c } = await dirtyRepoGoingToC()
+    const before = await state(dir)
+    const undo = await record(dir, c)
+    await undo.setAside()
+    git(dir, 'checkout', '--quiet', '--force', '-B', 'main', c)
+    expect(await fs.readFile(path.join(dir, 'w', 'deep', 'z'), 'utf8')).toBe('C\n')
+
+    expect(await undo.putBack()).toEqual({ done: true })
+    expect(await state(dir)).toEqual(before)
+  })
+})

@@ -46,7 +46,12 @@ describe('sameRepository', () => {
     ['https://github.com/acme/widgets/', 'https://github.com/acme/widgets'],
     ['https://github.com/acme/widgets.git/', 'https://github.com/acme/widgets'],
     ['https://x-access-token:abc@github.com/acme/widgets', 'https://github.com/acme/widgets'],
-    ['https://github.com:443/acme/widgets', 'https://github.com/acme/widgets']
+    ['https://github.com:443/acme/widgets', 'https://github.com/acme/widgets'],
+    // ssh, as ssh-key leaves origin: the host name and path decide (ssh has its own port).
+    ['git@github.com:acme/widgets.git', 'https://github.com/acme/widgets'],
+    ['deploy@GitHub.com:acme/widgets', 'https://github.com/acme/widgets'],
+    ['ssh://git@github.com/acme/widgets.git', 'https://github.com/acme/widgets'],
+    ['ssh://git@ghe.example.com:2222/acme/widgets', 'https://ghe.example.com:8443/acme/widgets']
   ])('%s is %s', (origin, repository) => {
     expect(sameRepository(origin, repository)).toBe(true)
   })
@@ -57,8 +62,10 @@ describe('sameRepository', () => {
     ['https://ghe.example.com/acme/widgets', 'https://github.com/acme/widgets'],
     ['http://github.com/acme/widgets', 'https://github.com/acme/widgets'],
     ['https://github.com:8443/acme/widgets', 'https://github.com/acme/widgets'],
-    ['git@github.com:acme/widgets.git', 'https://github.com/acme/widgets'],
-    ['ssh://git@github.com/acme/widgets', 'https://github.com/acme/widgets'],
+    ['git@github.com:acme/gadgets.git', 'https://github.com/acme/widgets'],
+    ['git@ghe.example.com:acme/widgets.git', 'https://github.com/acme/widgets'],
+    ['ssh://git@github.com/', 'https://github.com/acme/widgets'],
+    ['C:/repos/acme/widgets', 'https://github.com/acme/widgets'],
     ['/srv/git/widgets', 'https://github.com/acme/widgets'],
     ['https://github.com/', 'https://github.com/']
   ])('%s is not %s', (origin, repository) => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { parse } from 'yaml'
 import { InputError } from '../src/errors.js'
@@ -56,7 +57,12 @@ describe('readSettings', () => {
       gitThroughCachew: true,
       keepSnapshotHead: false,
       updateExisting: 'auto',
-      lfs: false
+      lfs: false,
+      showProgress: true,
+      clean: true,
+      ssh: undefined,
+      superseded: [],
+      notYet: { submodules: 'false' }
     })
   })
 
@@ -121,7 +127,25 @@ describe('readSettings', () => {
     ['fail-on-cache-miss', 'yes', /use true or false/],
     ['set-safe-directory', 'on', /'on' is not a boolean; use true or false/],
     ['update-existing', 'true', /'true' is not allowed; use auto or false/],
-    ['update-existing', 'always', /'always' is not allowed; use auto or false/]
+    ['update-existing', 'always', /'always' is not allowed; use auto or false/],
+    ['github-server-url', 'ghe.example.com', /is not a URL; use one such as https:\/\/ghe/],
+    ['github-server-url', 'ssh://ghe.example.com', /'ssh:' URLs are not supported/],
+    ['github-server-url', 'https://u:p@ghe.example.com', /credentials in the URL/],
+    ['show-progress', 'no', /'no' is not a boolean; use true or false/],
+    ['clean', 'yes', /'yes' is not a boolean/],
+    ['ssh-strict', 'off', /'off' is not a boolean/],
+    ['ssh-user', '-oProxyCommand=touch pwned', /is not a user name ssh can take/],
+    ['ssh-user', 'git user', /is not a user name ssh can take/],
+    ['ssh-user', 'git@host', /is not a user name ssh can take/],
+    ['allow-unsafe-pr-checkout', 'please', /'please' is not a boolean/],
+    ['fetch-depth', '-1', /'-1' is not a whole number, 0 or more \(0 is all history\)/],
+    ['fetch-depth', '1.5', /'1\.5' is not a whole number, 0 or more/],
+    ['fetch-depth', 'all', /'all' is not a whole number/],
+    ['fetch-tags', 'maybe', /'maybe' is not a boolean/],
+    ['filter', 'blob:nothing', /'blob:nothing' is not a filter; use blob:none, blob:limit/],
+    ['sparse-checkout-cone-mode', 'cone', /'cone' is not a boolean/],
+    ['lfs', 'yes', /'yes' is not a boolean/],
+    ['submodules', 'all', /'all' is not allowed; use false, true or recursive/]
   ])('names %s and the allowed values for %p', (input, value, allowed) => {
     const error = errorFor({ [input]: value })
     expect(error.input).toBe(input)
@@ -191,7 +215,16 @@ describe('readSettings', () => {
       [Inputs.runnerCache]: Defaults.runnerCache,
       [Inputs.runnerCacheMaxGb]: String(Defaults.runnerCacheMaxGb),
       [Inputs.updateExisting]: Defaults.updateExisting,
-      [Inputs.lfs]: String(Defaults.lfs)
+      [Inputs.showProgress]: String(Defaults.showProgress),
+      [Inputs.clean]: String(Defaults.clean),
+      [Inputs.sshStrict]: String(Defaults.sshStrict),
+      [Inputs.sshUser]: Defaults.sshUser,
+      [Inputs.allowUnsafePrCheckout]: String(Defaults.allowUnsafePrCheckout),
+      [Inputs.fetchDepth]: String(Defaults.fetchDepth),
+      [Inputs.fetchTags]: String(Defaults.fetchTags),
+      [Inputs.sparseCheckoutConeMode]: String(Defaults.sparseCheckoutConeMode),
+      [Inputs.lfs]: String(Defaults.lfs),
+      [Inputs.submodules]: Defaults.submodules
     }
     for (const [name, value] of Object.entries(expected))
       expect(action.inputs[name].default).toBe(value)
@@ -225,5 +258,234 @@ describe('readSettings', () => {
     expect(errorFor({ 'runner-cache-max-gb': '0' }).message).toMatch(
       /'runner-cache-max-gb': 0 is out of range; use a whole number from 1 to 1024/
     )
+  })
+
+  it('places OWNER/REPO on github-server-url, as checkout does, over GITHUB_SERVER_URL', () => {
+    const repositoryUrl = (inputs: Record<string, string>) => {
+      setInputs({ 'server-url': 'https://c.example', repository: 'acme/widgets', ...inputs })
+      return readSettings().repositoryUrl
+    }
+    expect(repositoryUrl({})).toBe('https://github.com/acme/widgets')
+    process.env.GITHUB_SERVER_URL = 'https://github.com'
+    expect(repositoryUrl({ 'github-server-url': 'https://ghe.example.com/' })).toBe(
+      'https://ghe.example.com/acme/widgets'
+    )
+    // checkout builds the URL from the origin alone.
+    expect(repositoryUrl({ 'github-server-url': 'https://ghe.example.com:8443/some/path' })).toBe(
+      'https://ghe.example.com:8443/acme/widgets'
+    )
+    // A URL repository is on its own host; the same host in github-server-url is no conflict.
+    expect(
+      repositoryUrl({
+        repository: 'https://ghe.example.com/acme/widgets.git',
+        'github-server-url': 'https://ghe.example.com'
+      })
+    ).toBe('https://ghe.example.com/acme/widgets')
+    const conflict = errorFor({
+      repository: 'https://github.com/acme/widgets',
+      'github-server-url': 'https://ghe.example.com'
+    })
+    expect(conflict.input).toBe('github-server-url')
+    expect(conflict.message).toBe(
+      "Input 'github-server-url': is https://ghe.example.com, but repository is a URL on " +
+        'https://github.com; leave one of them out (github-server-url applies to an OWNER/REPO repository)'
+    )
+  })
+
+  it('collects the checkout inputs a snapshot supersedes, only those set to a non-default value', () => {
+    const superseded = (inputs: Record<string, string>) => {
+      setInputs({ 'server-url': 'https://c.example', repository: 'a/b', ...inputs })
+      return readSettings().superseded.map(input => input.shown)
+    }
+    // As the runner passes action.yml's defaults: nothing to say.
+    expect(
+      superseded({
+        'fetch-depth': '1',
+        'fetch-tags': 'false',
+        'sparse-checkout-cone-mode': 'true',
+        lfs: 'false',
+        submodules: 'false'
+      })
+    ).toEqual([])
+    expect(
+      superseded({
+        'fetch-depth': '0',
+        'fetch-tags': 'true',
+        filter: 'blob:none',
+        'sparse-checkout': 'src/\n\n  docs/  \n',
+        'sparse-checkout-cone-mode': 'false'
+      })
+    ).toEqual([
+      'fetch-depth: 0',
+      'fetch-tags: true',
+      'filter: blob:none',
+      'sparse-checkout (2 patterns, no cone)'
+    ])
+    // The mode alone changes nothing, in checkout either.
+    expect(superseded({ 'sparse-checkout-cone-mode': 'false' })).toEqual([])
+    setInputs({
+      'server-url': 'https://c.example',
+      repository: 'a/b',
+      lfs: 'true',
+      submodules: 'Recursive'
+    })
+    expect(readSettings().notYet).toEqual({ lfs: true, submodules: 'recursive' })
+  })
+
+  it('reads ssh-key for later steps: origin becomes USER@HOST:PATH.git, the key a secret', () => {
+    const key =
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----'
+    setInputs({
+      'server-url': 'https://c.example',
+      repository: 'https://ghe.example.com:8443/acme/widgets',
+      'ssh-key': key,
+      'ssh-known-hosts': 'ghe.example.com ssh-ed25519 AAAAC3Nza',
+      'ssh-strict': 'false',
+      'ssh-user': 'deploy'
+    })
+    const writes: string[] = []
+    const write = process.stdout.write.bind(process.stdout)
+    process.stdout.write = ((chunk: string) => (
+      writes.push(String(chunk)),
+      true
+    )) as typeof process.stdout.write
+    let settings
+    try {
+      settings = readSettings()
+    } finally {
+      process.stdout.write = write
+    }
+    expect(settings.ssh).toEqual({
+      key,
+      knownHosts: 'ghe.example.com ssh-ed25519 AAAAC3Nza',
+      strict: false,
+      originUrl: 'deploy@ghe.example.com:acme/widgets.git'
+    })
+    // Masked line by line, the armour lines (not secret) aside.
+    expect(writes).toContain('::add-mask::b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n')
+    expect(writes.join('')).not.toContain('::add-mask::-----')
+    setInputs({ 'server-url': 'https://c.example', repository: 'a/b', 'ssh-user': 'deploy' })
+    expect(readSettings().ssh).toBeUndefined()
+  })
+})
+
+describe('allow-unsafe-pr-checkout', () => {
+  const SHA = 'a'.repeat(40)
+  const FORK_HEAD = 'b'.repeat(40)
+  let eventFile: string
+
+  beforeEach(() => {
+    eventFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'event-')), 'event.json')
+    process.env.GITHUB_EVENT_PATH = eventFile
+    process.env.GITHUB_REPOSITORY = 'acme/widgets'
+    process.env.GITHUB_SHA = SHA
+    process.env.GITHUB_REF = 'refs/heads/main'
+  })
+  afterEach(() => fs.rmSync(path.dirname(eventFile), { recursive: true, force: true }))
+
+  function pullRequestTarget(headRepoId: number): void {
+    process.env.GITHUB_EVENT_NAME = 'pull_request_target'
+    fs.writeFileSync(
+      eventFile,
+      JSON.stringify({
+        repository: { id: 1, full_name: 'acme/widgets' },
+        pull_request: {
+          head: { sha: FORK_HEAD, repo: { id: headRepoId, full_name: 'mallory/widgets' } },
+          merge_commit_sha: 'c'.repeat(40)
+        }
+      })
+    )
+  }
+
+  function refusal(inputs: Record<string, string>): string | undefined {
+    setInputs({ 'server-url': 'https://c.example', ...inputs })
+    try {
+      readSettings()
+      return undefined
+    } catch (error) {
+      return (error as Error).message
+    }
+  }
+
+  it.each([
+    [
+      'the pull request merge ref',
+      { ref: 'refs/pull/7/merge' },
+      'the pull request ref refs/pull/7/merge'
+    ],
+    [
+      'the pull request head ref',
+      { ref: 'refs/pull/7/head' },
+      'the pull request ref refs/pull/7/head'
+    ],
+    [
+      "the fork's head commit",
+      { ref: FORK_HEAD.toUpperCase() },
+      `the pull request's commit ${FORK_HEAD}`
+    ],
+    [
+      'the test merge commit',
+      { ref: 'c'.repeat(40) },
+      `the pull request's commit ${'c'.repeat(40)}`
+    ],
+    [
+      "the fork's repository",
+      { repository: 'Mallory/Widgets' },
+      "the fork's repository mallory/widgets"
+    ]
+  ])('refuses %s of a fork in pull_request_target', (_name, inputs, what) => {
+    pullRequestTarget(2)
+    expect(refusal(inputs)).toBe(
+      `Refusing to restore a fork's pull request code (${what}) in a 'pull_request_target' ` +
+        "workflow: it runs with the base repository's token, secrets, cache and runner, which " +
+        "the fork's code could then use. Set 'allow-unsafe-pr-checkout: true' on this step only " +
+        'after reviewing the risks at https://gh.io/securely-using-pull_request_target.'
+    )
+    expect(refusal({ ...inputs, 'allow-unsafe-pr-checkout': 'true' })).toBeUndefined()
+  })
+
+  it('lets through the trusted cases', () => {
+    pullRequestTarget(2)
+    // The workflow's own repository at the commit GitHub chose, another branch, a PR ref of a
+    // pull request from the base repository itself, and the same in a pull_request workflow.
+    expect(refusal({})).toBeUndefined()
+    expect(refusal({ ref: 'main' })).toBeUndefined()
+    // (A pull request ref is refused in any repository, as by checkout: the ref decides.)
+    expect(refusal({ repository: 'acme/other', ref: 'refs/pull/7/merge' })).toBeDefined()
+    pullRequestTarget(1)
+    expect(refusal({ ref: 'refs/pull/7/merge' })).toBeUndefined()
+    pullRequestTarget(2)
+    process.env.GITHUB_EVENT_NAME = 'pull_request'
+    expect(refusal({ ref: 'refs/pull/7/merge' })).toBeUndefined()
+    // No payload to judge by: as checkout, nothing is refused.
+    process.env.GITHUB_EVENT_NAME = 'pull_request_target'
+    fs.rmSync(eventFile)
+    expect(refusal({ ref: 'refs/pull/7/merge' })).toBeUndefined()
+  })
+
+  it('judges workflow_run by the pull request that ran the workflow before it', () => {
+    process.env.GITHUB_EVENT_NAME = 'workflow_run'
+    const write = (event: string) =>
+      fs.writeFileSync(
+        eventFile,
+        JSON.stringify({
+          repository: { id: 1 },
+          workflow_run: {
+            event,
+            head_sha: FORK_HEAD,
+            head_commit: { id: 'd'.repeat(40) },
+            head_repository: { id: 2, full_name: 'mallory/widgets' }
+          }
+        })
+      )
+    write('pull_request')
+    expect(refusal({ ref: FORK_HEAD })).toMatch(/in a 'workflow_run' workflow/)
+    expect(refusal({ ref: 'd'.repeat(40) })).toMatch(/the pull request's commit d{40}/)
+    // After pull_request_target, head_sha is the base branch's commit.
+    write('pull_request_target')
+    expect(refusal({ ref: FORK_HEAD })).toBeUndefined()
+    expect(refusal({ ref: 'd'.repeat(40) })).toBeDefined()
+    write('push')
+    expect(refusal({ ref: 'd'.repeat(40) })).toBeUndefined()
   })
 })

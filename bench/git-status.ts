@@ -83,7 +83,11 @@ function benchSettings(dir: string, upstreamUrl: string): RestoreSettings {
     gitThroughCachew: true,
     runnerCacheMaxBytes: 0,
     updateExisting: 'false',
-    lfs: false
+    lfs: false,
+    showProgress: false,
+    clean: true,
+    superseded: [],
+    notYet: { submodules: 'false' }
   }
 }
 

@@ -5,13 +5,14 @@
  */
 import * as core from './report/runner.js'
 import { cancelOnSignals } from './cancellation.js'
+import { describeSuperseded, notYetWarnings } from './checkout-inputs.js'
 import { CacheMissError, ExpectedError } from './errors.js'
 import { removeGitAccess } from './git/access.js'
 import { addSafeDirectory, removeSafeDirectory } from './git/safe-directory.js'
 import type { Log } from './report/log.js'
 import { writeSummary } from './report/summary.js'
 import { restore, type RestoreResult } from './restore.js'
-import { readSettings } from './settings.js'
+import { readSettings, type RestoreSettings } from './settings.js'
 
 /** Output names exactly as action.yml declares them. */
 export const Outputs = {
@@ -58,6 +59,7 @@ export async function run(): Promise<void> {
 async function main(): Promise<void> {
   core.saveState(State.isPost, 'true')
   const settings = readSettings()
+  reportCheckoutInputs(settings)
   // Before the restore, so the action's own git accepts a checkout that another user owns
   // (the in-place update, the index refresh after the move), as later steps' git will.
   if (settings.setSafeDirectory) await trustRepository(settings.target)
@@ -80,6 +82,17 @@ async function main(): Promise<void> {
   }
   publish(result)
   writeSummary(result)
+}
+
+/**
+ * Once, before the restore: the actions/checkout inputs the snapshot makes moot (one info
+ * line), and a warning for each that is not supported yet and leaves the tree without what
+ * it asked for.
+ */
+function reportCheckoutInputs(settings: RestoreSettings): void {
+  const superseded = describeSuperseded(settings.superseded)
+  if (superseded) core.info(superseded)
+  for (const warning of notYetWarnings(settings.notYet)) core.warning(warning)
 }
 
 function publish(result: RestoreResult): void {

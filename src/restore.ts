@@ -24,7 +24,7 @@ import type { HttpTransport } from './download/http.js'
 import { chooseSpoolDirectory, ensureFreeSpace } from './download/location.js'
 import { Spool } from './download/spool.js'
 import { ArchiveError, CacheMissError, RestartRequiredError } from './errors.js'
-import { configureGitAccess } from './git/access.js'
+import { configureGitAccess, removeAccessFiles, setOrigin } from './git/access.js'
 import { updateInPlace, type InPlaceResult } from './git/in-place.js'
 import { finishCheckout, freshenMovedEntries, type FinishOptions } from './git/finish.js'
 import { accessSecrets } from './git/access.js'
@@ -83,6 +83,7 @@ export async function restore(settings: RestoreSettings, log: Log): Promise<Rest
         return inPlaceResult(settings, updated, started)
       }
     }
+    if (!settings.clean) await sayCleanDoesNotApply(settings.target, log)
     const cache =
       settings.runnerCacheDir === undefined
         ? undefined
@@ -108,6 +109,20 @@ async function lfsInPlace(settings: RestoreSettings, commit: string, log: Log): 
   const lfs = await checkOutLfs(git, settings, commit, log)
   const fetchedNote = lfs.fetched > 0 ? `, ${lfs.fetched} fetched from ${lfs.fetchedFrom}` : ''
   log.info(`Git LFS: ${lfs.files} file(s) with content${fetchedNote}.`)
+}
+
+/**
+ * `clean: false` keeps untracked files only when a checkout is updated in place; a snapshot
+ * restore replaces whatever the target holds, as actions/checkout does when it cannot reuse
+ * the directory. Said once, when there is something to lose.
+ */
+async function sayCleanDoesNotApply(target: string, log: Log): Promise<void> {
+  const names = await fs.readdir(target).catch(() => [])
+  if (names.length === 0) return
+  log.info(
+    `clean: false applies to a checkout updated in place only; the snapshot replaces what ` +
+      `${target} holds, untracked files included.`
+  )
 }
 
 /** An update in place, in the terms of a restore: no snapshot; the bytes are git's packs. */
@@ -216,10 +231,11 @@ async function restoreOnce(
       })
     )
   )
+  await setOrigin(staging.directory, settings)
   const access = settings.persistCredentials
     ? await configureGitAccess(staging.directory, settings)
     : undefined
-  if (access) undoOnFailure.defer(() => fs.rm(access.configFile, { force: true }))
+  if (access) undoOnFailure.defer(() => removeAccessFiles(access.configFile))
 
   await timed(phases, 'Move into place', async () => {
     await staging.commit()
@@ -258,7 +274,9 @@ async function extractSnapshot(
   log: Log
 ): Promise<ExtractResult> {
   const progress =
-    source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined
+    source.from === 'server' && settings.showProgress
+      ? startProgress(source.stats, source.size, log)
+      : undefined
   try {
     return await materialize({ source: source.spool, complete: source.completion }, directory, {
       controller,

@@ -5,9 +5,18 @@
  * the Actions runtime's input conventions.
  */
 import * as core from './report/runner.js'
+import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import {
+  filterSpecProblem,
+  sshOriginUrl,
+  SUPERSEDED,
+  type Submodules,
+  type SupersededInput
+} from './checkout-inputs.js'
 import { ExpectedError, InputError } from './errors.js'
+import { forkCodeInTrustedWorkflow, TRUSTED_PULL_REQUEST_EVENTS } from './git/fork-pull-request.js'
 import {
   destinationOfRefInput,
   destinationOfWorkflow,
@@ -39,7 +48,22 @@ export const Inputs = {
   runnerCache: 'runner-cache',
   runnerCacheMaxGb: 'runner-cache-max-gb',
   updateExisting: 'update-existing',
-  lfs: 'lfs'
+  // actions/checkout's other inputs, under its names (see checkout-inputs.ts).
+  githubServerUrl: 'github-server-url',
+  showProgress: 'show-progress',
+  clean: 'clean',
+  sshKey: 'ssh-key',
+  sshKnownHosts: 'ssh-known-hosts',
+  sshStrict: 'ssh-strict',
+  sshUser: 'ssh-user',
+  allowUnsafePrCheckout: 'allow-unsafe-pr-checkout',
+  fetchDepth: 'fetch-depth',
+  fetchTags: 'fetch-tags',
+  filter: 'filter',
+  sparseCheckout: 'sparse-checkout',
+  sparseCheckoutConeMode: 'sparse-checkout-cone-mode',
+  lfs: 'lfs',
+  submodules: 'submodules'
 } as const
 
 /**
@@ -59,7 +83,17 @@ export const Defaults = {
   runnerCache: 'auto',
   runnerCacheMaxGb: 10,
   updateExisting: 'auto',
-  lfs: false
+  // actions/checkout's defaults, so a non-default value is one the workflow chose.
+  showProgress: true,
+  clean: true,
+  sshStrict: true,
+  sshUser: 'git',
+  allowUnsafePrCheckout: false,
+  fetchDepth: 1,
+  fetchTags: false,
+  sparseCheckoutConeMode: true,
+  lfs: false,
+  submodules: 'false'
 } as const
 
 /** `auto`: update a checkout of the same repository in place when it qualifies; `false`: never. */
@@ -115,6 +149,36 @@ export interface RestoreSettings {
    * (and git-lfs fetches what it lacks), then the working tree gets the files' content.
    */
   lfs: boolean
+  /** Print a download progress line every few seconds (show-progress). */
+  showProgress: boolean
+  /**
+   * An update in place removes untracked and ignored files first (clean: true, `git clean
+   * -ffdx`); with false it keeps those that the destination commit does not need the place of.
+   * Local changes to tracked files are undone either way, as by checkout's forced checkout.
+   */
+  clean: boolean
+  /** ssh-key and its companions: how later steps reach the upstream over ssh. */
+  ssh?: SshSettings
+  /** checkout inputs set to a non-default value that the snapshot supersedes, for the log. */
+  superseded: SupersededInput[]
+  /** checkout inputs not supported yet, as set; main.ts warns about those not at default. */
+  notYet: { submodules: Submodules }
+}
+
+/**
+ * ssh-key, as actions/checkout leaves it for later steps: origin becomes the ssh URL, and with
+ * persist-credentials the key and known hosts go to private files that core.sshCommand names.
+ * The restore itself never uses ssh: the snapshot and every fetch come over HTTP(S).
+ */
+export interface SshSettings {
+  /** The private key; each line registered as a secret. */
+  key: string
+  /** known_hosts lines added to the user's (ssh-known-hosts). */
+  knownHosts: string
+  /** StrictHostKeyChecking=yes and CheckHostIP=no (ssh-strict). */
+  strict: boolean
+  /** origin's URL: USER@HOST:PATH.git, USER from ssh-user. */
+  originUrl: string
 }
 
 type Env = NodeJS.ProcessEnv
@@ -139,6 +203,10 @@ export function readSettings(env: Env = process.env): RestoreSettings {
     Defaults.downloadChunkSizeMb,
     Limits.downloadChunkSizeMb
   )
+  const ref = readInput(Inputs.ref)
+  const workflow = readWorkflowContext(env)
+  const destination = chooseDestination({ ref, keepSnapshotHead, repositoryUrl }, workflow)
+  refuseForkCodeInTrustedWorkflow({ ref, repositoryUrl, destination }, workflow, env)
   return {
     serverUrl: parseServerUrl(readInput(Inputs.serverUrl) || env.CACHEW_URL || ''),
     repositoryUrl,
@@ -160,10 +228,7 @@ export function readSettings(env: Env = process.env): RestoreSettings {
       ) * 1000,
     applyBundle: parseBoolean(Inputs.bundle, Defaults.bundle),
     failOnCacheMiss: parseBoolean(Inputs.failOnCacheMiss, Defaults.failOnCacheMiss),
-    destination: chooseDestination(
-      { ref: readInput(Inputs.ref), keepSnapshotHead, repositoryUrl },
-      readWorkflowContext(env)
-    ),
+    destination,
     keepSnapshotHead,
     token,
     persistCredentials: parseBoolean(Inputs.persistCredentials, Defaults.persistCredentials),
@@ -174,7 +239,12 @@ export function readSettings(env: Env = process.env): RestoreSettings {
       parseInteger(Inputs.runnerCacheMaxGb, Defaults.runnerCacheMaxGb, Limits.runnerCacheMaxGb) *
       1024 ** 3,
     updateExisting: parseUpdateExisting(),
-    lfs: parseBoolean(Inputs.lfs, Defaults.lfs)
+    lfs: parseBoolean(Inputs.lfs, Defaults.lfs),
+    showProgress: parseBoolean(Inputs.showProgress, Defaults.showProgress),
+    clean: parseBoolean(Inputs.clean, Defaults.clean),
+    ssh: parseSsh(repositoryUrl),
+    superseded: parseSuperseded(),
+    notYet: { submodules: parseSubmodules() }
   }
 }
 
@@ -286,6 +356,124 @@ function parseUpdateExisting(): UpdateExisting {
   throw new InputError(Inputs.updateExisting, `'${raw}' is not allowed; use auto or false`)
 }
 
+/** A whole number, 0 or more, as checkout's fetch-depth takes it (0: all history). */
+function parseFetchDepth(): number {
+  const raw = readInput(Inputs.fetchDepth)
+  if (raw === '') return Defaults.fetchDepth
+  if (!/^\d+$/.test(raw)) {
+    throw new InputError(
+      Inputs.fetchDepth,
+      `'${raw}' is not a whole number, 0 or more (0 is all history)`
+    )
+  }
+  return Number(raw)
+}
+
+/** checkout's inputs that a full snapshot supersedes, those the workflow set, validated. */
+function parseSuperseded(): SupersededInput[] {
+  const superseded: SupersededInput[] = []
+  const depth = parseFetchDepth()
+  if (depth !== Defaults.fetchDepth) superseded.push(SUPERSEDED.fetchDepth(depth))
+  if (parseBoolean(Inputs.fetchTags, Defaults.fetchTags)) superseded.push(SUPERSEDED.fetchTags)
+  const filter = readInput(Inputs.filter)
+  if (filter) {
+    const problem = filterSpecProblem(filter)
+    if (problem) throw new InputError(Inputs.filter, problem)
+    superseded.push(SUPERSEDED.filter(filter))
+  }
+  // One pattern a line, as checkout reads it; the mode matters only with patterns, as there.
+  const patterns = core
+    .getInput(Inputs.sparseCheckout)
+    .split('\n')
+    .map(line => line.trim())
+    .filter(line => line !== '')
+  const cone = parseBoolean(Inputs.sparseCheckoutConeMode, Defaults.sparseCheckoutConeMode)
+  if (patterns.length > 0) superseded.push(SUPERSEDED.sparseCheckout(patterns.length, cone))
+  return superseded
+}
+
+function parseSubmodules(): Submodules {
+  const raw = readInput(Inputs.submodules)
+  if (raw === '') return Defaults.submodules
+  if (raw.toLowerCase() === 'recursive') return 'recursive'
+  if (TRUE_WORDS.includes(raw)) return 'true'
+  if (FALSE_WORDS.includes(raw)) return 'false'
+  throw new InputError(Inputs.submodules, `'${raw}' is not allowed; use false, true or recursive`)
+}
+
+/** A user name ssh takes as one word, never as an option. */
+const SSH_USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
+
+function parseSsh(repositoryUrl: string): SshSettings | undefined {
+  const strict = parseBoolean(Inputs.sshStrict, Defaults.sshStrict)
+  const user = readInput(Inputs.sshUser) || Defaults.sshUser
+  if (!SSH_USER.test(user)) {
+    throw new InputError(
+      Inputs.sshUser,
+      `'${user}' is not a user name ssh can take; use letters, digits, '_', '.' and '-' ` +
+        "(not first), such as 'git'"
+    )
+  }
+  const key = readInput(Inputs.sshKey)
+  if (!key) return undefined
+  // A secret of several lines is masked line by line: the log shows lines one at a time.
+  for (const line of key.split('\n').map(text => text.trim())) {
+    if (line !== '' && !line.startsWith('-----')) core.setSecret(line)
+  }
+  return {
+    key,
+    knownHosts: readInput(Inputs.sshKnownHosts),
+    strict,
+    originUrl: sshOriginUrl(repositoryUrl, user)
+  }
+}
+
+interface ForkCheckInputs {
+  ref: string
+  repositoryUrl: string
+  destination: Destination
+}
+
+/**
+ * allow-unsafe-pr-checkout (src/git/fork-pull-request.ts). A workflow restoring its own
+ * repository without a `ref` gets the commit GitHub chose for the event, trusted code: only
+ * a `ref` or another repository can reach a fork's code.
+ */
+function refuseForkCodeInTrustedWorkflow(
+  inputs: ForkCheckInputs,
+  workflow: WorkflowContext,
+  env: Env
+): void {
+  if (parseBoolean(Inputs.allowUnsafePrCheckout, Defaults.allowUnsafePrCheckout)) return
+  const eventName = workflow.eventName
+  if (!eventName || !TRUSTED_PULL_REQUEST_EVENTS.includes(eventName)) return
+  if (!inputs.ref.trim() && isWorkflowRepository(inputs.repositoryUrl, workflow)) return
+  const matched = forkCodeInTrustedWorkflow({
+    eventName,
+    payload: readEventPayload(env),
+    isRepository: fullName =>
+      isWorkflowRepository(inputs.repositoryUrl, { ...workflow, repository: fullName }),
+    destination: inputs.destination
+  })
+  if (!matched) return
+  throw new ExpectedError(
+    `Refusing to restore a fork's pull request code (${matched}) in a '${eventName}' ` +
+      "workflow: it runs with the base repository's token, secrets, cache and runner, which " +
+      "the fork's code could then use. Set 'allow-unsafe-pr-checkout: true' on this step only " +
+      'after reviewing the risks at https://gh.io/securely-using-pull_request_target.'
+  )
+}
+
+/** The event's payload, or undefined when the runner gives none (or it cannot be read). */
+function readEventPayload(env: Env): unknown {
+  if (!env.GITHUB_EVENT_PATH) return undefined
+  try {
+    return JSON.parse(fs.readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as unknown
+  } catch {
+    return undefined
+  }
+}
+
 function parseServerUrl(raw: string): string {
   const name = Inputs.serverUrl
   if (raw === '')
@@ -314,9 +502,13 @@ function parseServerUrl(raw: string): string {
 
 const OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/
 
-/** Accepts https://HOST/OWNER/REPO[.git] or OWNER/REPO (on GITHUB_SERVER_URL's host). */
+/**
+ * Accepts https://HOST/OWNER/REPO[.git], or OWNER/REPO on github-server-url's host, else the
+ * workflow's (GITHUB_SERVER_URL), else github.com, as actions/checkout places OWNER/REPO.
+ */
 function parseRepository(raw: string, env: Env): string {
   const name = Inputs.repository
+  const githubServer = parseGithubServerUrl(readInput(Inputs.githubServerUrl))
   const value = raw || env.GITHUB_REPOSITORY || ''
   const allowed = 'use https://HOST/OWNER/REPO or OWNER/REPO'
   if (value === '') throw new InputError(name, `required outside a workflow; ${allowed}`)
@@ -326,7 +518,10 @@ function parseRepository(raw: string, env: Env): string {
     if (parts.some(part => part === '' || part === '.' || part === '..')) {
       throw new InputError(name, `'${value}' is not a repository; ${allowed}`)
     }
-    const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '')
+    const server = (githubServer || env.GITHUB_SERVER_URL || 'https://github.com').replace(
+      /\/+$/,
+      ''
+    )
     return `${server}/${value.replace(/\.git$/, '')}`
   }
   let url: URL
@@ -350,7 +545,37 @@ function parseRepository(raw: string, env: Env): string {
   }
   if (url.username || url.password)
     throw new InputError(name, 'credentials in the URL are not supported')
+  if (githubServer && githubServer !== url.origin) {
+    throw new InputError(
+      Inputs.githubServerUrl,
+      `is ${githubServer}, but repository is a URL on ${url.origin}; leave one of them out ` +
+        '(github-server-url applies to an OWNER/REPO repository)'
+    )
+  }
   return `${url.protocol}//${url.host}/${repoPath}`
+}
+
+/**
+ * github-server-url, as its origin (SCHEME://HOST[:PORT]), as checkout builds the clone URL
+ * from it; '' when not set.
+ */
+function parseGithubServerUrl(raw: string): string {
+  if (raw === '') return ''
+  const name = Inputs.githubServerUrl
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new InputError(name, `'${raw}' is not a URL; use one such as https://ghe.example.com`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new InputError(name, `'${url.protocol}' URLs are not supported; use https:// or http://`)
+  }
+  if (url.username || url.password) {
+    throw new InputError(name, 'credentials in the URL are not supported; use the token input')
+  }
+  if (url.search || url.hash) throw new InputError(name, 'must not have a query or fragment')
+  return url.origin
 }
 
 function parseTargetPath(raw: string, workspace: string): string {

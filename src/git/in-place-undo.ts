@@ -6,16 +6,18 @@
  * Recorded before anything changes: where HEAD was (the commit, and the branch it was on), a
  * copy of the index, and the branch the checkout moves (its ref and upstream configuration).
  * Then everything the update would delete or overwrite is moved aside, by rename, into a
- * directory in .git: the untracked and ignored entries `git clean -ffdx` would remove, and the
- * tracked files whose content differs from the index, which the forced checkout would
- * overwrite. The renames cost nothing on success (the entries moved aside are deleted then, as
- * clean and the checkout would have deleted them) and make the way back exact for a dirty
- * checkout too.
+ * directory in .git: the untracked and ignored entries `git clean -ffdx` would remove (with
+ * `clean: false`, only those in the way of a path the destination tracks, which the forced
+ * checkout would replace), and the tracked files whose content differs from the index, which
+ * the forced checkout would overwrite. The renames cost nothing on success (the entries moved
+ * aside are deleted then, as clean and the checkout would have deleted them) and make the way
+ * back exact for a dirty checkout too.
  *
  * Putting back, in this order: the index copy, HEAD and the branch; the files the failed
- * update wrote that the old index does not track are cleaned; the tracked files that differ
- * from the old index are checked out from it; what was moved aside comes back. What the fetch
- * added (objects, remote-tracking refs) stays, as after any fetch.
+ * update wrote that the old index does not track are removed (cleaned, or with `clean: false`
+ * removed where the update could write them); the tracked files that differ from the old
+ * index are checked out from it; what was moved aside comes back. What the fetch added
+ * (objects, remote-tracking refs) stays, as after any fetch.
  */
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
@@ -34,6 +36,12 @@ export interface UndoOptions {
   branch?: string
   /** RUNNER_TEMP: when inside the target, it holds this job's files and is never touched. */
   tempDir: string
+  /**
+   * `clean: false`: the update keeps untracked and ignored entries, but for those in the way
+   * of a path the destination tracks, which the forced checkout replaces; only those are set
+   * aside, and putting back removes what the update wrote instead of cleaning.
+   */
+  keepUntracked?: boolean
 }
 
 /** Whether the checkout was put back; when not, why, and the state the target was left in. */
@@ -58,6 +66,11 @@ export class InPlaceUndo {
   private readonly aside: string[] = []
   /** Tracked paths that were missing: the topmost part of each that was not a directory. */
   private readonly missing: string[] = []
+  /**
+   * keepUntracked: where the update may write what the old index does not track (the path
+   * new to the index, or the topmost directory made for it); putting back removes these.
+   */
+  private readonly written = new Set<string>()
   /** Set once everything is moved aside: from then on git may have changed index and tree. */
   private updating = false
   /** Set once putting back has restored the index, HEAD and the branch. */
@@ -105,7 +118,10 @@ export class InPlaceUndo {
    */
   async setAside(): Promise<void> {
     const { changed, untracked } = await this.listChanges(true)
-    const candidates = [...new Set([...changed, ...(await this.aroundTempDir(untracked))])]
+    const others = this.options.keepUntracked
+      ? await this.inTheWay(untracked)
+      : await this.aroundTempDir(untracked)
+    const candidates = [...new Set([...changed, ...others])]
     const present: string[] = []
     for (const relative of candidates) {
       const top = await this.topNotDirectory(relative)
@@ -202,6 +218,76 @@ export class InPlaceUndo {
   }
 
   /**
+   * keepUntracked: the untracked and ignored entries (as listChanges gives them, a wholly
+   * untracked directory as one) that the forced checkout to the destination would replace.
+   * Only a path new to the index can meet one, where git must write it: the entry at that
+   * path; a file where git needs a directory on the way to it; or, where git needs a file and
+   * finds a directory, whatever untracked is inside. Measured with git 2.39: `checkout
+   * --force` replaces all three, and leaves every other untracked entry alone, in the
+   * directories it writes into too. Records in `written` what putting back must remove.
+   */
+  private async inTheWay(untracked: string[]): Promise<string[]> {
+    const entries = new Set(untracked)
+    const isUntracked = (relative: string): boolean => {
+      const parts = relative.split('/')
+      return parts.some((_, i) => entries.has(parts.slice(0, i + 1).join('/')))
+    }
+    const keep = relativeInside(this.target, this.options.tempDir)
+    const inKeep = (relative: string): boolean =>
+      keep !== undefined && (relative === keep || relative.startsWith(`${keep}/`))
+    const found = new Set<string>()
+    for (const { relative, directory } of await this.pathsNewToIndex()) {
+      if (inKeep(relative)) continue
+      const parts = relative.split('/')
+      for (let i = 1; i <= parts.length; i++) {
+        const at = parts.slice(0, i).join('/')
+        // A gitlink is checked out as a directory, as is every part on the way to a path.
+        const needsDirectory = i < parts.length || directory
+        const stat = await lstatOrUndefined(this.absolute(at))
+        if (!stat) {
+          this.written.add(at)
+          break
+        }
+        if (needsDirectory) {
+          if (stat.isDirectory()) continue
+          if (isUntracked(at)) found.add(at)
+          this.written.add(at)
+          break
+        }
+        if (stat.isDirectory()) {
+          if (entries.has(at)) found.add(at)
+          for (const entry of untracked) if (entry.startsWith(`${at}/`)) found.add(entry)
+        } else if (isUntracked(at)) {
+          found.add(at)
+        }
+        this.written.add(at)
+      }
+    }
+    return [...found].filter(relative => !inKeep(relative))
+  }
+
+  /** Paths the destination tracks that the index does not: where the update writes anew. */
+  private async pathsNewToIndex(): Promise<Array<{ relative: string; directory: boolean }>> {
+    const output = await this.git.run([
+      'diff-index',
+      '--cached',
+      '-z',
+      '--raw',
+      '--no-renames',
+      '--diff-filter=D',
+      this.options.destination
+    ])
+    const fields = output.stdout.split('\0')
+    const paths: Array<{ relative: string; directory: boolean }> = []
+    // Pairs: ':MODE MODE SHA SHA D', then the path; a gitlink has mode 160000.
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (!fields[i].startsWith(':')) continue
+      paths.push({ relative: fields[i + 1], directory: fields[i].startsWith(':160000 ') })
+    }
+    return paths
+  }
+
+  /**
    * RUNNER_TEMP inside the target is kept: the untracked directories on the way to it are
    * listed entry by entry instead.
    */
@@ -254,9 +340,15 @@ export class InPlaceUndo {
     else await fs.rm(index, { force: true })
     await this.restoreRefs()
     this.refsRestored = true
-    // Everything untracked now is what the failed update wrote: the job's own untracked
-    // entries are set aside.
-    await this.git.run(['clean', '-ffdxq', ...cleanExclusion(this.target, this.options.tempDir)])
+    if (this.options.keepUntracked) {
+      // The job's own untracked entries are where they were, or set aside where the update
+      // would write: what is at those places now is the failed update's.
+      for (const relative of this.written) await removeEntry(this.absolute(relative))
+    } else {
+      // Everything untracked now is what the failed update wrote: the job's own untracked
+      // entries are set aside.
+      await this.git.run(['clean', '-ffdxq', ...cleanExclusion(this.target, this.options.tempDir)])
+    }
     const differing = (await this.listChanges(false)).changed.filter(
       relative => !this.isSetAsideOrMissing(relative)
     )

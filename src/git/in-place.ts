@@ -2,8 +2,8 @@
  * Updating an existing checkout in place, for self-hosted runners that keep the workspace
  * between jobs. When the target already is a healthy clone of the same repository, the
  * destination commit is made local through cachew (freshen's ensure-refs and fetch), the tree
- * is cleaned as actions/checkout's `clean: true` cleans it and then checked out as
- * finishCheckout checks out. A few commits behind, that moves a few files instead of the whole
+ * is cleaned as actions/checkout's `clean` input says (all untracked and ignored files go, or
+ * with false only those in the way) and then checked out as finishCheckout checks out. A few commits behind, that moves a few files instead of the whole
  * snapshot.
  *
  * Three stages, and what a failure in each leads to (the caller then restores the snapshot):
@@ -27,7 +27,7 @@ import { ExpectedError } from '../errors.js'
 import { formatBytes, type Log } from '../report/log.js'
 import { type Phase, timed } from '../report/phases.js'
 import type { RestoreSettings } from '../settings.js'
-import { accessSecrets, configureGitAccess } from './access.js'
+import { accessSecrets, configureGitAccess, setOrigin } from './access.js'
 import { checkOut, readStartingHead, refreshIndex, warnIfDirty } from './finish.js'
 import { resolveDestination, type Resolved, type StartingHead } from './freshen.js'
 import { Git, GitError, type ConfigEntry } from './git.js'
@@ -163,7 +163,8 @@ async function fetchAndUpdate(
     undo = await InPlaceUndo.record(undoGit(settings), settings.target, {
       destination: fetched.resolved.commit,
       branch: fetched.resolved.branch,
-      tempDir: settings.tempDir
+      tempDir: settings.tempDir,
+      keepUntracked: !settings.clean
     })
   } catch (error) {
     return { reason: `its state could not be recorded to put it back (${reasonOf(error)})` }
@@ -332,9 +333,49 @@ export function normaliseRepositoryUrl(raw: string): string | undefined {
   return `${url.protocol}//${url.host}${repoPath}`
 }
 
+/**
+ * Whether origin is the repository: the same http(s) URL (normalised), or an ssh URL of it
+ * (USER@HOST:PATH or ssh://USER@HOST[:PORT]/PATH, as ssh-key leaves origin) with the same host
+ * name and path.
+ */
 export function sameRepository(origin: string, repositoryUrl: string): boolean {
-  const a = normaliseRepositoryUrl(origin)
-  return a !== undefined && a === normaliseRepositoryUrl(repositoryUrl)
+  const wanted = normaliseRepositoryUrl(repositoryUrl)
+  if (wanted === undefined) return false
+  const https = normaliseRepositoryUrl(origin)
+  if (https !== undefined) return https === wanted
+  const ssh = sshHostAndPath(origin)
+  const url = new URL(wanted)
+  return ssh !== undefined && ssh === `${url.hostname}${url.pathname}`
+}
+
+/** HOST/PATH (host in lower case, no `.git`) of an ssh URL; undefined for anything else. */
+function sshHostAndPath(raw: string): string | undefined {
+  const text = raw.trim()
+  let host: string
+  let repoPath: string
+  if (/^ssh:\/\//i.test(text)) {
+    let url: URL
+    try {
+      url = new URL(text)
+    } catch {
+      return undefined
+    }
+    host = url.hostname
+    repoPath = url.pathname
+  } else {
+    // scp-like, as git reads it: a colon before any slash, and not a drive letter.
+    const match = /^(?:[^@/:]+@)?([^@/:]{2,}):(.+)$/.exec(text)
+    if (!match) return undefined
+    host = match[1]
+    repoPath = match[2]
+  }
+  const cleaned = repoPath
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '')
+  if (!host || cleaned === '') return undefined
+  return `${host.toLowerCase()}/${cleaned}`
 }
 
 /** The URL with any user name and password replaced, fit for the log. */
@@ -525,11 +566,14 @@ async function removeIncomingPacks(packDir: string, before: ReadonlySet<string>)
 // ---------------------------------------------------------------- stage 3: update the tree
 
 /**
- * As actions/checkout with `clean: true`: untracked and ignored files go (`clean -ffdx`, nested
- * repositories included) and tracked files are reset, here by the forced checkout itself, which
- * makes index and tree match the destination in one pass (a `reset --hard` before it would
- * read every file once more). Only when HEAD already is the destination, and checkOut has
- * nothing to do, does `reset --hard` undo local edits.
+ * As actions/checkout leaves an existing checkout. With `clean: true`, untracked and ignored
+ * files go first (`clean -ffdx`, nested repositories included). With `clean: false` they stay,
+ * but for those in the way of a path the destination tracks, which the forced checkout
+ * replaces as checkout's does (InPlaceUndo has set them aside). Tracked files are reset either
+ * way, here by the forced checkout itself, which makes index and tree match the destination in
+ * one pass (a `reset --hard` before it would read every file once more). Only when HEAD
+ * already is the destination, and checkOut has nothing to do, does `reset --hard` undo local
+ * edits.
  */
 async function updateTree(
   git: Git,
@@ -537,14 +581,17 @@ async function updateTree(
   resolved: Resolved,
   log: Log
 ): Promise<Pick<InPlaceResult, 'commit' | 'ref' | 'gitConfigFile'>> {
-  // What clean removes is set aside already (InPlaceUndo.setAside); this catches the rest.
-  await git.run(['clean', '-ffdxq', ...cleanExclusion(settings.target, settings.tempDir)])
+  if (settings.clean) {
+    // What clean removes is set aside already (InPlaceUndo.setAside); this catches the rest.
+    await git.run(['clean', '-ffdxq', ...cleanExclusion(settings.target, settings.tempDir)])
+  }
   const head = await readStartingHead(git)
   if (head.commit === resolved.commit) await git.run(['reset', '--hard', '--quiet', 'HEAD'])
   await checkOut(git, resolved, head, 'unknown')
   warnIfDirty(await refreshIndex(settings.target, git), log)
   const commit = await git.read(['rev-parse', 'HEAD'])
   log.info(`Checked out ${resolved.ref} at ${commit} in place.`)
+  await setOrigin(settings.target, settings)
   const gitConfigFile = settings.persistCredentials
     ? (await configureGitAccess(settings.target, settings)).configFile
     : undefined

@@ -109,7 +109,11 @@ export function destinationOfRefInput(ref: string): Destination | undefined {
   return { kind: 'branch-or-tag', name: ref }
 }
 
-/** GITHUB_SHA with GITHUB_REF: a push to a branch stays on it; everything else detaches. */
+/**
+ * GITHUB_SHA with GITHUB_REF: a push to a branch stays on it; everything else detaches. Some
+ * events give GITHUB_REF unqualified (a merged pull request's closed event gives `main`):
+ * a branch, as actions/checkout takes it.
+ */
 export function destinationOfWorkflow(sha: string, ref: string | undefined): Destination {
   const commit = sha.toLowerCase()
   if (!ref || !isValidRefName(ref)) return { kind: 'commit', commit }
@@ -119,7 +123,7 @@ export function destinationOfWorkflow(sha: string, ref: string | undefined): Des
   if (ref.startsWith('refs/tags/'))
     return { kind: 'tag', tag: ref.slice('refs/tags/'.length), commit }
   if (ref.startsWith('refs/')) return { kind: 'detached-ref', ref, commit }
-  return { kind: 'commit', commit }
+  return { kind: 'branch', branch: ref, commit }
 }
 
 /**

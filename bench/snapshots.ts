@@ -159,9 +159,32 @@ function git(bareDir: string, args: string[]): Promise<string> {
   return execTool('git', ['-c', 'safe.directory=*', '-C', bareDir, ...args])
 }
 
-async function countCommits(bareDir: string, commit: string, since?: string): Promise<number> {
-  const args = ['rev-list', '--count', ...(since ? [`--since=${since}`] : []), commit]
-  return Number((await git(bareDir, args)).trim())
+async function countCommits(bareDir: string, commit: string): Promise<number> {
+  return Number((await git(bareDir, ['rev-list', '--count', commit])).trim())
+}
+
+/**
+ * The commits a `git clone --shallow-since` of the mirror gets, from such a clone over the
+ * local transport. `rev-list --since` draws the boundary differently (it stops its walk at
+ * the first older commit, where the server's shallow boundary keeps going along other
+ * parents), and was one commit short on babel/babel since 2020-01-13.
+ */
+async function countShallowSince(bareDir: string, since: string): Promise<number> {
+  const scratch = await fsp.mkdtemp(path.join(CACHE_DIR, 'shallow-count-'))
+  try {
+    await git(path.dirname(scratch), [
+      'clone',
+      '--quiet',
+      '--bare',
+      '--single-branch',
+      `--shallow-since=${since}`,
+      `file://${bareDir}`,
+      scratch
+    ])
+    return Number((await git(scratch, ['rev-list', '--count', 'HEAD'])).trim())
+  } finally {
+    await fsp.rm(scratch, { recursive: true, force: true })
+  }
 }
 
 async function countTracked(bareDir: string, commit: string): Promise<number> {
@@ -294,7 +317,9 @@ export async function ensureRealMirror(
     packs.join('\n'),
     JSON.stringify(upstream),
     options.cloneSince ?? '',
-    toolVersion('git')
+    toolVersion('git'),
+    // Bumped when what is read of a mirror changes (2: the shallow clone's commit count).
+    'facts 2'
   )
   const root = path.join(CACHE_DIR, `real-${identity}`)
   const manifestFile = path.join(root, 'repo.json')
@@ -319,7 +344,7 @@ export async function ensureRealMirror(
     }
     fullClone = {
       args: [`--shallow-since=${since}`],
-      commits: await countCommits(bareDir, commit, since),
+      commits: await countShallowSince(bareDir, since),
       note:
         `history since ${since} (\`git clone --shallow-since=${since}\`)` +
         (missing > 0 ? `: the mirror lacks ${missing} older object(s) a full clone needs` : '')

@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(495);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(326);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 495:
+/***/ 326:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -78,7 +78,7 @@ function info(message) {
 function debug(message) {
     issue('debug', message);
 }
-function warning(message) {
+function runner_warning(message) {
     issue('warning', message);
 }
 function error(message) {
@@ -239,6 +239,99 @@ function cancelOnSignals(onCancel) {
 /** The given signal, also aborted when the job is cancelled. */
 function orCancelled(signal) {
     return signal === undefined ? jobCancelled : AbortSignal.any([signal, jobCancelled]);
+}
+
+;// CONCATENATED MODULE: ./src/checkout-inputs.ts
+/**
+ * actions/checkout's inputs that a snapshot makes moot, or that this action does not honour
+ * yet, in the terms the log uses for them. They are declared in action.yml so that a workflow
+ * moving from checkout keeps its `with:` block and gets no "Unexpected input" warning;
+ * settings.ts reads and validates them as checkout would take them, and main.ts says once
+ * what the snapshot gives instead.
+ */
+/**
+ * The one line for every superseded input the workflow set. An info line, not a notice: the
+ * job gets all that these inputs asked for and more, so nothing needs anyone's attention; an
+ * annotation on every run (one per job of a matrix) would be noise that only editing the
+ * workflow silences.
+ */
+function describeSuperseded(inputs) {
+    if (inputs.length === 0)
+        return undefined;
+    const list = inputs.map(input => `${input.shown} (${input.instead})`).join(', ');
+    return (`The snapshot is a full clone, so ${inputs.length === 1 ? 'this actions/checkout input changes' : 'these actions/checkout inputs change'} ` +
+        `nothing: ${list}.`);
+}
+const SUPERSEDED = {
+    fetchDepth: (depth) => ({
+        shown: `fetch-depth: ${depth}`,
+        instead: 'all history is there'
+    }),
+    fetchTags: { shown: 'fetch-tags: true', instead: 'every tag is there' },
+    filter: (spec) => ({
+        shown: `filter: ${spec}`,
+        instead: 'every object is there, not a partial clone'
+    }),
+    sparseCheckout: (patterns, cone) => ({
+        shown: `sparse-checkout (${patterns} pattern${patterns === 1 ? '' : 's'}${cone ? '' : ', no cone'})`,
+        instead: 'not supported yet: the whole tree is checked out'
+    })
+};
+/**
+ * Warnings for checkout inputs not supported yet, whose absence leaves the job without what
+ * it asked for (submodules); unlike
+ * the superseded ones, these change the tree a later step sees.
+ */
+function notYetWarnings(inputs) {
+    const warnings = [];
+    if (inputs.submodules !== 'false') {
+        const recursive = inputs.submodules === 'recursive' ? ' --recursive' : '';
+        warnings.push(`Input 'submodules': not supported yet; submodule directories are left empty. ` +
+            `Run \`git submodule update --init${recursive}\` in a later step to check them out.`);
+    }
+    return warnings;
+}
+/** The filter kinds git's --filter takes (git rev-list, "--filter=<filter-spec>"). */
+const SIMPLE_FILTERS = [
+    /^blob:none$/,
+    /^blob:limit=\d+[kmg]?$/i,
+    /^tree:\d+$/,
+    /^object:type=(blob|tree|commit|tag)$/,
+    /^sparse:oid=\S+$/
+];
+/**
+ * Why `spec` is not a filter git's --filter accepts, or undefined when it is one. checkout
+ * passes the input to git, whose fetch then fails the step; here it fails before any request.
+ */
+function filterSpecProblem(spec) {
+    if (spec.startsWith('combine:')) {
+        for (const part of spec.slice('combine:'.length).split('+')) {
+            let decoded;
+            try {
+                decoded = decodeURIComponent(part);
+            }
+            catch {
+                return `'${part}' is not percent-encoded correctly`;
+            }
+            const problem = filterSpecProblem(decoded);
+            if (problem)
+                return problem;
+        }
+        return undefined;
+    }
+    if (SIMPLE_FILTERS.some(pattern => pattern.test(spec)))
+        return undefined;
+    return (`'${spec}' is not a filter; use blob:none, blob:limit=<n>[kmg], tree:<depth>, ` +
+        'object:type=<type>, sparse:oid=<blob> or combine:<filter>+<filter>');
+}
+/**
+ * The ssh URL actions/checkout gives origin when `ssh-key` is set: USER@HOST:PATH.git, the host
+ * without its port (scp-like syntax has none; ssh uses port 22 or the user's ssh config).
+ */
+function sshOriginUrl(repositoryUrl, user) {
+    const url = new URL(repositoryUrl);
+    const repoPath = url.pathname.replace(/^\/+/, '').replace(/\/+$/, '');
+    return `${user}@${url.hostname}:${repoPath}.git`;
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -488,7 +581,9 @@ function spawnGit(cwd, args, env, signal) {
  * through cachew. The same entries serve two purposes: passed through the environment to the
  * fetches of the restore itself, and written to a private file that the repository's
  * .git/config includes, so the workflow's later steps can fetch and push. Secrets never go
- * into .git/config itself, and the post step deletes the file.
+ * into .git/config itself, and the post step deletes the file. With ssh-key, later steps'
+ * origin is the ssh URL (setOrigin) and the file also carries core.sshCommand, naming a key
+ * and a known_hosts file kept beside it; the restore itself never uses ssh.
  */
 
 
@@ -578,15 +673,17 @@ function repositoryConfigFile(directory) {
 /**
  * Writes the access configuration to a new private file under tempDir and includes it from
  * the repository's .git/config by absolute path, so moving the repository keeps it working.
- * The lead saves `configFile` for the post step, which passes it to removeGitAccess.
+ * With ssh-key, the key and the known hosts go beside it (sshFilesOf), and the file sets
+ * core.sshCommand to use them. The lead saves `configFile` for the post step, which passes it
+ * to removeGitAccess.
  */
 async function configureGitAccess(directory, settings) {
     const configFile = external_node_path_namespaceObject.join(external_node_path_namespaceObject.resolve(settings.tempDir), `cachew-git-${(0,external_node_crypto_namespaceObject.randomUUID)()}.config`);
-    await promises_namespaceObject.writeFile(configFile, renderConfigFile(accessConfig(settings)), {
-        mode: 0o600,
-        flag: 'wx'
-    });
     try {
+        const entries = accessConfig(settings);
+        if (settings.ssh)
+            entries.push(...(await writeSshFiles(configFile, settings.ssh, settings)));
+        await promises_namespaceObject.writeFile(configFile, renderConfigFile(entries), { mode: 0o600, flag: 'wx' });
         await new Git(directory).run([
             'config',
             '--file',
@@ -597,19 +694,94 @@ async function configureGitAccess(directory, settings) {
         ]);
     }
     catch (error) {
-        await promises_namespaceObject.rm(configFile, { force: true });
+        await removeAccessFiles(configFile);
         throw error;
     }
     return { configFile };
 }
 /**
- * Deletes the access file and its include.path line. Tolerates a repository that later steps
- * removed: the file under tempDir holds the secrets and goes regardless.
+ * Points origin where later steps should find it: the ssh URL with ssh-key, as actions/checkout
+ * leaves it, else the https one. The snapshot's clone has the https upstream; a checkout an
+ * earlier job left (updated in place) may have either. An https origin spelled otherwise is
+ * left as it is.
+ */
+async function setOrigin(directory, settings) {
+    const git = new Git(directory);
+    const read = await git.run(['config', '--get', 'remote.origin.url'], { okExitCodes: [1] });
+    const current = read.stdout.trim();
+    const wanted = settings.ssh?.originUrl;
+    if (wanted ? current === wanted : /^https?:\/\//i.test(current))
+        return;
+    await git.run(['config', 'remote.origin.url', wanted ?? settings.repositoryUrl]);
+}
+/** The ssh key and known hosts kept for later steps, named after the access file. */
+function sshFilesOf(configFile) {
+    const stem = configFile.replace(/\.config$/, '');
+    return { key: `${stem}.ssh-key`, knownHosts: `${stem}.known_hosts` };
+}
+/** The access file and the ssh files beside it, whichever exist. */
+async function removeAccessFiles(configFile) {
+    const ssh = sshFilesOf(configFile);
+    await Promise.all([configFile, ssh.key, ssh.knownHosts].map(file => promises_namespaceObject.rm(file, { force: true })));
+}
+/**
+ * github.com's SSH host keys as GitHub publishes them for known_hosts ("GitHub's SSH key
+ * fingerprints"), always trusted, as actions/checkout trusts github.com implicitly. A test
+ * checks them against the published SHA256 fingerprints.
+ */
+const GITHUB_HOST_KEYS = [
+    'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
+    'github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk='
+];
+/**
+ * Writes the key (0600, as ssh requires) and the known hosts, and returns the configuration
+ * for later steps: core.sshCommand, as actions/checkout sets it, so `git push` to the ssh
+ * origin uses the key; and, with git-through-cachew, fetches from the ssh URL go to cachew as
+ * https ones do, while pushes stay on ssh (the identity pushInsteadOf keeps insteadOf off
+ * them).
+ */
+async function writeSshFiles(configFile, ssh, settings) {
+    const files = sshFilesOf(configFile);
+    await promises_namespaceObject.writeFile(files.key, ssh.key.trim() + '\n', { mode: 0o600, flag: 'wx' });
+    const knownHosts = [ssh.knownHosts.trim(), ...GITHUB_HOST_KEYS].filter(text => text !== '');
+    await promises_namespaceObject.writeFile(files.knownHosts, knownHosts.join('\n') + '\n', { mode: 0o600, flag: 'wx' });
+    const entries = [{ key: 'core.sshCommand', value: sshCommand(files, ssh.strict) }];
+    if (settings.gitThroughCachew) {
+        const route = gitInsteadOf(settings.serverUrl, settings.repositoryUrl);
+        const sshPrefix = ssh.originUrl.slice(0, ssh.originUrl.indexOf(':') + 1);
+        entries.push({ key: `url.${route.to}.insteadOf`, value: sshPrefix });
+        entries.push({ key: `url.${sshPrefix}.pushInsteadOf`, value: sshPrefix });
+    }
+    return entries;
+}
+/**
+ * The command git runs (through the shell) for ssh. `ssh` is looked up on PATH when a later
+ * step runs it, so a job that installs ssh after this step works too. The user's own
+ * ~/.ssh/known_hosts stays in use beside ours: UserKnownHostsFile takes a list, and replaces
+ * the default one.
+ */
+function sshCommand(files, strict) {
+    // Within the option, ssh splits on whitespace and honours double quotes and backslashes.
+    const knownHosts = `"${files.knownHosts.replace(/[\\"]/g, '\\$&')}"`;
+    const args = ['ssh', '-i', shellQuote(files.key)];
+    args.push('-o', shellQuote(`UserKnownHostsFile=${knownHosts} ~/.ssh/known_hosts`));
+    if (strict)
+        args.push('-o', 'StrictHostKeyChecking=yes', '-o', 'CheckHostIP=no');
+    return args.join(' ');
+}
+function shellQuote(text) {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Deletes the access file (and the ssh files beside it) and its include.path line. Tolerates
+ * a repository that later steps removed: the files under tempDir hold the secrets and go
+ * regardless.
  */
 async function removeGitAccess(directory, configFile) {
     if (!configFile)
         return;
-    await promises_namespaceObject.rm(configFile, { force: true });
+    await removeAccessFiles(configFile);
     const repositoryConfig = repositoryConfigFile(directory);
     if (!(await isFile(repositoryConfig)))
         return;
@@ -6114,7 +6286,11 @@ function destinationOfRefInput(ref) {
         return { kind: 'detached-ref', ref };
     return { kind: 'branch-or-tag', name: ref };
 }
-/** GITHUB_SHA with GITHUB_REF: a push to a branch stays on it; everything else detaches. */
+/**
+ * GITHUB_SHA with GITHUB_REF: a push to a branch stays on it; everything else detaches. Some
+ * events give GITHUB_REF unqualified (a merged pull request's closed event gives `main`):
+ * a branch, as actions/checkout takes it.
+ */
 function destinationOfWorkflow(sha, ref) {
     const commit = sha.toLowerCase();
     if (!ref || !isValidRefName(ref))
@@ -6126,7 +6302,7 @@ function destinationOfWorkflow(sha, ref) {
         return { kind: 'tag', tag: ref.slice('refs/tags/'.length), commit };
     if (ref.startsWith('refs/'))
         return { kind: 'detached-ref', ref, commit };
-    return { kind: 'commit', commit };
+    return { kind: 'branch', branch: ref, commit };
 }
 /**
  * GITHUB_SHA names a commit of the workflow's repository; restoring another repository must
@@ -6323,16 +6499,18 @@ function warnIfDirty(differing, log) {
  * Recorded before anything changes: where HEAD was (the commit, and the branch it was on), a
  * copy of the index, and the branch the checkout moves (its ref and upstream configuration).
  * Then everything the update would delete or overwrite is moved aside, by rename, into a
- * directory in .git: the untracked and ignored entries `git clean -ffdx` would remove, and the
- * tracked files whose content differs from the index, which the forced checkout would
- * overwrite. The renames cost nothing on success (the entries moved aside are deleted then, as
- * clean and the checkout would have deleted them) and make the way back exact for a dirty
- * checkout too.
+ * directory in .git: the untracked and ignored entries `git clean -ffdx` would remove (with
+ * `clean: false`, only those in the way of a path the destination tracks, which the forced
+ * checkout would replace), and the tracked files whose content differs from the index, which
+ * the forced checkout would overwrite. The renames cost nothing on success (the entries moved
+ * aside are deleted then, as clean and the checkout would have deleted them) and make the way
+ * back exact for a dirty checkout too.
  *
  * Putting back, in this order: the index copy, HEAD and the branch; the files the failed
- * update wrote that the old index does not track are cleaned; the tracked files that differ
- * from the old index are checked out from it; what was moved aside comes back. What the fetch
- * added (objects, remote-tracking refs) stays, as after any fetch.
+ * update wrote that the old index does not track are removed (cleaned, or with `clean: false`
+ * removed where the update could write them); the tracked files that differ from the old
+ * index are checked out from it; what was moved aside comes back. What the fetch added
+ * (objects, remote-tracking refs) stays, as after any fetch.
  */
 
 
@@ -6354,6 +6532,11 @@ class InPlaceUndo {
     aside = [];
     /** Tracked paths that were missing: the topmost part of each that was not a directory. */
     missing = [];
+    /**
+     * keepUntracked: where the update may write what the old index does not track (the path
+     * new to the index, or the topmost directory made for it); putting back removes these.
+     */
+    written = new Set();
     /** Set once everything is moved aside: from then on git may have changed index and tree. */
     updating = false;
     /** Set once putting back has restored the index, HEAD and the branch. */
@@ -6399,7 +6582,10 @@ class InPlaceUndo {
      */
     async setAside() {
         const { changed, untracked } = await this.listChanges(true);
-        const candidates = [...new Set([...changed, ...(await this.aroundTempDir(untracked))])];
+        const others = this.options.keepUntracked
+            ? await this.inTheWay(untracked)
+            : await this.aroundTempDir(untracked);
+        const candidates = [...new Set([...changed, ...others])];
         const present = [];
         for (const relative of candidates) {
             const top = await this.topNotDirectory(relative);
@@ -6497,6 +6683,81 @@ class InPlaceUndo {
         return paths.filter(relative => !submodules.has(relative));
     }
     /**
+     * keepUntracked: the untracked and ignored entries (as listChanges gives them, a wholly
+     * untracked directory as one) that the forced checkout to the destination would replace.
+     * Only a path new to the index can meet one, where git must write it: the entry at that
+     * path; a file where git needs a directory on the way to it; or, where git needs a file and
+     * finds a directory, whatever untracked is inside. Measured with git 2.39: `checkout
+     * --force` replaces all three, and leaves every other untracked entry alone, in the
+     * directories it writes into too. Records in `written` what putting back must remove.
+     */
+    async inTheWay(untracked) {
+        const entries = new Set(untracked);
+        const isUntracked = (relative) => {
+            const parts = relative.split('/');
+            return parts.some((_, i) => entries.has(parts.slice(0, i + 1).join('/')));
+        };
+        const keep = relativeInside(this.target, this.options.tempDir);
+        const inKeep = (relative) => keep !== undefined && (relative === keep || relative.startsWith(`${keep}/`));
+        const found = new Set();
+        for (const { relative, directory } of await this.pathsNewToIndex()) {
+            if (inKeep(relative))
+                continue;
+            const parts = relative.split('/');
+            for (let i = 1; i <= parts.length; i++) {
+                const at = parts.slice(0, i).join('/');
+                // A gitlink is checked out as a directory, as is every part on the way to a path.
+                const needsDirectory = i < parts.length || directory;
+                const stat = await in_place_undo_lstatOrUndefined(this.absolute(at));
+                if (!stat) {
+                    this.written.add(at);
+                    break;
+                }
+                if (needsDirectory) {
+                    if (stat.isDirectory())
+                        continue;
+                    if (isUntracked(at))
+                        found.add(at);
+                    this.written.add(at);
+                    break;
+                }
+                if (stat.isDirectory()) {
+                    if (entries.has(at))
+                        found.add(at);
+                    for (const entry of untracked)
+                        if (entry.startsWith(`${at}/`))
+                            found.add(entry);
+                }
+                else if (isUntracked(at)) {
+                    found.add(at);
+                }
+                this.written.add(at);
+            }
+        }
+        return [...found].filter(relative => !inKeep(relative));
+    }
+    /** Paths the destination tracks that the index does not: where the update writes anew. */
+    async pathsNewToIndex() {
+        const output = await this.git.run([
+            'diff-index',
+            '--cached',
+            '-z',
+            '--raw',
+            '--no-renames',
+            '--diff-filter=D',
+            this.options.destination
+        ]);
+        const fields = output.stdout.split('\0');
+        const paths = [];
+        // Pairs: ':MODE MODE SHA SHA D', then the path; a gitlink has mode 160000.
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+            if (!fields[i].startsWith(':'))
+                continue;
+            paths.push({ relative: fields[i + 1], directory: fields[i].startsWith(':160000 ') });
+        }
+        return paths;
+    }
+    /**
      * RUNNER_TEMP inside the target is kept: the untracked directories on the way to it are
      * listed entry by entry instead.
      */
@@ -6550,9 +6811,17 @@ class InPlaceUndo {
             await promises_namespaceObject.rm(index, { force: true });
         await this.restoreRefs();
         this.refsRestored = true;
-        // Everything untracked now is what the failed update wrote: the job's own untracked
-        // entries are set aside.
-        await this.git.run(['clean', '-ffdxq', ...cleanExclusion(this.target, this.options.tempDir)]);
+        if (this.options.keepUntracked) {
+            // The job's own untracked entries are where they were, or set aside where the update
+            // would write: what is at those places now is the failed update's.
+            for (const relative of this.written)
+                await removeEntry(this.absolute(relative));
+        }
+        else {
+            // Everything untracked now is what the failed update wrote: the job's own untracked
+            // entries are set aside.
+            await this.git.run(['clean', '-ffdxq', ...cleanExclusion(this.target, this.options.tempDir)]);
+        }
         const differing = (await this.listChanges(false)).changed.filter(relative => !this.isSetAsideOrMissing(relative));
         for (let i = 0; i < differing.length; i += PATHS_PER_COMMAND) {
             const batch = differing.slice(i, i + PATHS_PER_COMMAND);
@@ -6684,8 +6953,8 @@ function reasonOf(error) {
  * Updating an existing checkout in place, for self-hosted runners that keep the workspace
  * between jobs. When the target already is a healthy clone of the same repository, the
  * destination commit is made local through cachew (freshen's ensure-refs and fetch), the tree
- * is cleaned as actions/checkout's `clean: true` cleans it and then checked out as
- * finishCheckout checks out. A few commits behind, that moves a few files instead of the whole
+ * is cleaned as actions/checkout's `clean` input says (all untracked and ignored files go, or
+ * with false only those in the way) and then checked out as finishCheckout checks out. A few commits behind, that moves a few files instead of the whole
  * snapshot.
  *
  * Three stages, and what a failure in each leads to (the caller then restores the snapshot):
@@ -6795,7 +7064,8 @@ async function fetchAndUpdate(git, settings, cachew, plan, phases, log) {
         undo = await InPlaceUndo.record(undoGit(settings), settings.target, {
             destination: fetched.resolved.commit,
             branch: fetched.resolved.branch,
-            tempDir: settings.tempDir
+            tempDir: settings.tempDir,
+            keepUntracked: !settings.clean
         });
     }
     catch (error) {
@@ -6958,9 +7228,54 @@ function normaliseRepositoryUrl(raw) {
         return undefined;
     return `${url.protocol}//${url.host}${repoPath}`;
 }
+/**
+ * Whether origin is the repository: the same http(s) URL (normalised), or an ssh URL of it
+ * (USER@HOST:PATH or ssh://USER@HOST[:PORT]/PATH, as ssh-key leaves origin) with the same host
+ * name and path.
+ */
 function sameRepository(origin, repositoryUrl) {
-    const a = normaliseRepositoryUrl(origin);
-    return a !== undefined && a === normaliseRepositoryUrl(repositoryUrl);
+    const wanted = normaliseRepositoryUrl(repositoryUrl);
+    if (wanted === undefined)
+        return false;
+    const https = normaliseRepositoryUrl(origin);
+    if (https !== undefined)
+        return https === wanted;
+    const ssh = sshHostAndPath(origin);
+    const url = new URL(wanted);
+    return ssh !== undefined && ssh === `${url.hostname}${url.pathname}`;
+}
+/** HOST/PATH (host in lower case, no `.git`) of an ssh URL; undefined for anything else. */
+function sshHostAndPath(raw) {
+    const text = raw.trim();
+    let host;
+    let repoPath;
+    if (/^ssh:\/\//i.test(text)) {
+        let url;
+        try {
+            url = new URL(text);
+        }
+        catch {
+            return undefined;
+        }
+        host = url.hostname;
+        repoPath = url.pathname;
+    }
+    else {
+        // scp-like, as git reads it: a colon before any slash, and not a drive letter.
+        const match = /^(?:[^@/:]+@)?([^@/:]{2,}):(.+)$/.exec(text);
+        if (!match)
+            return undefined;
+        host = match[1];
+        repoPath = match[2];
+    }
+    const cleaned = repoPath
+        .replace(/^\/+/, '')
+        .replace(/\/+$/, '')
+        .replace(/\.git$/, '')
+        .replace(/\/+$/, '');
+    if (!host || cleaned === '')
+        return undefined;
+    return `${host.toLowerCase()}/${cleaned}`;
 }
 /** The URL with any user name and password replaced, fit for the log. */
 function redactUrl(raw) {
@@ -7115,15 +7430,20 @@ async function removeIncomingPacks(packDir, before) {
 }
 // ---------------------------------------------------------------- stage 3: update the tree
 /**
- * As actions/checkout with `clean: true`: untracked and ignored files go (`clean -ffdx`, nested
- * repositories included) and tracked files are reset, here by the forced checkout itself, which
- * makes index and tree match the destination in one pass (a `reset --hard` before it would
- * read every file once more). Only when HEAD already is the destination, and checkOut has
- * nothing to do, does `reset --hard` undo local edits.
+ * As actions/checkout leaves an existing checkout. With `clean: true`, untracked and ignored
+ * files go first (`clean -ffdx`, nested repositories included). With `clean: false` they stay,
+ * but for those in the way of a path the destination tracks, which the forced checkout
+ * replaces as checkout's does (InPlaceUndo has set them aside). Tracked files are reset either
+ * way, here by the forced checkout itself, which makes index and tree match the destination in
+ * one pass (a `reset --hard` before it would read every file once more). Only when HEAD
+ * already is the destination, and checkOut has nothing to do, does `reset --hard` undo local
+ * edits.
  */
 async function updateTree(git, settings, resolved, log) {
-    // What clean removes is set aside already (InPlaceUndo.setAside); this catches the rest.
-    await git.run(['clean', '-ffdxq', ...cleanExclusion(settings.target, settings.tempDir)]);
+    if (settings.clean) {
+        // What clean removes is set aside already (InPlaceUndo.setAside); this catches the rest.
+        await git.run(['clean', '-ffdxq', ...cleanExclusion(settings.target, settings.tempDir)]);
+    }
     const head = await readStartingHead(git);
     if (head.commit === resolved.commit)
         await git.run(['reset', '--hard', '--quiet', 'HEAD']);
@@ -7131,6 +7451,7 @@ async function updateTree(git, settings, resolved, log) {
     warnIfDirty(await refreshIndex(settings.target, git), log);
     const commit = await git.read(['rev-parse', 'HEAD']);
     log.info(`Checked out ${resolved.ref} at ${commit} in place.`);
+    await setOrigin(settings.target, settings);
     const gitConfigFile = settings.persistCredentials
         ? (await configureGitAccess(settings.target, settings)).configFile
         : undefined;
@@ -7273,6 +7594,8 @@ async function restore(settings, log) {
                 return inPlaceResult(settings, updated, started);
             }
         }
+        if (!settings.clean)
+            await sayCleanDoesNotApply(settings.target, log);
         const cache = settings.runnerCacheDir === undefined
             ? undefined
             : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log);
@@ -7300,6 +7623,18 @@ async function lfsInPlace(settings, commit, log) {
     const lfs = await checkOutLfs(git, settings, commit, log);
     const fetchedNote = lfs.fetched > 0 ? `, ${lfs.fetched} fetched from ${lfs.fetchedFrom}` : '';
     log.info(`Git LFS: ${lfs.files} file(s) with content${fetchedNote}.`);
+}
+/**
+ * `clean: false` keeps untracked files only when a checkout is updated in place; a snapshot
+ * restore replaces whatever the target holds, as actions/checkout does when it cannot reuse
+ * the directory. Said once, when there is something to lose.
+ */
+async function sayCleanDoesNotApply(target, log) {
+    const names = await promises_namespaceObject.readdir(target).catch(() => []);
+    if (names.length === 0)
+        return;
+    log.info(`clean: false applies to a checkout updated in place only; the snapshot replaces what ` +
+        `${target} holds, untracked files included.`);
 }
 /** An update in place, in the terms of a restore: no snapshot; the bytes are git's packs. */
 function inPlaceResult(settings, updated, started) {
@@ -7365,11 +7700,12 @@ async function restoreOnce(settings, cachew, cache, log) {
             cachew,
             log
         })));
+        await setOrigin(staging.directory, settings);
         const access = settings.persistCredentials
             ? await configureGitAccess(staging.directory, settings)
             : undefined;
         if (access)
-            undoOnFailure.defer(() => promises_namespaceObject.rm(access.configFile, { force: true }));
+            undoOnFailure.defer(() => removeAccessFiles(access.configFile));
         await timed(phases, 'Move into place', async () => {
             await staging.commit();
             await freshenMovedEntries(settings.target, extracted.blobIds, log);
@@ -7409,7 +7745,9 @@ async function restoreOnce(settings, cachew, cache, log) {
  * starts over with a download.
  */
 async function extractSnapshot(source, directory, controller, settings, cache, log) {
-    const progress = source.from === 'server' ? startProgress(source.stats, source.size, log) : undefined;
+    const progress = source.from === 'server' && settings.showProgress
+        ? startProgress(source.stats, source.size, log)
+        : undefined;
     try {
         return await materialize({ source: source.spool, complete: source.completion }, directory, {
             controller,
@@ -7629,6 +7967,79 @@ function startBundleDownload(settings, bundleUrl, transport, directory, signal, 
     });
 }
 
+;// CONCATENATED MODULE: ./src/git/fork-pull-request.ts
+const PULL_REQUEST_REF = /^refs\/pull\/\d+\/(head|merge)$/;
+/** The events whose workflows run trusted, with a pull request's code within reach. */
+const TRUSTED_PULL_REQUEST_EVENTS = ['pull_request_target', 'workflow_run'];
+/**
+ * What makes the restore a fork's code in a trusted workflow ("the fork's repository",
+ * "refs/pull/7/merge", "the pull request's commit abc…"), or undefined when it is not one.
+ */
+function forkCodeInTrustedWorkflow(question) {
+    const pullRequest = forkPullRequest(question.eventName, question.payload);
+    if (!pullRequest)
+        return undefined;
+    if (pullRequest.repository !== undefined && question.isRepository(pullRequest.repository)) {
+        return `the fork's repository ${pullRequest.repository}`;
+    }
+    const destination = question.destination;
+    if (destination.kind === 'detached-ref' && PULL_REQUEST_REF.test(destination.ref)) {
+        return `the pull request ref ${destination.ref}`;
+    }
+    if (destination.kind === 'commit' && pullRequest.commits.includes(destination.commit)) {
+        return `the pull request's commit ${destination.commit}`;
+    }
+    return undefined;
+}
+/** The fork's pull request behind the event, or undefined when the event has none. */
+function forkPullRequest(eventName, payload) {
+    const baseId = field(payload, 'repository', 'id');
+    if (typeof baseId !== 'number')
+        return undefined;
+    let headId;
+    let repository;
+    let commits;
+    if (eventName === 'pull_request_target') {
+        headId = field(payload, 'pull_request', 'head', 'repo', 'id');
+        repository = field(payload, 'pull_request', 'head', 'repo', 'full_name');
+        commits = [
+            field(payload, 'pull_request', 'head', 'sha'),
+            field(payload, 'pull_request', 'merge_commit_sha')
+        ];
+    }
+    else if (eventName === 'workflow_run') {
+        const triggeredBy = field(payload, 'workflow_run', 'event');
+        if (typeof triggeredBy !== 'string' || !triggeredBy.startsWith('pull_request'))
+            return undefined;
+        headId = field(payload, 'workflow_run', 'head_repository', 'id');
+        repository = field(payload, 'workflow_run', 'head_repository', 'full_name');
+        commits = [field(payload, 'workflow_run', 'head_commit', 'id')];
+        // After a pull_request_target workflow, head_sha is the base branch's commit, not the fork's.
+        if (triggeredBy !== 'pull_request_target')
+            commits.push(field(payload, 'workflow_run', 'head_sha'));
+    }
+    else {
+        return undefined;
+    }
+    if (typeof headId !== 'number' || headId === baseId)
+        return undefined;
+    return {
+        repository: typeof repository === 'string' ? repository : undefined,
+        commits: commits
+            .filter((sha) => typeof sha === 'string' && sha !== '')
+            .map(sha => sha.toLowerCase())
+    };
+}
+function field(value, ...names) {
+    let at = value;
+    for (const name of names) {
+        if (at === null || typeof at !== 'object')
+            return undefined;
+        at = at[name];
+    }
+    return at;
+}
+
 ;// CONCATENATED MODULE: ./src/settings.ts
 /**
  * Every input of the action, read once and validated into a typed RestoreSettings, together
@@ -7636,6 +8047,9 @@ function startBundleDownload(settings, bundleUrl, transport, directory, signal, 
  * refused is refused here, before the first request; only this module and main.ts know about
  * the Actions runtime's input conventions.
  */
+
+
+
 
 
 
@@ -7661,7 +8075,22 @@ const Inputs = {
     runnerCache: 'runner-cache',
     runnerCacheMaxGb: 'runner-cache-max-gb',
     updateExisting: 'update-existing',
-    lfs: 'lfs'
+    // actions/checkout's other inputs, under its names (see checkout-inputs.ts).
+    githubServerUrl: 'github-server-url',
+    showProgress: 'show-progress',
+    clean: 'clean',
+    sshKey: 'ssh-key',
+    sshKnownHosts: 'ssh-known-hosts',
+    sshStrict: 'ssh-strict',
+    sshUser: 'ssh-user',
+    allowUnsafePrCheckout: 'allow-unsafe-pr-checkout',
+    fetchDepth: 'fetch-depth',
+    fetchTags: 'fetch-tags',
+    filter: 'filter',
+    sparseCheckout: 'sparse-checkout',
+    sparseCheckoutConeMode: 'sparse-checkout-cone-mode',
+    lfs: 'lfs',
+    submodules: 'submodules'
 };
 /**
  * Defaults that apply when an input is absent (the runner fills action.yml's defaults in;
@@ -7680,7 +8109,17 @@ const Defaults = {
     runnerCache: 'auto',
     runnerCacheMaxGb: 10,
     updateExisting: 'auto',
-    lfs: false
+    // actions/checkout's defaults, so a non-default value is one the workflow chose.
+    showProgress: true,
+    clean: true,
+    sshStrict: true,
+    sshUser: 'git',
+    allowUnsafePrCheckout: false,
+    fetchDepth: 1,
+    fetchTags: false,
+    sparseCheckoutConeMode: true,
+    lfs: false,
+    submodules: 'false'
 };
 const Limits = {
     downloadConcurrency: { min: 1, max: 64 },
@@ -7707,6 +8146,10 @@ function readSettings(env = process.env) {
     const repositoryUrl = parseRepository(readInput(Inputs.repository), env);
     const keepSnapshotHead = parseBoolean(Inputs.keepSnapshotHead, Defaults.keepSnapshotHead);
     const chunkMb = parseInteger(Inputs.downloadChunkSizeMb, Defaults.downloadChunkSizeMb, Limits.downloadChunkSizeMb);
+    const ref = readInput(Inputs.ref);
+    const workflow = readWorkflowContext(env);
+    const destination = chooseDestination({ ref, keepSnapshotHead, repositoryUrl }, workflow);
+    refuseForkCodeInTrustedWorkflow({ ref, repositoryUrl, destination }, workflow, env);
     return {
         serverUrl: parseServerUrl(readInput(Inputs.serverUrl) || env.CACHEW_URL || ''),
         repositoryUrl,
@@ -7719,7 +8162,7 @@ function readSettings(env = process.env) {
         stallTimeoutMs: parseInteger(Inputs.stallTimeoutSeconds, Defaults.stallTimeoutSeconds, Limits.stallTimeoutSeconds) * 1000,
         applyBundle: parseBoolean(Inputs.bundle, Defaults.bundle),
         failOnCacheMiss: parseBoolean(Inputs.failOnCacheMiss, Defaults.failOnCacheMiss),
-        destination: chooseDestination({ ref: readInput(Inputs.ref), keepSnapshotHead, repositoryUrl }, readWorkflowContext(env)),
+        destination,
         keepSnapshotHead,
         token,
         persistCredentials: parseBoolean(Inputs.persistCredentials, Defaults.persistCredentials),
@@ -7729,7 +8172,12 @@ function readSettings(env = process.env) {
         runnerCacheMaxBytes: parseInteger(Inputs.runnerCacheMaxGb, Defaults.runnerCacheMaxGb, Limits.runnerCacheMaxGb) *
             1024 ** 3,
         updateExisting: parseUpdateExisting(),
-        lfs: parseBoolean(Inputs.lfs, Defaults.lfs)
+        lfs: parseBoolean(Inputs.lfs, Defaults.lfs),
+        showProgress: parseBoolean(Inputs.showProgress, Defaults.showProgress),
+        clean: parseBoolean(Inputs.clean, Defaults.clean),
+        ssh: parseSsh(repositoryUrl),
+        superseded: parseSuperseded(),
+        notYet: { submodules: parseSubmodules() }
     };
 }
 /** What an HTTP header value cannot carry: line breaks, other control characters, non-Latin-1. */
@@ -7824,6 +8272,114 @@ function parseUpdateExisting() {
         return 'false';
     throw new InputError(Inputs.updateExisting, `'${raw}' is not allowed; use auto or false`);
 }
+/** A whole number, 0 or more, as checkout's fetch-depth takes it (0: all history). */
+function parseFetchDepth() {
+    const raw = readInput(Inputs.fetchDepth);
+    if (raw === '')
+        return Defaults.fetchDepth;
+    if (!/^\d+$/.test(raw)) {
+        throw new InputError(Inputs.fetchDepth, `'${raw}' is not a whole number, 0 or more (0 is all history)`);
+    }
+    return Number(raw);
+}
+/** checkout's inputs that a full snapshot supersedes, those the workflow set, validated. */
+function parseSuperseded() {
+    const superseded = [];
+    const depth = parseFetchDepth();
+    if (depth !== Defaults.fetchDepth)
+        superseded.push(SUPERSEDED.fetchDepth(depth));
+    if (parseBoolean(Inputs.fetchTags, Defaults.fetchTags))
+        superseded.push(SUPERSEDED.fetchTags);
+    const filter = readInput(Inputs.filter);
+    if (filter) {
+        const problem = filterSpecProblem(filter);
+        if (problem)
+            throw new InputError(Inputs.filter, problem);
+        superseded.push(SUPERSEDED.filter(filter));
+    }
+    // One pattern a line, as checkout reads it; the mode matters only with patterns, as there.
+    const patterns = getInput(Inputs.sparseCheckout)
+        .split('\n')
+        .map(line => line.trim())
+        .filter(line => line !== '');
+    const cone = parseBoolean(Inputs.sparseCheckoutConeMode, Defaults.sparseCheckoutConeMode);
+    if (patterns.length > 0)
+        superseded.push(SUPERSEDED.sparseCheckout(patterns.length, cone));
+    return superseded;
+}
+function parseSubmodules() {
+    const raw = readInput(Inputs.submodules);
+    if (raw === '')
+        return Defaults.submodules;
+    if (raw.toLowerCase() === 'recursive')
+        return 'recursive';
+    if (TRUE_WORDS.includes(raw))
+        return 'true';
+    if (FALSE_WORDS.includes(raw))
+        return 'false';
+    throw new InputError(Inputs.submodules, `'${raw}' is not allowed; use false, true or recursive`);
+}
+/** A user name ssh takes as one word, never as an option. */
+const SSH_USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+function parseSsh(repositoryUrl) {
+    const strict = parseBoolean(Inputs.sshStrict, Defaults.sshStrict);
+    const user = readInput(Inputs.sshUser) || Defaults.sshUser;
+    if (!SSH_USER.test(user)) {
+        throw new InputError(Inputs.sshUser, `'${user}' is not a user name ssh can take; use letters, digits, '_', '.' and '-' ` +
+            "(not first), such as 'git'");
+    }
+    const key = readInput(Inputs.sshKey);
+    if (!key)
+        return undefined;
+    // A secret of several lines is masked line by line: the log shows lines one at a time.
+    for (const line of key.split('\n').map(text => text.trim())) {
+        if (line !== '' && !line.startsWith('-----'))
+            setSecret(line);
+    }
+    return {
+        key,
+        knownHosts: readInput(Inputs.sshKnownHosts),
+        strict,
+        originUrl: sshOriginUrl(repositoryUrl, user)
+    };
+}
+/**
+ * allow-unsafe-pr-checkout (src/git/fork-pull-request.ts). A workflow restoring its own
+ * repository without a `ref` gets the commit GitHub chose for the event, trusted code: only
+ * a `ref` or another repository can reach a fork's code.
+ */
+function refuseForkCodeInTrustedWorkflow(inputs, workflow, env) {
+    if (parseBoolean(Inputs.allowUnsafePrCheckout, Defaults.allowUnsafePrCheckout))
+        return;
+    const eventName = workflow.eventName;
+    if (!eventName || !TRUSTED_PULL_REQUEST_EVENTS.includes(eventName))
+        return;
+    if (!inputs.ref.trim() && isWorkflowRepository(inputs.repositoryUrl, workflow))
+        return;
+    const matched = forkCodeInTrustedWorkflow({
+        eventName,
+        payload: readEventPayload(env),
+        isRepository: fullName => isWorkflowRepository(inputs.repositoryUrl, { ...workflow, repository: fullName }),
+        destination: inputs.destination
+    });
+    if (!matched)
+        return;
+    throw new ExpectedError(`Refusing to restore a fork's pull request code (${matched}) in a '${eventName}' ` +
+        "workflow: it runs with the base repository's token, secrets, cache and runner, which " +
+        "the fork's code could then use. Set 'allow-unsafe-pr-checkout: true' on this step only " +
+        'after reviewing the risks at https://gh.io/securely-using-pull_request_target.');
+}
+/** The event's payload, or undefined when the runner gives none (or it cannot be read). */
+function readEventPayload(env) {
+    if (!env.GITHUB_EVENT_PATH)
+        return undefined;
+    try {
+        return JSON.parse(external_node_fs_namespaceObject.readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
 function parseServerUrl(raw) {
     const name = Inputs.serverUrl;
     if (raw === '')
@@ -7846,9 +8402,13 @@ function parseServerUrl(raw) {
     return url.origin + url.pathname.replace(/\/+$/, '');
 }
 const OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
-/** Accepts https://HOST/OWNER/REPO[.git] or OWNER/REPO (on GITHUB_SERVER_URL's host). */
+/**
+ * Accepts https://HOST/OWNER/REPO[.git], or OWNER/REPO on github-server-url's host, else the
+ * workflow's (GITHUB_SERVER_URL), else github.com, as actions/checkout places OWNER/REPO.
+ */
 function parseRepository(raw, env) {
     const name = Inputs.repository;
+    const githubServer = parseGithubServerUrl(readInput(Inputs.githubServerUrl));
     const value = raw || env.GITHUB_REPOSITORY || '';
     const allowed = 'use https://HOST/OWNER/REPO or OWNER/REPO';
     if (value === '')
@@ -7859,7 +8419,7 @@ function parseRepository(raw, env) {
         if (parts.some(part => part === '' || part === '.' || part === '..')) {
             throw new InputError(name, `'${value}' is not a repository; ${allowed}`);
         }
-        const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+        const server = (githubServer || env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
         return `${server}/${value.replace(/\.git$/, '')}`;
     }
     let url;
@@ -7882,7 +8442,36 @@ function parseRepository(raw, env) {
     }
     if (url.username || url.password)
         throw new InputError(name, 'credentials in the URL are not supported');
+    if (githubServer && githubServer !== url.origin) {
+        throw new InputError(Inputs.githubServerUrl, `is ${githubServer}, but repository is a URL on ${url.origin}; leave one of them out ` +
+            '(github-server-url applies to an OWNER/REPO repository)');
+    }
     return `${url.protocol}//${url.host}/${repoPath}`;
+}
+/**
+ * github-server-url, as its origin (SCHEME://HOST[:PORT]), as checkout builds the clone URL
+ * from it; '' when not set.
+ */
+function parseGithubServerUrl(raw) {
+    if (raw === '')
+        return '';
+    const name = Inputs.githubServerUrl;
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        throw new InputError(name, `'${raw}' is not a URL; use one such as https://ghe.example.com`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new InputError(name, `'${url.protocol}' URLs are not supported; use https:// or http://`);
+    }
+    if (url.username || url.password) {
+        throw new InputError(name, 'credentials in the URL are not supported; use the token input');
+    }
+    if (url.search || url.hash)
+        throw new InputError(name, 'must not have a query or fragment');
+    return url.origin;
 }
 function parseTargetPath(raw, workspace) {
     const target = external_node_path_namespaceObject.resolve(workspace, raw || '.');
@@ -7899,6 +8488,7 @@ function parseTargetPath(raw, workspace) {
  * place that turns failures into the step's result: expected errors as their message,
  * anything else as an unexpected error with its stack in the debug log.
  */
+
 
 
 
@@ -7928,7 +8518,7 @@ const State = {
 };
 const coreLog = {
     info: info,
-    warning: message => warning(message),
+    warning: message => runner_warning(message),
     debug: debug,
     group: (name, fn) => group(name, fn)
 };
@@ -7950,6 +8540,7 @@ async function run() {
 async function main() {
     saveState(State.isPost, 'true');
     const settings = readSettings();
+    reportCheckoutInputs(settings);
     // Before the restore, so the action's own git accepts a checkout that another user owns
     // (the in-place update, the index refresh after the move), as later steps' git will.
     if (settings.setSafeDirectory)
@@ -7960,7 +8551,7 @@ async function main() {
     }
     catch (error) {
         if (error instanceof CacheMissError && !settings.failOnCacheMiss) {
-            warning(`${error.message} Nothing was restored; continue with another checkout (cache-hit is false).`);
+            runner_warning(`${error.message} Nothing was restored; continue with another checkout (cache-hit is false).`);
             setOutput(Outputs.cacheHit, 'false');
             return;
         }
@@ -7972,6 +8563,18 @@ async function main() {
     }
     publish(result);
     writeSummary(result);
+}
+/**
+ * Once, before the restore: the actions/checkout inputs the snapshot makes moot (one info
+ * line), and a warning for each that is not supported yet and leaves the tree without what
+ * it asked for.
+ */
+function reportCheckoutInputs(settings) {
+    const superseded = describeSuperseded(settings.superseded);
+    if (superseded)
+        info(superseded);
+    for (const warning of notYetWarnings(settings.notYet))
+        runner_warning(warning);
 }
 function publish(result) {
     setOutput(Outputs.cacheHit, 'true');
@@ -8001,7 +8604,7 @@ async function trustRepository(target) {
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        warning(`Could not add ${target} to git's global safe.directory (${reason}); git may refuse ` +
+        runner_warning(`Could not add ${target} to git's global safe.directory (${reason}); git may refuse ` +
             'the repository in later steps if another user owns it (detected dubious ownership).');
     }
 }

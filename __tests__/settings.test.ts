@@ -329,7 +329,8 @@ describe('readSettings', () => {
       lfs: 'true',
       submodules: 'Recursive'
     })
-    expect(readSettings().notYet).toEqual({ lfs: true, submodules: 'recursive' })
+    // lfs is implemented: it is a setting of its own, not one of the inputs not supported yet.
+    expect(readSettings()).toMatchObject({ lfs: true, notYet: { submodules: 'recursive' } })
   })
 
   it('reads ssh-key for later steps: origin becomes USER@HOST:PATH.git, the key a secret', () => {

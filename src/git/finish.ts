@@ -121,6 +121,13 @@ export async function makeIndexFresh(
  * entries and stay untouched, the entries of files it left out are marked (their files are
  * already absent, which is what git wants of them), and a file the extraction wrote that git
  * excludes is removed. The checkout that follows then respects the set.
+ *
+ * Setting the bits without it (`update-index --skip-worktree --stdin` with the paths the
+ * extraction skipped, the config and the patterns file written here) was measured on 40,020
+ * files with 39,800 outside a one-directory cone, on tmpfs, median of 5: 0.16 s wall, 0.16 s
+ * CPU, 3,700 minor faults for `sparse-checkout set`, against 0.04 s, 0.03 s and 2,200. The
+ * 0.12 s buys a result that is git's by construction (its pattern file's words, its set even
+ * where the extractor's matcher would differ) rather than a copy of git's rules to keep right.
  */
 async function setSparseCheckout(git: Git, sparse: SparseCheckout, log: FinishLog): Promise<void> {
   const mode = sparse.cone ? '--cone' : '--no-cone'

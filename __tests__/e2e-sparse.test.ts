@@ -225,6 +225,26 @@ describe('sparse-checkout without cone mode', () => {
   })
 })
 
+describe('a full checkout already in the workspace', () => {
+  it('is not updated in place: the snapshot is restored sparse', async () => {
+    const base = { 'server-url': server.url, repository: mirror.upstreamUrl, ref: 'main' }
+    const full = await runAction({ inputs: base })
+    expect(full.exitCode).toBe(0)
+    expect(await fs.readdir(path.join(full.workspace, 'src'))).toContain('module-2')
+    const sparse = await runAction({
+      inputs: { ...base, 'sparse-checkout': 'src/module-1' },
+      workspace: full.workspace
+    })
+    expect(sparse.exitCode).toBe(0)
+    expect(sparse.outputs.mode).toBe('snapshot')
+    expect(visibleLog(sparse)).toContain(
+      'sparse-checkout is set: restoring the snapshot rather than updating in place.'
+    )
+    const reference = await referenceClone(['--cone', 'src/module-1'])
+    await expectAsGitLeavesIt(sparse.workspace, reference)
+  })
+})
+
 describe('the hostile suite', () => {
   it('still refuses an unsafe entry outside the sparse set, writing nothing outside', async () => {
     const parent = await tempDirectory('sparse-hostile-')

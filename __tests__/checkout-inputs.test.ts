@@ -81,14 +81,12 @@ describe('the log lines', () => {
     const line = describeSuperseded([
       SUPERSEDED.fetchDepth(0),
       SUPERSEDED.fetchTags,
-      SUPERSEDED.filter('blob:none'),
-      SUPERSEDED.sparseCheckout(2, false)
+      SUPERSEDED.filter('blob:none')
     ])
     expect(line).toBe(
       'The snapshot is a full clone, so these actions/checkout inputs change nothing: ' +
         'fetch-depth: 0 (all history is there), fetch-tags: true (every tag is there), ' +
-        'filter: blob:none (every object is there, not a partial clone), ' +
-        'sparse-checkout (2 patterns, no cone) (not supported yet: the whole tree is checked out).'
+        'filter: blob:none (every object is there, not a partial clone).'
     )
     expect(line).not.toContain('\n')
     expect(describeSuperseded([SUPERSEDED.fetchDepth(50)])).toBe(

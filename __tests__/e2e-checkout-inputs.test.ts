@@ -144,7 +144,6 @@ describe('inputs a snapshot supersedes, and those not supported yet', () => {
         'fetch-depth': '0',
         'fetch-tags': 'true',
         filter: 'blob:none',
-        'sparse-checkout': 'src/\ndocs/',
         submodules: 'recursive'
       })
     })
@@ -154,8 +153,7 @@ describe('inputs a snapshot supersedes, and those not supported yet', () => {
     expect(lines).toEqual([
       'The snapshot is a full clone, so these actions/checkout inputs change nothing: ' +
         'fetch-depth: 0 (all history is there), fetch-tags: true (every tag is there), ' +
-        'filter: blob:none (every object is there, not a partial clone), sparse-checkout ' +
-        '(2 patterns) (not supported yet: the whole tree is checked out).'
+        'filter: blob:none (every object is there, not a partial clone).'
     ])
     expect(log.match(/::warning::/g)).toHaveLength(1)
     expect(log).toContain("::warning::Input 'submodules': not supported yet")

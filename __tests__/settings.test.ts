@@ -315,14 +315,32 @@ describe('readSettings', () => {
         'sparse-checkout': 'src/\n\n  docs/  \n',
         'sparse-checkout-cone-mode': 'false'
       })
-    ).toEqual([
-      'fetch-depth: 0',
-      'fetch-tags: true',
-      'filter: blob:none',
-      'sparse-checkout (2 patterns, no cone)'
-    ])
+    ).toEqual(['fetch-depth: 0', 'fetch-tags: true', 'filter: blob:none'])
+  })
+
+  it('reads sparse-checkout as checkout does: one pattern a line, cone mode by default', () => {
+    const sparse = (inputs: Record<string, string>) => {
+      setInputs({ 'server-url': 'https://c.example', repository: 'a/b', ...inputs })
+      return readSettings().sparseCheckout
+    }
+    expect(sparse({ 'sparse-checkout': 'src/\n\n  docs/  \n' })).toEqual({
+      patterns: ['src/', 'docs/'],
+      cone: true
+    })
+    expect(
+      sparse({ 'sparse-checkout': '/src/*.ts\n!x', 'sparse-checkout-cone-mode': 'false' })
+    ).toEqual({ patterns: ['/src/*.ts', '!x'], cone: false })
     // The mode alone changes nothing, in checkout either.
-    expect(superseded({ 'sparse-checkout-cone-mode': 'false' })).toEqual([])
+    expect(sparse({ 'sparse-checkout-cone-mode': 'false' })).toBeUndefined()
+    expect(sparse({ 'sparse-checkout': '\n  \n' })).toBeUndefined()
+    // What git refuses in cone mode is refused before any request, naming the input.
+    expect(() => sparse({ 'sparse-checkout': 'src\n/docs' })).toThrow(
+      "Input 'sparse-checkout': '/docs' starts with '/'"
+    )
+    expect(() => sparse({ 'sparse-checkout': 'src/*.ts' })).toThrow(
+      /Input 'sparse-checkout': 'src\/\*\.ts' has one of/
+    )
+    expect(() => sparse({ 'sparse-checkout': 'a/../..' })).toThrow(/outside the repository/)
     setInputs({
       'server-url': 'https://c.example',
       repository: 'a/b',

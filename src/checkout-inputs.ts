@@ -38,10 +38,6 @@ export const SUPERSEDED = {
   filter: (spec: string): SupersededInput => ({
     shown: `filter: ${spec}`,
     instead: 'every object is there, not a partial clone'
-  }),
-  sparseCheckout: (patterns: number, cone: boolean): SupersededInput => ({
-    shown: `sparse-checkout (${patterns} pattern${patterns === 1 ? '' : 's'}${cone ? '' : ', no cone'})`,
-    instead: 'not supported yet: the whole tree is checked out'
   })
 } as const
 

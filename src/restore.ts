@@ -12,6 +12,7 @@ import * as path from 'node:path'
 import type { ExtractResult } from './archive/extract.js'
 import { installLfsSnapshot, type LfsInstallResult } from './archive/lfs-snapshot.js'
 import { materialize } from './archive/materialize.js'
+import { sparseFilter } from './archive/sparse-set.js'
 import { prepareStaging } from './archive/staging.js'
 import { RunnerCache } from './cache/runner-cache.js'
 import { jobCancelled, orCancelled } from './cancellation.js'
@@ -74,7 +75,10 @@ export async function restore(settings: RestoreSettings, log: Log): Promise<Rest
   if (settings.lfs) log.debug(`Git LFS: ${await requireGitLfs(settings.tempDir)}`)
   const cachew = new CachewClient(settings, settings.downloadConcurrency + 2)
   try {
-    if (settings.updateExisting === 'auto') {
+    // An update in place keeps the whole tree it finds; a sparse checkout is a snapshot's.
+    if (settings.updateExisting === 'auto' && settings.sparseCheckout) {
+      log.info('sparse-checkout is set: restoring the snapshot rather than updating in place.')
+    } else if (settings.updateExisting === 'auto') {
       const updated = await updateInPlace(settings, cachew, log)
       if (updated) {
         // The checkout in place left pointers (GIT_LFS_SKIP_SMUDGE) where LFS files changed; the
@@ -207,6 +211,9 @@ async function restoreOnce(
   )
   const snapshotSeconds = phases[phases.length - 1].seconds
   const { stats: download, fields } = source
+  if (settings.sparseCheckout) {
+    log.info(`Sparse checkout: ${extracted.sparseSkipped} file(s) outside the set not written.`)
+  }
   log.info(
     `Extracted ${extracted.entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`
   )
@@ -281,6 +288,7 @@ async function extractSnapshot(
     return await materialize({ source: source.spool, complete: source.completion }, directory, {
       controller,
       onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`),
+      include: settings.sparseCheckout ? sparseFilter(settings.sparseCheckout) : undefined,
       debug: message => log.debug(message)
     })
   } catch (error) {

@@ -16,6 +16,7 @@ import {
   type SupersededInput
 } from './checkout-inputs.js'
 import { ExpectedError, InputError } from './errors.js'
+import { conePatternProblem, type SparseCheckout } from './archive/sparse-set.js'
 import { forkCodeInTrustedWorkflow, TRUSTED_PULL_REQUEST_EVENTS } from './git/fork-pull-request.js'
 import {
   destinationOfRefInput,
@@ -149,6 +150,11 @@ export interface RestoreSettings {
    * (and git-lfs fetches what it lacks), then the working tree gets the files' content.
    */
   lfs: boolean
+  /**
+   * sparse-checkout and sparse-checkout-cone-mode, when patterns are given: files outside the
+   * set are never extracted, and the clone ends as `git sparse-checkout set` leaves it.
+   */
+  sparseCheckout?: SparseCheckout
   /** Print a download progress line every few seconds (show-progress). */
   showProgress: boolean
   /**
@@ -243,6 +249,7 @@ export function readSettings(env: Env = process.env): RestoreSettings {
     showProgress: parseBoolean(Inputs.showProgress, Defaults.showProgress),
     clean: parseBoolean(Inputs.clean, Defaults.clean),
     ssh: parseSsh(repositoryUrl),
+    sparseCheckout: parseSparseCheckout(),
     superseded: parseSuperseded(),
     notYet: { submodules: parseSubmodules() }
   }
@@ -381,15 +388,29 @@ function parseSuperseded(): SupersededInput[] {
     if (problem) throw new InputError(Inputs.filter, problem)
     superseded.push(SUPERSEDED.filter(filter))
   }
-  // One pattern a line, as checkout reads it; the mode matters only with patterns, as there.
+  return superseded
+}
+
+/**
+ * One pattern a line, as checkout reads it; the mode matters only with patterns, as there
+ * (it is still validated). Cone mode takes directories: what git would refuse after the
+ * download is refused here, naming the input.
+ */
+function parseSparseCheckout(): SparseCheckout | undefined {
   const patterns = core
     .getInput(Inputs.sparseCheckout)
     .split('\n')
     .map(line => line.trim())
     .filter(line => line !== '')
   const cone = parseBoolean(Inputs.sparseCheckoutConeMode, Defaults.sparseCheckoutConeMode)
-  if (patterns.length > 0) superseded.push(SUPERSEDED.sparseCheckout(patterns.length, cone))
-  return superseded
+  if (patterns.length === 0) return undefined
+  if (cone) {
+    for (const pattern of patterns) {
+      const problem = conePatternProblem(pattern)
+      if (problem) throw new InputError(Inputs.sparseCheckout, `${problem} (cone mode)`)
+    }
+  }
+  return { patterns, cone }
 }
 
 function parseSubmodules(): Submodules {

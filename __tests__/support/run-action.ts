@@ -37,6 +37,8 @@ export interface RunOptions {
   post?: boolean
   state?: Record<string, string>
   timeoutMs?: number
+  /** A command that runs the action's process (strace -f ...): its words, before node's. */
+  wrapper?: string[]
   /** Called once the action's process has started: to signal it, as a cancelling runner does. */
   onStart?: (child: ChildProcess) => void
 }
@@ -99,7 +101,8 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value
   if (options.post) env.STATE_isPost = 'true'
 
-  const child = spawn(process.execPath, [ACTION_ENTRY], {
+  const [command, ...args] = [...(options.wrapper ?? []), process.execPath, ACTION_ENTRY]
+  const child = spawn(command, args, {
     env,
     cwd: workspace,
     stdio: ['ignore', 'pipe', 'pipe']

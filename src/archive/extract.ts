@@ -45,9 +45,19 @@ export interface ExtractResult {
    * wrote before its `.git/config` declared SHA-256.
    */
   blobIds: Map<string, string>
+  /** Working-tree files and links not written because they are outside the sparse set. */
+  sparseSkipped: number
 }
 
-export type TarExtractorOptions = TarGateOptions
+export interface TarExtractorOptions extends TarGateOptions {
+  /**
+   * With a sparse checkout, which working-tree paths to write (src/archive/sparse-set.ts).
+   * The others are never written: the gate still parses and judges them, their bytes are
+   * read past, and directories of the working tree are made only when a kept entry needs
+   * them (as git makes them), with the archive's mode and time when it lists them.
+   */
+  include?: (path: string) => boolean
+}
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants
 const CREATE_FILE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
@@ -84,6 +94,10 @@ export class TarExtractor implements ByteSink {
   private readonly skipped: string[] = []
   private readonly blobIds = new Map<string, string>()
   private readonly blobs = new BlobHasher()
+  private readonly include: ((path: string) => boolean) | undefined
+  /** Paths left out of the sparse set, so a hard link to one is left out too. */
+  private readonly leftOut = new Set<string>()
+  private sparseSkipped = 0
   private closed = false
   /** The file being written, its descriptor, and the bytes it still expects. */
   private file: TarEntry | undefined
@@ -104,6 +118,7 @@ export class TarExtractor implements ByteSink {
     }
     this.root = directory
     this.rootBytes = Buffer.from(directory)
+    this.include = options.include
     const handler = {
       entry: (entry: TarEntry) => this.startEntry(entry),
       data: (bytes: Buffer) => this.writeData(bytes)
@@ -118,7 +133,12 @@ export class TarExtractor implements ByteSink {
   }
 
   get result(): ExtractResult {
-    return { entries: this.gate.entries, skipped: this.skipped, blobIds: this.blobIds }
+    return {
+      entries: this.gate.entries,
+      skipped: this.skipped,
+      blobIds: this.blobIds,
+      sparseSkipped: this.sparseSkipped
+    }
   }
 
   write(bytes: Uint8Array): void {
@@ -152,6 +172,7 @@ export class TarExtractor implements ByteSink {
 
   private startEntry(entry: TarEntry): void {
     try {
+      if (this.include !== undefined && this.leavesOut(entry)) return
       switch (entry.kind) {
         case 'file':
           return this.openFile(entry)
@@ -165,6 +186,37 @@ export class TarExtractor implements ByteSink {
     } catch (error) {
       throw this.failure(error, entry.name)
     }
+  }
+
+  /**
+   * Whether a sparse checkout leaves the entry out. A file left out still has its bytes in the
+   * stream: `file` is set with no descriptor, so writeData reads past them.
+   */
+  private leavesOut(entry: TarEntry): boolean {
+    if (!isWorktreePath(entry.path)) return false
+    if (entry.kind === 'directory') {
+      // Made when a kept entry needs it; its mode and time are applied then (if it was made).
+      this.restores.set(entry.path, {
+        name: entry.name,
+        mode: entry.mode & 0o777,
+        mtime: entry.mtime
+      })
+      return true
+    }
+    const kept =
+      this.include!(entry.path) && !(entry.kind === 'hard link' && this.leftOut.has(entry.linkName))
+    if (kept) {
+      // An entry that repeats a path left out earlier replaces it.
+      this.leftOut.delete(entry.path)
+      return false
+    }
+    if (!this.leftOut.has(entry.path)) this.sparseSkipped++
+    this.leftOut.add(entry.path)
+    if (entry.kind === 'file' && entry.size > 0) {
+      this.file = entry
+      this.left = entry.size
+    }
+    return true
   }
 
   private openFile(entry: TarEntry): void {
@@ -185,6 +237,12 @@ export class TarExtractor implements ByteSink {
 
   private writeData(bytes: Buffer): void {
     const entry = this.file!
+    if (this.fd < 0) {
+      // A file the sparse checkout leaves out.
+      this.left -= bytes.length
+      if (this.left === 0) this.file = undefined
+      return
+    }
     try {
       for (let done = 0; done < bytes.length;) {
         done += fs.writeSync(this.fd, bytes, done, bytes.length - done)
@@ -337,6 +395,8 @@ export class TarExtractor implements ByteSink {
       .map(([path, restore]) => ({ path, depth: depth(path), ...restore }))
       .sort((a, b) => b.depth - a.depth)
     for (const { path, name, mode, mtime } of deepestFirst) {
+      // A directory of the working tree that a sparse checkout did not need was never made.
+      if (path !== '' && !this.directories.has(path)) continue
       try {
         const full = this.fullPath(path)
         const made = this.directories.get(path) ?? -1

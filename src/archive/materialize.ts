@@ -19,6 +19,8 @@ export interface MaterializeOptions {
   /** Stops the decode and extraction; aborted by materialize itself on the first failure. */
   controller: AbortController
   onSkip?: (entry: string, reason: string) => void
+  /** With a sparse checkout, the working-tree paths to write (see TarExtractorOptions). */
+  include?: (path: string) => boolean
   debug?: (message: string) => void
 }
 
@@ -34,7 +36,10 @@ export async function materialize(
 ): Promise<ExtractResult> {
   const { controller } = options
   const signal = orCancelled(controller.signal)
-  const extractor = new TarExtractor(directory, { onSkip: options.onSkip })
+  const extractor = new TarExtractor(directory, {
+    onSkip: options.onSkip,
+    include: options.include
+  })
   let first: { error: unknown } | undefined
   const stopOnFailure = (error: unknown): void => {
     if (first) return

@@ -11,6 +11,7 @@ import { applyBundle, BundleError } from './bundle.js'
 import type { AppliedBundle } from './bundle.js'
 import type { FreshenContext, Resolved, SnapshotFreshness, StartingHead } from './freshen.js'
 import { resolveDestination } from './freshen.js'
+import type { SparseCheckout } from '../archive/sparse-set.js'
 import { Git } from './git.js'
 import { writeIndexStat } from './index-stat.js'
 import { checkOutLfs, type LfsCheckoutResult } from './lfs.js'
@@ -62,6 +63,7 @@ export async function finishCheckout(options: FinishOptions): Promise<FinishResu
   // the extractor computed, else by git's rehash) lets the checkout below compare stat data
   // instead of file contents.
   const { stale } = await makeIndexFresh(directory, options.blobIds, log)
+  if (settings.sparseCheckout) await setSparseCheckout(git, settings.sparseCheckout, log)
   const start = await readStartingHead(git)
   const freshness = await applyOfferedBundle(git, options.bundle, log)
   const context: FreshenContext = { git, settings, cachew: options.cachew, log }
@@ -109,6 +111,29 @@ export async function makeIndexFresh(
   }
   log.debug(`Index: ${written.fallback}; git refreshes it instead (rehashing the tree).`)
   return { stale: (await refreshIndex(directory)).length }
+}
+
+/**
+ * Configures the sparse checkout with git's own command, so the clone ends exactly as
+ * `git sparse-checkout set [--no-cone]` leaves it: core.sparseCheckout, core.sparseCheckoutCone,
+ * .git/info/sparse-checkout in git's words, and skip-worktree on every index entry outside the
+ * set. It runs after the index is fresh: the files the extraction wrote then match their
+ * entries and stay untouched, the entries of files it left out are marked (their files are
+ * already absent, which is what git wants of them), and a file the extraction wrote that git
+ * excludes is removed. The checkout that follows then respects the set.
+ *
+ * Setting the bits without it (`update-index --skip-worktree --stdin` with the paths the
+ * extraction skipped, the config and the patterns file written here) was measured on 40,020
+ * files with 39,800 outside a one-directory cone, on tmpfs, median of 5: 0.16 s wall, 0.16 s
+ * CPU, 3,700 minor faults for `sparse-checkout set`, against 0.04 s, 0.03 s and 2,200. The
+ * 0.12 s buys a result that is git's by construction (its pattern file's words, its set even
+ * where the extractor's matcher would differ) rather than a copy of git's rules to keep right.
+ */
+async function setSparseCheckout(git: Git, sparse: SparseCheckout, log: FinishLog): Promise<void> {
+  const mode = sparse.cone ? '--cone' : '--no-cone'
+  await git.run(['sparse-checkout', 'set', mode, '--', ...sparse.patterns])
+  const patterns = `${sparse.patterns.length} pattern${sparse.patterns.length === 1 ? '' : 's'}`
+  log.info(`Sparse checkout: ${patterns}, ${sparse.cone ? 'cone mode' : 'no cone'}.`)
 }
 
 /**

@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(326);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(239);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 326:
+/***/ 239:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -271,10 +271,6 @@ const SUPERSEDED = {
     filter: (spec) => ({
         shown: `filter: ${spec}`,
         instead: 'every object is there, not a partial clone'
-    }),
-    sparseCheckout: (patterns, cone) => ({
-        shown: `sparse-checkout (${patterns} pattern${patterns === 1 ? '' : 's'}${cone ? '' : ', no cone'})`,
-        instead: 'not supported yet: the whole tree is checked out'
     })
 };
 /**
@@ -1882,6 +1878,10 @@ class TarExtractor {
     skipped = [];
     blobIds = new Map();
     blobs = new BlobHasher();
+    include;
+    /** Paths left out of the sparse set, so a hard link to one is left out too. */
+    leftOut = new Set();
+    sparseSkipped = 0;
     closed = false;
     /** The file being written, its descriptor, and the bytes it still expects. */
     file;
@@ -1901,6 +1901,7 @@ class TarExtractor {
         }
         this.root = directory;
         this.rootBytes = Buffer.from(directory);
+        this.include = options.include;
         const handler = {
             entry: (entry) => this.startEntry(entry),
             data: (bytes) => this.writeData(bytes)
@@ -1914,7 +1915,12 @@ class TarExtractor {
         });
     }
     get result() {
-        return { entries: this.gate.entries, skipped: this.skipped, blobIds: this.blobIds };
+        return {
+            entries: this.gate.entries,
+            skipped: this.skipped,
+            blobIds: this.blobIds,
+            sparseSkipped: this.sparseSkipped
+        };
     }
     write(bytes) {
         if (this.closed)
@@ -1948,6 +1954,8 @@ class TarExtractor {
     }
     startEntry(entry) {
         try {
+            if (this.include !== undefined && this.leavesOut(entry))
+                return;
             switch (entry.kind) {
                 case 'file':
                     return this.openFile(entry);
@@ -1962,6 +1970,37 @@ class TarExtractor {
         catch (error) {
             throw this.failure(error, entry.name);
         }
+    }
+    /**
+     * Whether a sparse checkout leaves the entry out. A file left out still has its bytes in the
+     * stream: `file` is set with no descriptor, so writeData reads past them.
+     */
+    leavesOut(entry) {
+        if (!isWorktreePath(entry.path))
+            return false;
+        if (entry.kind === 'directory') {
+            // Made when a kept entry needs it; its mode and time are applied then (if it was made).
+            this.restores.set(entry.path, {
+                name: entry.name,
+                mode: entry.mode & 0o777,
+                mtime: entry.mtime
+            });
+            return true;
+        }
+        const kept = this.include(entry.path) && !(entry.kind === 'hard link' && this.leftOut.has(entry.linkName));
+        if (kept) {
+            // An entry that repeats a path left out earlier replaces it.
+            this.leftOut.delete(entry.path);
+            return false;
+        }
+        if (!this.leftOut.has(entry.path))
+            this.sparseSkipped++;
+        this.leftOut.add(entry.path);
+        if (entry.kind === 'file' && entry.size > 0) {
+            this.file = entry;
+            this.left = entry.size;
+        }
+        return true;
     }
     openFile(entry) {
         const full = this.prepare(entry);
@@ -1980,6 +2019,13 @@ class TarExtractor {
     }
     writeData(bytes) {
         const entry = this.file;
+        if (this.fd < 0) {
+            // A file the sparse checkout leaves out.
+            this.left -= bytes.length;
+            if (this.left === 0)
+                this.file = undefined;
+            return;
+        }
         try {
             for (let done = 0; done < bytes.length;) {
                 done += external_node_fs_namespaceObject.writeSync(this.fd, bytes, done, bytes.length - done);
@@ -2135,6 +2181,9 @@ class TarExtractor {
             .map(([path, restore]) => ({ path, depth: depth(path), ...restore }))
             .sort((a, b) => b.depth - a.depth);
         for (const { path, name, mode, mtime } of deepestFirst) {
+            // A directory of the working tree that a sparse checkout did not need was never made.
+            if (path !== '' && !this.directories.has(path))
+                continue;
             try {
                 const full = this.fullPath(path);
                 const made = this.directories.get(path) ?? -1;
@@ -3064,7 +3113,10 @@ function asArchiveError(error, header) {
 async function materialize(bytes, directory, options) {
     const { controller } = options;
     const signal = orCancelled(controller.signal);
-    const extractor = new TarExtractor(directory, { onSkip: options.onSkip });
+    const extractor = new TarExtractor(directory, {
+        onSkip: options.onSkip,
+        include: options.include
+    });
     let first;
     const stopOnFailure = (error) => {
         if (first)
@@ -3230,6 +3282,178 @@ async function exists(file) {
     catch {
         return false;
     }
+}
+
+;// CONCATENATED MODULE: ./src/archive/sparse-set.ts
+/**
+ * Which working-tree paths a sparse checkout keeps, decided while the snapshot is extracted so
+ * that files outside the set are never written. Git has the last word: after extraction,
+ * `git sparse-checkout set` (src/git/finish.ts) writes the configuration and marks the index,
+ * and removes any file it excludes that was written here. So where this module cannot be sure
+ * (a pattern syntax it does not model), it keeps the path: a file kept wrongly costs one
+ * unlink, but a file skipped wrongly would be missing from a tree git thinks is complete.
+ *
+ * The rules are git's (Documentation/git-sparse-checkout.txt, gitignore.txt):
+ * - cone mode: the patterns are directories. Kept are every file at the top level, every file
+ *   below a listed directory, and the files directly inside each ancestor of one.
+ * - non-cone mode: gitignore patterns, the last one that matches deciding. A file's own path
+ *   is tried first, then, while no pattern matched, each parent directory up to the top
+ *   (a pattern that matches a directory decides for everything below it); no match excludes.
+ */
+/** Characters git refuses in cone mode without --skip-checks: they look like patterns. */
+const CONE_SPECIAL = /[*?[\]\\]/;
+/**
+ * Why `pattern` is not a directory cone mode takes, or undefined. Git itself fails the same
+ * way (`specify directories rather than patterns`), but only after the download.
+ */
+function conePatternProblem(pattern) {
+    if (pattern.startsWith('/'))
+        return `'${pattern}' starts with '/'; give directories (src/app)`;
+    if (CONE_SPECIAL.test(pattern)) {
+        return `'${pattern}' has one of *?[]\\ in it; give directories in cone mode, or set sparse-checkout-cone-mode: false for patterns`;
+    }
+    const parts = normalizeDirectory(pattern);
+    if (parts === undefined)
+        return `'${pattern}' is outside the repository`;
+    return undefined;
+}
+/** A cone directory's components, as git normalizes it ('./a//b/' is a/b); undefined above the top. */
+function normalizeDirectory(pattern) {
+    const parts = [];
+    for (const part of pattern.split('/')) {
+        if (part === '' || part === '.')
+            continue;
+        if (part === '..') {
+            if (parts.pop() === undefined)
+                return undefined;
+            continue;
+        }
+        parts.push(part);
+    }
+    return parts;
+}
+/** Git matches name bytes; the extractor's paths are latin1 strings of those bytes. */
+function asLatin1(text) {
+    return Buffer.from(text, 'utf8').toString('latin1');
+}
+function sparseFilter(sparse) {
+    return sparse.cone ? coneFilter(sparse.patterns) : nonConeFilter(sparse.patterns);
+}
+function coneFilter(patterns) {
+    const recursive = [];
+    const parents = new Set(['']);
+    for (const pattern of patterns) {
+        const parts = normalizeDirectory(asLatin1(pattern));
+        // The top itself: everything is in the cone.
+        if (parts === undefined || parts.length === 0)
+            return () => true;
+        recursive.push(`${parts.join('/')}/`);
+        for (let depth = 1; depth < parts.length; depth++)
+            parents.add(parts.slice(0, depth).join('/'));
+    }
+    return path => {
+        const slash = path.lastIndexOf('/');
+        if (parents.has(slash < 0 ? '' : path.slice(0, slash)))
+            return true;
+        return recursive.some(directory => path.startsWith(directory));
+    };
+}
+function nonConeFilter(lines) {
+    const patterns = [];
+    for (const line of lines) {
+        if (line.startsWith('#'))
+            continue;
+        const pattern = parsePattern(asLatin1(line));
+        if (pattern === undefined)
+            return () => true;
+        patterns.push(pattern);
+    }
+    const decide = (path, directory) => {
+        const name = path.slice(path.lastIndexOf('/') + 1);
+        for (let i = patterns.length - 1; i >= 0; i--) {
+            const pattern = patterns[i];
+            if (pattern.directoryOnly && !directory)
+                continue;
+            if (pattern.regex.test(pattern.basename ? name : path))
+                return !pattern.negative;
+        }
+        return undefined;
+    };
+    return path => {
+        let decision = decide(path, false);
+        for (let end = path.lastIndexOf('/'); decision === undefined && end > 0;) {
+            decision = decide(path.slice(0, end), true);
+            end = path.lastIndexOf('/', end - 1);
+        }
+        return decision ?? false;
+    };
+}
+/** One gitignore pattern; undefined for syntax this module does not model (keep everything). */
+function parsePattern(line) {
+    let text = line;
+    const negative = text.startsWith('!');
+    if (negative)
+        text = text.slice(1);
+    const directoryOnly = text.endsWith('/');
+    if (directoryOnly)
+        text = text.slice(0, -1);
+    const basename = !text.includes('/');
+    if (text.startsWith('/'))
+        text = text.slice(1);
+    if (text === '')
+        return undefined;
+    const source = globToRegex(text);
+    if (source === undefined)
+        return undefined;
+    return { negative, directoryOnly, basename, regex: new RegExp(`^${source}$`, 's') };
+}
+/**
+ * wildmatch with WM_PATHNAME as a regular expression: `*` and `?` stay within a component,
+ * `**` spans components when it is a whole component, `[...]` is a class. Escapes, POSIX
+ * classes and unclosed brackets are left to git (undefined).
+ */
+function globToRegex(glob) {
+    if (glob.includes('\\') || glob.includes('[:'))
+        return undefined;
+    let out = '';
+    for (let i = 0; i < glob.length; i++) {
+        const c = glob[i];
+        if (c === '*') {
+            if (glob[i + 1] === '*') {
+                const atStart = i === 0 || glob[i - 1] === '/';
+                const atEnd = i + 2 === glob.length || glob[i + 2] === '/';
+                if (atStart && atEnd) {
+                    if (i + 2 === glob.length)
+                        out += '.*';
+                    else
+                        out += '(?:.*/)?';
+                    i += 2; // the '/' after, if any, is part of what (?:.*/)? matched
+                    continue;
+                }
+                i++;
+            }
+            out += '[^/]*';
+        }
+        else if (c === '?') {
+            out += '[^/]';
+        }
+        else if (c === '[') {
+            const close = glob.indexOf(']', i + 2);
+            if (close < 0)
+                return undefined;
+            let body = glob.slice(i + 1, close);
+            const negated = body.startsWith('!') || body.startsWith('^');
+            if (negated)
+                body = body.slice(1);
+            const escaped = body.replace(/[\]\\^]/g, m => `\\${m}`);
+            out += negated ? `[^/${escaped}]` : `(?!/)[${escaped}]`;
+            i = close;
+        }
+        else {
+            out += c.replace(/[.*+?^${}()|[\]\\/]/g, m => `\\${m}`);
+        }
+    }
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/archive/leftovers.ts
@@ -6355,6 +6579,8 @@ async function finishCheckout(options) {
     // the extractor computed, else by git's rehash) lets the checkout below compare stat data
     // instead of file contents.
     const { stale } = await makeIndexFresh(directory, options.blobIds, log);
+    if (settings.sparseCheckout)
+        await setSparseCheckout(git, settings.sparseCheckout, log);
     const start = await readStartingHead(git);
     const freshness = await applyOfferedBundle(git, options.bundle, log);
     const context = { git, settings, cachew: options.cachew, log };
@@ -6397,6 +6623,28 @@ async function makeIndexFresh(directory, blobIds, log) {
     }
     log.debug(`Index: ${written.fallback}; git refreshes it instead (rehashing the tree).`);
     return { stale: (await refreshIndex(directory)).length };
+}
+/**
+ * Configures the sparse checkout with git's own command, so the clone ends exactly as
+ * `git sparse-checkout set [--no-cone]` leaves it: core.sparseCheckout, core.sparseCheckoutCone,
+ * .git/info/sparse-checkout in git's words, and skip-worktree on every index entry outside the
+ * set. It runs after the index is fresh: the files the extraction wrote then match their
+ * entries and stay untouched, the entries of files it left out are marked (their files are
+ * already absent, which is what git wants of them), and a file the extraction wrote that git
+ * excludes is removed. The checkout that follows then respects the set.
+ *
+ * Setting the bits without it (`update-index --skip-worktree --stdin` with the paths the
+ * extraction skipped, the config and the patterns file written here) was measured on 40,020
+ * files with 39,800 outside a one-directory cone, on tmpfs, median of 5: 0.16 s wall, 0.16 s
+ * CPU, 3,700 minor faults for `sparse-checkout set`, against 0.04 s, 0.03 s and 2,200. The
+ * 0.12 s buys a result that is git's by construction (its pattern file's words, its set even
+ * where the extractor's matcher would differ) rather than a copy of git's rules to keep right.
+ */
+async function setSparseCheckout(git, sparse, log) {
+    const mode = sparse.cone ? '--cone' : '--no-cone';
+    await git.run(['sparse-checkout', 'set', mode, '--', ...sparse.patterns]);
+    const patterns = `${sparse.patterns.length} pattern${sparse.patterns.length === 1 ? '' : 's'}`;
+    log.info(`Sparse checkout: ${patterns}, ${sparse.cone ? 'cone mode' : 'no cone'}.`);
 }
 /**
  * After the staged children moved into an existing target, the top-level files among them
@@ -7571,6 +7819,7 @@ var __disposeResources = (undefined && undefined.__disposeResources) || (functio
 
 
 
+
 /** How often a regenerated snapshot (or a broken unresumable stream) starts the restore over. */
 const MAX_RESTARTS = 2;
 /** The snapshot's phase: download and extraction overlap, so they are one phase. */
@@ -7584,7 +7833,11 @@ async function restore(settings, log) {
         log.debug(`Git LFS: ${await requireGitLfs(settings.tempDir)}`);
     const cachew = new CachewClient(settings, settings.downloadConcurrency + 2);
     try {
-        if (settings.updateExisting === 'auto') {
+        // An update in place keeps the whole tree it finds; a sparse checkout is a snapshot's.
+        if (settings.updateExisting === 'auto' && settings.sparseCheckout) {
+            log.info('sparse-checkout is set: restoring the snapshot rather than updating in place.');
+        }
+        else if (settings.updateExisting === 'auto') {
             const updated = await updateInPlace(settings, cachew, log);
             if (updated) {
                 // The checkout in place left pointers (GIT_LFS_SKIP_SMUDGE) where LFS files changed; the
@@ -7688,6 +7941,9 @@ async function restoreOnce(settings, cachew, cache, log) {
         const extracted = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () => log.group(cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot', () => extractSnapshot(source, staging.directory, controller, settings, cache, log)));
         const snapshotSeconds = phases[phases.length - 1].seconds;
         const { stats: download, fields } = source;
+        if (settings.sparseCheckout) {
+            log.info(`Sparse checkout: ${extracted.sparseSkipped} file(s) outside the set not written.`);
+        }
         log.info(`Extracted ${extracted.entries} entries; downloaded ${formatBytes(download.bytes)} in ${download.requests} request(s).`);
         if (settings.lfs) {
             await timed(phases, 'LFS objects', () => log.group('Extract the LFS objects', async () => extractLfsObjects(await lfs, staging.directory, controller, log)));
@@ -7752,6 +8008,7 @@ async function extractSnapshot(source, directory, controller, settings, cache, l
         return await materialize({ source: source.spool, complete: source.completion }, directory, {
             controller,
             onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`),
+            include: settings.sparseCheckout ? sparseFilter(settings.sparseCheckout) : undefined,
             debug: message => log.debug(message)
         });
     }
@@ -8055,6 +8312,7 @@ function field(value, ...names) {
 
 
 
+
 /** Input names exactly as action.yml declares them. */
 const Inputs = {
     serverUrl: 'server-url',
@@ -8176,6 +8434,7 @@ function readSettings(env = process.env) {
         showProgress: parseBoolean(Inputs.showProgress, Defaults.showProgress),
         clean: parseBoolean(Inputs.clean, Defaults.clean),
         ssh: parseSsh(repositoryUrl),
+        sparseCheckout: parseSparseCheckout(),
         superseded: parseSuperseded(),
         notYet: { submodules: parseSubmodules() }
     };
@@ -8297,15 +8556,29 @@ function parseSuperseded() {
             throw new InputError(Inputs.filter, problem);
         superseded.push(SUPERSEDED.filter(filter));
     }
-    // One pattern a line, as checkout reads it; the mode matters only with patterns, as there.
+    return superseded;
+}
+/**
+ * One pattern a line, as checkout reads it; the mode matters only with patterns, as there
+ * (it is still validated). Cone mode takes directories: what git would refuse after the
+ * download is refused here, naming the input.
+ */
+function parseSparseCheckout() {
     const patterns = getInput(Inputs.sparseCheckout)
         .split('\n')
         .map(line => line.trim())
         .filter(line => line !== '');
     const cone = parseBoolean(Inputs.sparseCheckoutConeMode, Defaults.sparseCheckoutConeMode);
-    if (patterns.length > 0)
-        superseded.push(SUPERSEDED.sparseCheckout(patterns.length, cone));
-    return superseded;
+    if (patterns.length === 0)
+        return undefined;
+    if (cone) {
+        for (const pattern of patterns) {
+            const problem = conePatternProblem(pattern);
+            if (problem)
+                throw new InputError(Inputs.sparseCheckout, `${problem} (cone mode)`);
+        }
+    }
+    return { patterns, cone };
 }
 function parseSubmodules() {
     const raw = readInput(Inputs.submodules);

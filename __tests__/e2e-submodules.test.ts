@@ -11,7 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { startCachewServer, type CachewServer } from './support/cachew-server.js'
+import {
+  startCachewServer,
+  type CachewServer,
+  type ServerOptions
+} from './support/cachew-server.js'
 import { addCommit, execTool, makeMirror, makeSnapshot, type Mirror } from './support/fixtures.js'
 import {
   listDir,
@@ -260,6 +264,36 @@ describe('submodules', () => {
     expect(uploadPacksFor(nested)).toBeGreaterThan(0)
     expect(run.stdout).toContain('Submodules: 3 checked out.')
   })
+
+  // git itself tries a failed submodule clone once more, at the end of the update; four faults
+  // fail both attempts of liba's and libb's clones, so the update fails and is tried again.
+  it.each([
+    ['answered 503', { gitStatusFor: { status: 503, times: 4, endpoints: ['git-upload-pack'] } }],
+    ['cut off mid-pack', { gitResetAfterBytes: { bytes: 2_048, times: 4 } }]
+  ] satisfies [string, ServerOptions['faults']][])(
+    'a submodule transfer %s is retried as a whole, and ends clean',
+    async (_name, faults) => {
+      server.setOptions({ faults })
+      try {
+        server.resetStats()
+        const run = await runActionWithPost({
+          inputs: inputs({ submodules: 'recursive' }),
+          env: PUSH()
+        })
+        expect(visibleLog(run)).toContain('git submodule update through cachew failed (')
+        expect(visibleLog(run)).toContain('retrying, attempt 2 of 8.')
+        expect(Object.values(server.faultsFired)).toEqual([4])
+        await expectCleanRun(run)
+        expect(await submoduleStatus(run.workspace, '--recursive')).toEqual({
+          liba: ` ${libaNew}`,
+          'liba/deps/nested': ` ${nestedCommit}`,
+          'libs/b': ` ${libbPulled}`
+        })
+      } finally {
+        server.setOptions({})
+      }
+    }
+  )
 
   it('go through cachew with the credentials, persisted for later steps in each submodule and removed after', async () => {
     const secret = 'Bearer cachew-submodule-secret'

@@ -26,8 +26,10 @@ export interface SubmodulesResult {
 
 /**
  * Checks out the submodules the settings ask for, in the repository `git` runs in; undefined
- * with submodules: false or when the commit has no .gitmodules. Retried as a whole when a
- * fetch broke: an update that already cloned some submodules only fetches the rest again.
+ * with submodules: false or when the commit has no .gitmodules. git itself tries a failed
+ * submodule clone once more at the end of the update (2.39, as tested here), but not a failed
+ * fetch into one it has; the update is retried as a whole under the fetches' policy when it
+ * failed anyway, and then clones or fetches only what is still missing.
  */
 export async function updateSubmodules(
   git: Git,

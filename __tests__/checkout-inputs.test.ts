@@ -11,7 +11,6 @@ import * as path from 'node:path'
 import {
   describeSuperseded,
   filterSpecProblem,
-  notYetWarnings,
   sshOriginUrl,
   SUPERSEDED
 } from '../src/checkout-inputs.js'
@@ -94,13 +93,6 @@ describe('the log lines', () => {
         'fetch-depth: 50 (all history is there).'
     )
     expect(describeSuperseded([])).toBeUndefined()
-  })
-
-  it('warn for submodules only when set, with what to run instead', () => {
-    expect(notYetWarnings({ submodules: 'false' })).toEqual([])
-    const [submodules] = notYetWarnings({ submodules: 'recursive' })
-    expect(submodules).toMatch(/`git submodule update --init --recursive`/)
-    expect(notYetWarnings({ submodules: 'true' })[0]).toMatch(/`git submodule update --init`/)
   })
 })
 

@@ -166,7 +166,7 @@ export function restoreSettings(
     showProgress: true,
     clean: true,
     superseded: [],
-    notYet: { submodules: 'false' },
+    submodules: 'false',
     ...rest
   }
   const destination =

@@ -62,7 +62,7 @@ describe('readSettings', () => {
       clean: true,
       ssh: undefined,
       superseded: [],
-      notYet: { submodules: 'false' }
+      submodules: 'false'
     })
   })
 
@@ -348,7 +348,7 @@ describe('readSettings', () => {
       submodules: 'Recursive'
     })
     // lfs is implemented: it is a setting of its own, not one of the inputs not supported yet.
-    expect(readSettings()).toMatchObject({ lfs: true, notYet: { submodules: 'recursive' } })
+    expect(readSettings()).toMatchObject({ lfs: true, submodules: 'recursive' })
   })
 
   it('reads ssh-key for later steps: origin becomes USER@HOST:PATH.git, the key a secret', () => {

@@ -87,7 +87,7 @@ function benchSettings(dir: string, upstreamUrl: string): RestoreSettings {
     showProgress: false,
     clean: true,
     superseded: [],
-    notYet: { submodules: 'false' }
+    submodules: 'false'
   }
 }
 

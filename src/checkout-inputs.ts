@@ -1,7 +1,6 @@
 /**
- * actions/checkout's inputs that a snapshot makes moot, or that this action does not honour
- * yet, in the terms the log uses for them. They are declared in action.yml so that a workflow
- * moving from checkout keeps its `with:` block and gets no "Unexpected input" warning;
+ * actions/checkout's inputs that a snapshot makes moot, in the terms the log uses for them.
+ * They are declared in action.yml so that a workflow moving from checkout keeps its `with:` block and gets no "Unexpected input" warning;
  * settings.ts reads and validates them as checkout would take them, and main.ts says once
  * what the snapshot gives instead.
  */
@@ -40,26 +39,6 @@ export const SUPERSEDED = {
     instead: 'every object is there, not a partial clone'
   })
 } as const
-
-/** `submodules` as checkout takes it: false, true (one level) or recursive. */
-export type Submodules = 'false' | 'true' | 'recursive'
-
-/**
- * Warnings for checkout inputs not supported yet, whose absence leaves the job without what
- * it asked for (submodules); unlike
- * the superseded ones, these change the tree a later step sees.
- */
-export function notYetWarnings(inputs: { submodules: Submodules }): string[] {
-  const warnings: string[] = []
-  if (inputs.submodules !== 'false') {
-    const recursive = inputs.submodules === 'recursive' ? ' --recursive' : ''
-    warnings.push(
-      `Input 'submodules': not supported yet; submodule directories are left empty. ` +
-        `Run \`git submodule update --init${recursive}\` in a later step to check them out.`
-    )
-  }
-  return warnings
-}
 
 /** The filter kinds git's --filter takes (git rev-list, "--filter=<filter-spec>"). */
 const SIMPLE_FILTERS = [

@@ -5,7 +5,7 @@
  */
 import * as core from './report/runner.js'
 import { cancelOnSignals } from './cancellation.js'
-import { describeSuperseded, notYetWarnings } from './checkout-inputs.js'
+import { describeSuperseded } from './checkout-inputs.js'
 import { CacheMissError, ExpectedError } from './errors.js'
 import { removeGitAccess } from './git/access.js'
 import { addSafeDirectory, removeSafeDirectory } from './git/safe-directory.js'
@@ -84,15 +84,10 @@ async function main(): Promise<void> {
   writeSummary(result)
 }
 
-/**
- * Once, before the restore: the actions/checkout inputs the snapshot makes moot (one info
- * line), and a warning for each that is not supported yet and leaves the tree without what
- * it asked for.
- */
+/** Once, before the restore: the actions/checkout inputs the snapshot makes moot (one info line). */
 function reportCheckoutInputs(settings: RestoreSettings): void {
   const superseded = describeSuperseded(settings.superseded)
   if (superseded) core.info(superseded)
-  for (const warning of notYetWarnings(settings.notYet)) core.warning(warning)
 }
 
 function publish(result: RestoreResult): void {

@@ -12,7 +12,6 @@ import {
   filterSpecProblem,
   sshOriginUrl,
   SUPERSEDED,
-  type Submodules,
   type SupersededInput
 } from './checkout-inputs.js'
 import { ExpectedError, InputError } from './errors.js'
@@ -167,8 +166,11 @@ export interface RestoreSettings {
   ssh?: SshSettings
   /** checkout inputs set to a non-default value that the snapshot supersedes, for the log. */
   superseded: SupersededInput[]
-  /** checkout inputs not supported yet, as set; main.ts warns about those not at default. */
-  notYet: { submodules: Submodules }
+  /**
+   * submodules: after the commit's checkout, `git submodule update --init` through cachew's git
+   * route, one level (true) or nested ones too (recursive); false leaves them uninitialised.
+   */
+  submodules: Submodules
 }
 
 /**
@@ -251,7 +253,7 @@ export function readSettings(env: Env = process.env): RestoreSettings {
     ssh: parseSsh(repositoryUrl),
     sparseCheckout: parseSparseCheckout(),
     superseded: parseSuperseded(),
-    notYet: { submodules: parseSubmodules() }
+    submodules: parseSubmodules()
   }
 }
 
@@ -412,6 +414,9 @@ function parseSparseCheckout(): SparseCheckout | undefined {
   }
   return { patterns, cone }
 }
+
+/** `submodules` as checkout takes it: false, true (one level) or recursive. */
+export type Submodules = 'false' | 'true' | 'recursive'
 
 function parseSubmodules(): Submodules {
   const raw = readInput(Inputs.submodules)

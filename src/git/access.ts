@@ -2,8 +2,9 @@
  * How git reaches cachew and the upstream host: the cachew Authorization header, the upstream
  * token (as actions/checkout sends it), and the insteadOf rule that routes upstream fetches
  * through cachew. The same entries serve two purposes: passed through the environment to the
- * fetches of the restore itself, and written to a private file that the repository's
- * .git/config includes, so the workflow's later steps can fetch and push. Secrets never go
+ * fetches of the restore itself (and, through the environment, to every nested git of a
+ * submodule update), and written to a private file that the repository's .git/config and its
+ * submodules' configs include, so the workflow's later steps can fetch and push. Secrets never go
  * into .git/config itself, and the post step deletes the file. With ssh-key, later steps'
  * origin is the ssh URL (setOrigin) and the file also carries core.sshCommand, naming a key
  * and a known_hosts file kept beside it; the restore itself never uses ssh.
@@ -111,6 +112,38 @@ function repositoryConfigFile(directory: string): string {
 }
 
 /**
+ * The repository's .git/config and those of its submodules' git dirs, nested ones included
+ * (.git/modules/NAME, .git/modules/NAME/modules/NESTED; a NAME may hold slashes), so later
+ * steps reach a submodule's upstream as they reach the superproject's, as actions/checkout
+ * configures each submodule with persist-credentials.
+ */
+async function repositoryConfigFiles(directory: string): Promise<string[]> {
+  const files = [repositoryConfigFile(directory)]
+  const walk = async (modules: string): Promise<void> => {
+    for (const entry of await directoriesIn(modules)) {
+      const candidate = path.join(modules, entry)
+      if (await isFile(path.join(candidate, 'HEAD'))) {
+        if (await isFile(path.join(candidate, 'config'))) files.push(path.join(candidate, 'config'))
+        await walk(path.join(candidate, 'modules'))
+      } else {
+        await walk(candidate)
+      }
+    }
+  }
+  await walk(path.join(directory, '.git', 'modules'))
+  return files
+}
+
+async function directoriesIn(directory: string): Promise<string[]> {
+  try {
+    const entries = await fs.readdir(directory, { withFileTypes: true })
+    return entries.filter(entry => entry.isDirectory()).map(entry => entry.name)
+  } catch {
+    return []
+  }
+}
+
+/**
  * Writes the access configuration to a new private file under tempDir and includes it from
  * the repository's .git/config by absolute path, so moving the repository keeps it working.
  * With ssh-key, the key and the known hosts go beside it (sshFilesOf), and the file sets
@@ -126,14 +159,16 @@ export async function configureGitAccess(
     const entries = accessConfig(settings)
     if (settings.ssh) entries.push(...(await writeSshFiles(configFile, settings.ssh, settings)))
     await fs.writeFile(configFile, renderConfigFile(entries), { mode: 0o600, flag: 'wx' })
-    await new Git(directory).run([
-      'config',
-      '--file',
-      repositoryConfigFile(directory),
-      '--add',
-      'include.path',
-      configFile
-    ])
+    for (const config of await repositoryConfigFiles(directory)) {
+      await new Git(directory).run([
+        'config',
+        '--file',
+        config,
+        '--add',
+        'include.path',
+        configFile
+      ])
+    }
   } catch (error) {
     await removeAccessFiles(configFile)
     throw error
@@ -235,21 +270,14 @@ function shellQuote(text: string): string {
 export async function removeGitAccess(directory: string, configFile: string): Promise<void> {
   if (!configFile) return
   await removeAccessFiles(configFile)
-  const repositoryConfig = repositoryConfigFile(directory)
-  if (!(await isFile(repositoryConfig))) return
-  // Exit 5: the line was already gone.
-  await new Git(directory).run(
-    [
-      'config',
-      '--file',
-      repositoryConfig,
-      '--fixed-value',
-      '--unset-all',
-      'include.path',
-      configFile
-    ],
-    { okExitCodes: [5] }
-  )
+  if (!(await isFile(repositoryConfigFile(directory)))) return
+  for (const config of await repositoryConfigFiles(directory)) {
+    // Exit 5: the line was already gone.
+    await new Git(directory).run(
+      ['config', '--file', config, '--fixed-value', '--unset-all', 'include.path', configFile],
+      { okExitCodes: [5] }
+    )
+  }
 }
 
 async function isFile(file: string): Promise<boolean> {

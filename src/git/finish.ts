@@ -15,6 +15,7 @@ import type { SparseCheckout } from '../archive/sparse-set.js'
 import { Git } from './git.js'
 import { writeIndexStat } from './index-stat.js'
 import { checkOutLfs, type LfsCheckoutResult } from './lfs.js'
+import { updateSubmodules } from './submodules.js'
 import { describeDestination } from './workflow-ref.js'
 
 /**
@@ -79,6 +80,9 @@ export async function finishCheckout(options: FinishOptions): Promise<FinishResu
   // Only a checkout, or entries whose file did not match (filters, line endings), can leave
   // a difference for git to report; otherwise the index is fresh and git need not look.
   if (changed || stale > 0 || lfs) warnIfDirty(await refreshIndex(directory), log)
+  // Last, in a clone whose index is settled: a submodule's checkout leaves its own index fresh
+  // and changes no entry of the superproject's.
+  await updateSubmodules(git, settings, log)
   log.info(`Checked out ${describeDestination(destination)}: ${resolved.ref} at ${resolved.commit}`)
   return {
     commit: resolved.commit,

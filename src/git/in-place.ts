@@ -28,6 +28,7 @@ import { formatBytes, type Log } from '../report/log.js'
 import { type Phase, timed } from '../report/phases.js'
 import type { RestoreSettings } from '../settings.js'
 import { accessSecrets, configureGitAccess, setOrigin } from './access.js'
+import { updateSubmodules } from './submodules.js'
 import { checkOut, readStartingHead, refreshIndex, warnIfDirty } from './finish.js'
 import { resolveDestination, type Resolved, type StartingHead } from './freshen.js'
 import { Git, GitError, type ConfigEntry } from './git.js'
@@ -588,6 +589,9 @@ async function updateTree(
   const head = await readStartingHead(git)
   if (head.commit === resolved.commit) await git.run(['reset', '--hard', '--quiet', 'HEAD'])
   await checkOut(git, resolved, head, 'unknown')
+  // Before the refresh: until then a submodule a job before checked out is still at its old
+  // commit, which the refresh would report as a difference.
+  await updateSubmodules(git, settings, log)
   warnIfDirty(await refreshIndex(settings.target, git), log)
   const commit = await git.read(['rev-parse', 'HEAD'])
   log.info(`Checked out ${resolved.ref} at ${commit} in place.`)

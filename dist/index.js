@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(239);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(519);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 239:
+/***/ 519:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -78,7 +78,7 @@ function info(message) {
 function debug(message) {
     issue('debug', message);
 }
-function runner_warning(message) {
+function warning(message) {
     issue('warning', message);
 }
 function error(message) {
@@ -243,9 +243,8 @@ function orCancelled(signal) {
 
 ;// CONCATENATED MODULE: ./src/checkout-inputs.ts
 /**
- * actions/checkout's inputs that a snapshot makes moot, or that this action does not honour
- * yet, in the terms the log uses for them. They are declared in action.yml so that a workflow
- * moving from checkout keeps its `with:` block and gets no "Unexpected input" warning;
+ * actions/checkout's inputs that a snapshot makes moot, in the terms the log uses for them.
+ * They are declared in action.yml so that a workflow moving from checkout keeps its `with:` block and gets no "Unexpected input" warning;
  * settings.ts reads and validates them as checkout would take them, and main.ts says once
  * what the snapshot gives instead.
  */
@@ -273,20 +272,6 @@ const SUPERSEDED = {
         instead: 'every object is there, not a partial clone'
     })
 };
-/**
- * Warnings for checkout inputs not supported yet, whose absence leaves the job without what
- * it asked for (submodules); unlike
- * the superseded ones, these change the tree a later step sees.
- */
-function notYetWarnings(inputs) {
-    const warnings = [];
-    if (inputs.submodules !== 'false') {
-        const recursive = inputs.submodules === 'recursive' ? ' --recursive' : '';
-        warnings.push(`Input 'submodules': not supported yet; submodule directories are left empty. ` +
-            `Run \`git submodule update --init${recursive}\` in a later step to check them out.`);
-    }
-    return warnings;
-}
 /** The filter kinds git's --filter takes (git rev-list, "--filter=<filter-spec>"). */
 const SIMPLE_FILTERS = [
     /^blob:none$/,
@@ -575,8 +560,9 @@ function spawnGit(cwd, args, env, signal) {
  * How git reaches cachew and the upstream host: the cachew Authorization header, the upstream
  * token (as actions/checkout sends it), and the insteadOf rule that routes upstream fetches
  * through cachew. The same entries serve two purposes: passed through the environment to the
- * fetches of the restore itself, and written to a private file that the repository's
- * .git/config includes, so the workflow's later steps can fetch and push. Secrets never go
+ * fetches of the restore itself (and, through the environment, to every nested git of a
+ * submodule update), and written to a private file that the repository's .git/config and its
+ * submodules' configs include, so the workflow's later steps can fetch and push. Secrets never go
  * into .git/config itself, and the post step deletes the file. With ssh-key, later steps'
  * origin is the ssh URL (setOrigin) and the file also carries core.sshCommand, naming a key
  * and a known_hosts file kept beside it; the restore itself never uses ssh.
@@ -667,6 +653,39 @@ function repositoryConfigFile(directory) {
     return external_node_path_namespaceObject.join(directory, '.git', 'config');
 }
 /**
+ * The repository's .git/config and those of its submodules' git dirs, nested ones included
+ * (.git/modules/NAME, .git/modules/NAME/modules/NESTED; a NAME may hold slashes), so later
+ * steps reach a submodule's upstream as they reach the superproject's, as actions/checkout
+ * configures each submodule with persist-credentials.
+ */
+async function repositoryConfigFiles(directory) {
+    const files = [repositoryConfigFile(directory)];
+    const walk = async (modules) => {
+        for (const entry of await directoriesIn(modules)) {
+            const candidate = external_node_path_namespaceObject.join(modules, entry);
+            if (await isFile(external_node_path_namespaceObject.join(candidate, 'HEAD'))) {
+                if (await isFile(external_node_path_namespaceObject.join(candidate, 'config')))
+                    files.push(external_node_path_namespaceObject.join(candidate, 'config'));
+                await walk(external_node_path_namespaceObject.join(candidate, 'modules'));
+            }
+            else {
+                await walk(candidate);
+            }
+        }
+    };
+    await walk(external_node_path_namespaceObject.join(directory, '.git', 'modules'));
+    return files;
+}
+async function directoriesIn(directory) {
+    try {
+        const entries = await promises_namespaceObject.readdir(directory, { withFileTypes: true });
+        return entries.filter(entry => entry.isDirectory()).map(entry => entry.name);
+    }
+    catch {
+        return [];
+    }
+}
+/**
  * Writes the access configuration to a new private file under tempDir and includes it from
  * the repository's .git/config by absolute path, so moving the repository keeps it working.
  * With ssh-key, the key and the known hosts go beside it (sshFilesOf), and the file sets
@@ -680,14 +699,16 @@ async function configureGitAccess(directory, settings) {
         if (settings.ssh)
             entries.push(...(await writeSshFiles(configFile, settings.ssh, settings)));
         await promises_namespaceObject.writeFile(configFile, renderConfigFile(entries), { mode: 0o600, flag: 'wx' });
-        await new Git(directory).run([
-            'config',
-            '--file',
-            repositoryConfigFile(directory),
-            '--add',
-            'include.path',
-            configFile
-        ]);
+        for (const config of await repositoryConfigFiles(directory)) {
+            await new Git(directory).run([
+                'config',
+                '--file',
+                config,
+                '--add',
+                'include.path',
+                configFile
+            ]);
+        }
     }
     catch (error) {
         await removeAccessFiles(configFile);
@@ -778,19 +799,12 @@ async function removeGitAccess(directory, configFile) {
     if (!configFile)
         return;
     await removeAccessFiles(configFile);
-    const repositoryConfig = repositoryConfigFile(directory);
-    if (!(await isFile(repositoryConfig)))
+    if (!(await isFile(repositoryConfigFile(directory))))
         return;
-    // Exit 5: the line was already gone.
-    await new Git(directory).run([
-        'config',
-        '--file',
-        repositoryConfig,
-        '--fixed-value',
-        '--unset-all',
-        'include.path',
-        configFile
-    ], { okExitCodes: [5] });
+    for (const config of await repositoryConfigFiles(directory)) {
+        // Exit 5: the line was already gone.
+        await new Git(directory).run(['config', '--file', config, '--fixed-value', '--unset-all', 'include.path', configFile], { okExitCodes: [5] });
+    }
 }
 async function isFile(file) {
     try {
@@ -5283,6 +5297,141 @@ async function timed(phases, name, fn) {
     return value;
 }
 
+;// CONCATENATED MODULE: ./src/git/retry.ts
+/**
+ * The one retry layer of git traffic through cachew: each `git fetch` and each ensure-refs
+ * request is one operation, tried again as a whole under the download's policy
+ * (src/download/retry.ts: exponential backoff with full jitter, the server's Retry-After,
+ * a bounded number of attempts). Only ensure-refs sees a Retry-After: git does not pass the
+ * response's headers on. Nothing below retries: ensure-refs' client has its retries
+ * off, and git does not retry a failed HTTP request itself (2.39, as tested here).
+ *
+ * Retried: HTTP 5xx and 429 (408 and 425 too, by the status policy of src/cachew/status.ts),
+ * connection resets and refusals, timeouts, and git's "RPC failed" and "early EOF". Not
+ * retried: 401, 403 and 404, a name that does not resolve, and a missing commit or ref, which
+ * another attempt cannot change.
+ */
+
+
+
+
+/**
+ * Runs `operation` until it succeeds, fails in a way another attempt cannot change, or the
+ * policy's attempts are used up; then rethrows its last error unchanged, so callers see the
+ * GitError or ServerError they know.
+ */
+async function withRetries(what, operation, context) {
+    const policy = context.policy ?? DEFAULT_RETRY_POLICY;
+    const budget = new RetryBudget(policy);
+    for (let failures = 1;; failures++) {
+        try {
+            return await operation();
+        }
+        catch (error) {
+            const transient = transientFailure(error);
+            if (!transient || context.signal?.aborted)
+                throw error;
+            if (failures >= policy.attemptsPerRequest) {
+                context.log.info(`${what} failed ${failures} times (${transient.message}); giving up.`);
+                throw error;
+            }
+            context.log.info(`${what} failed (${transient.message}); retrying, attempt ${failures + 1} of ` +
+                `${policy.attemptsPerRequest}.`);
+            await budget.wait(transient, failures, context.signal);
+        }
+    }
+}
+/** The failure as a TransientError when another attempt may succeed; undefined otherwise. */
+function transientFailure(error) {
+    if (error instanceof TransientError)
+        return error;
+    if (error instanceof GitError)
+        return transientGitFailure(error);
+    return undefined;
+}
+/**
+ * Failures another attempt cannot change, as git 2.39 words them: the commit or ref is not
+ * there ("not our ref", "couldn't find remote ref", "unadvertised object"), credentials
+ * (a 401 reads "could not read Username" with prompts off), a repository not found (404),
+ * a host that does not resolve.
+ */
+const PERMANENT = /not our ref|couldn't find remote ref|unadvertised object|could not read (username|password)|authentication failed|repository '[^']*' not found|could not resolve (host|proxy)/i;
+/** The HTTP status git reports: "returned error: 502" (GET), "RPC failed; HTTP 502" (POST). */
+const HTTP_STATUS = /RPC failed; HTTP (\d{3})|The requested URL returned error: (\d{3})/;
+/**
+ * A broken or refused transfer, as git and libcurl report it: a pack cut short ("early
+ * EOF", "unexpected disconnect", "bytes of body are still expected"), a reset or empty
+ * reply, a refused connection, a timeout, and "RPC failed" without a status.
+ */
+const BROKEN_TRANSFER = /early EOF|unexpected disconnect|bytes of body are still expected|RPC failed|connection reset|recv failure|empty reply from server|transfer closed with|remote end hung up unexpectedly|failed to connect|couldn't connect to server|timed out/i;
+function transientGitFailure(error) {
+    const stderr = error.stderr;
+    if (PERMANENT.test(stderr))
+        return undefined;
+    const status = HTTP_STATUS.exec(stderr);
+    if (status) {
+        const code = Number(status[1] ?? status[2]);
+        // One policy for statuses: the action's own requests' (src/cachew/status.ts).
+        const mapped = errorForStatus(code, { what: 'git request', url: '', authorized: false });
+        return mapped instanceof TransientError ? new TransientError(gitsReason(stderr)) : undefined;
+    }
+    return BROKEN_TRANSFER.test(stderr) ? new TransientError(gitsReason(stderr)) : undefined;
+}
+/** git's first error or fatal line (lines before it may be the server's, "remote: ..."). */
+function gitsReason(stderr) {
+    const lines = stderr.split('\n').filter(line => line.trim() !== '');
+    return lines.find(line => /^(error|fatal):/.test(line)) ?? lines[0] ?? stderr;
+}
+
+;// CONCATENATED MODULE: ./src/git/submodules.ts
+/**
+ * submodules: true|recursive, as actions/checkout checks them out: after the superproject's
+ * commit is checked out, `git submodule sync` and `git submodule update --init --force`
+ * (`--recursive` for nested ones). git resolves a relative URL in .gitmodules against origin's
+ * URL, which is still the https upstream here (the snapshot's clone keeps it; setOrigin runs
+ * later), and the fetches go through cachew by the same insteadOf route and credentials as the
+ * superproject's, passed through the environment so every nested git inherits them. git lays
+ * the repositories out as checkout's do: absorbed git dirs under .git/modules/NAME, with
+ * relative gitdir and core.worktree links, so moving the staged clone into place keeps them.
+ */
+
+
+
+
+/**
+ * Checks out the submodules the settings ask for, in the repository `git` runs in; undefined
+ * with submodules: false or when the commit has no .gitmodules. git itself tries a failed
+ * submodule clone once more at the end of the update (2.39, as tested here), but not a failed
+ * fetch into one it has; the update is retried as a whole under the fetches' policy when it
+ * failed anyway, and then clones or fetches only what is still missing.
+ */
+async function updateSubmodules(git, settings, log) {
+    if (settings.submodules === 'false')
+        return undefined;
+    if (!(await hasGitmodules(git.directory)))
+        return undefined;
+    const recursive = settings.submodules === 'recursive' ? ['--recursive'] : [];
+    const config = accessConfig(settings);
+    const via = settings.gitThroughCachew ? 'through cachew' : 'from upstream';
+    log.info(`Checking out submodules${recursive.length ? ' recursively' : ''} ${via}`);
+    // sync matters for an update in place, where .gitmodules may name a new URL since an
+    // earlier job initialised the submodule; on a fresh clone it has nothing to do.
+    await git.run(['submodule', 'sync', '--quiet', ...recursive], { config });
+    await withRetries(`git submodule update ${via}`, () => git.run(['submodule', 'update', '--init', '--force', '--quiet', ...recursive], { config }), { log, signal: git.signal });
+    const status = await git.read(['submodule', 'status', ...recursive]);
+    const count = status.split('\n').filter(line => line.trim() !== '').length;
+    log.info(`Submodules: ${count} checked out.`);
+    return { count };
+}
+async function hasGitmodules(directory) {
+    try {
+        return (await promises_namespaceObject.lstat(external_node_path_namespaceObject.join(directory, '.gitmodules'))).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/git/bundle.ts
 
 /** Anything wrong with the bundle; the restore warns and falls back to fetching. */
@@ -5373,92 +5522,6 @@ async function wrapGit(what, action) {
             throw new BundleError(`${what}: ${error.stderr || error.message}`);
         throw error;
     }
-}
-
-;// CONCATENATED MODULE: ./src/git/retry.ts
-/**
- * The one retry layer of git traffic through cachew: each `git fetch` and each ensure-refs
- * request is one operation, tried again as a whole under the download's policy
- * (src/download/retry.ts: exponential backoff with full jitter, the server's Retry-After,
- * a bounded number of attempts). Only ensure-refs sees a Retry-After: git does not pass the
- * response's headers on. Nothing below retries: ensure-refs' client has its retries
- * off, and git does not retry a failed HTTP request itself (2.39, as tested here).
- *
- * Retried: HTTP 5xx and 429 (408 and 425 too, by the status policy of src/cachew/status.ts),
- * connection resets and refusals, timeouts, and git's "RPC failed" and "early EOF". Not
- * retried: 401, 403 and 404, a name that does not resolve, and a missing commit or ref, which
- * another attempt cannot change.
- */
-
-
-
-
-/**
- * Runs `operation` until it succeeds, fails in a way another attempt cannot change, or the
- * policy's attempts are used up; then rethrows its last error unchanged, so callers see the
- * GitError or ServerError they know.
- */
-async function withRetries(what, operation, context) {
-    const policy = context.policy ?? DEFAULT_RETRY_POLICY;
-    const budget = new RetryBudget(policy);
-    for (let failures = 1;; failures++) {
-        try {
-            return await operation();
-        }
-        catch (error) {
-            const transient = transientFailure(error);
-            if (!transient || context.signal?.aborted)
-                throw error;
-            if (failures >= policy.attemptsPerRequest) {
-                context.log.info(`${what} failed ${failures} times (${transient.message}); giving up.`);
-                throw error;
-            }
-            context.log.info(`${what} failed (${transient.message}); retrying, attempt ${failures + 1} of ` +
-                `${policy.attemptsPerRequest}.`);
-            await budget.wait(transient, failures, context.signal);
-        }
-    }
-}
-/** The failure as a TransientError when another attempt may succeed; undefined otherwise. */
-function transientFailure(error) {
-    if (error instanceof TransientError)
-        return error;
-    if (error instanceof GitError)
-        return transientGitFailure(error);
-    return undefined;
-}
-/**
- * Failures another attempt cannot change, as git 2.39 words them: the commit or ref is not
- * there ("not our ref", "couldn't find remote ref", "unadvertised object"), credentials
- * (a 401 reads "could not read Username" with prompts off), a repository not found (404),
- * a host that does not resolve.
- */
-const PERMANENT = /not our ref|couldn't find remote ref|unadvertised object|could not read (username|password)|authentication failed|repository '[^']*' not found|could not resolve (host|proxy)/i;
-/** The HTTP status git reports: "returned error: 502" (GET), "RPC failed; HTTP 502" (POST). */
-const HTTP_STATUS = /RPC failed; HTTP (\d{3})|The requested URL returned error: (\d{3})/;
-/**
- * A broken or refused transfer, as git and libcurl report it: a pack cut short ("early
- * EOF", "unexpected disconnect", "bytes of body are still expected"), a reset or empty
- * reply, a refused connection, a timeout, and "RPC failed" without a status.
- */
-const BROKEN_TRANSFER = /early EOF|unexpected disconnect|bytes of body are still expected|RPC failed|connection reset|recv failure|empty reply from server|transfer closed with|remote end hung up unexpectedly|failed to connect|couldn't connect to server|timed out/i;
-function transientGitFailure(error) {
-    const stderr = error.stderr;
-    if (PERMANENT.test(stderr))
-        return undefined;
-    const status = HTTP_STATUS.exec(stderr);
-    if (status) {
-        const code = Number(status[1] ?? status[2]);
-        // One policy for statuses: the action's own requests' (src/cachew/status.ts).
-        const mapped = errorForStatus(code, { what: 'git request', url: '', authorized: false });
-        return mapped instanceof TransientError ? new TransientError(gitsReason(stderr)) : undefined;
-    }
-    return BROKEN_TRANSFER.test(stderr) ? new TransientError(gitsReason(stderr)) : undefined;
-}
-/** git's first error or fatal line (lines before it may be the server's, "remote: ..."). */
-function gitsReason(stderr) {
-    const lines = stderr.split('\n').filter(line => line.trim() !== '');
-    return lines.find(line => /^(error|fatal):/.test(line)) ?? lines[0] ?? stderr;
 }
 
 ;// CONCATENATED MODULE: ./src/git/freshen.ts
@@ -6571,6 +6634,7 @@ function at(commit) {
 
 
 
+
 async function finishCheckout(options) {
     const { directory, settings, log } = options;
     const destination = settings.destination;
@@ -6597,6 +6661,9 @@ async function finishCheckout(options) {
     // a difference for git to report; otherwise the index is fresh and git need not look.
     if (changed || stale > 0 || lfs)
         warnIfDirty(await refreshIndex(directory), log);
+    // Last, in a clone whose index is settled: a submodule's checkout leaves its own index fresh
+    // and changes no entry of the superproject's.
+    await updateSubmodules(git, settings, log);
     log.info(`Checked out ${describeDestination(destination)}: ${resolved.ref} at ${resolved.commit}`);
     return {
         commit: resolved.commit,
@@ -7229,6 +7296,7 @@ function reasonOf(error) {
 
 
 
+
 /**
  * The fetch may receive at most this share of the snapshot's compressed size before it is cut
  * off and the snapshot restored instead. Measured on the benchmark's repository (README, "A
@@ -7696,6 +7764,9 @@ async function updateTree(git, settings, resolved, log) {
     if (head.commit === resolved.commit)
         await git.run(['reset', '--hard', '--quiet', 'HEAD']);
     await checkOut(git, resolved, head, 'unknown');
+    // Before the refresh: until then a submodule a job before checked out is still at its old
+    // commit, which the refresh would report as a difference.
+    await updateSubmodules(git, settings, log);
     warnIfDirty(await refreshIndex(settings.target, git), log);
     const commit = await git.read(['rev-parse', 'HEAD']);
     log.info(`Checked out ${resolved.ref} at ${commit} in place.`);
@@ -8436,7 +8507,7 @@ function readSettings(env = process.env) {
         ssh: parseSsh(repositoryUrl),
         sparseCheckout: parseSparseCheckout(),
         superseded: parseSuperseded(),
-        notYet: { submodules: parseSubmodules() }
+        submodules: parseSubmodules()
     };
 }
 /** What an HTTP header value cannot carry: line breaks, other control characters, non-Latin-1. */
@@ -8791,7 +8862,7 @@ const State = {
 };
 const coreLog = {
     info: info,
-    warning: message => runner_warning(message),
+    warning: message => warning(message),
     debug: debug,
     group: (name, fn) => group(name, fn)
 };
@@ -8824,7 +8895,7 @@ async function main() {
     }
     catch (error) {
         if (error instanceof CacheMissError && !settings.failOnCacheMiss) {
-            runner_warning(`${error.message} Nothing was restored; continue with another checkout (cache-hit is false).`);
+            warning(`${error.message} Nothing was restored; continue with another checkout (cache-hit is false).`);
             setOutput(Outputs.cacheHit, 'false');
             return;
         }
@@ -8837,17 +8908,11 @@ async function main() {
     publish(result);
     writeSummary(result);
 }
-/**
- * Once, before the restore: the actions/checkout inputs the snapshot makes moot (one info
- * line), and a warning for each that is not supported yet and leaves the tree without what
- * it asked for.
- */
+/** Once, before the restore: the actions/checkout inputs the snapshot makes moot (one info line). */
 function reportCheckoutInputs(settings) {
     const superseded = describeSuperseded(settings.superseded);
     if (superseded)
         info(superseded);
-    for (const warning of notYetWarnings(settings.notYet))
-        runner_warning(warning);
 }
 function publish(result) {
     setOutput(Outputs.cacheHit, 'true');
@@ -8877,7 +8942,7 @@ async function trustRepository(target) {
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        runner_warning(`Could not add ${target} to git's global safe.directory (${reason}); git may refuse ` +
+        warning(`Could not add ${target} to git's global safe.directory (${reason}); git may refuse ` +
             'the repository in later steps if another user owns it (detected dubious ownership).');
     }
 }

@@ -137,6 +137,15 @@ describe('restore from the cachew-compatible server', () => {
     expect(run.stdout).toContain('::group::')
   })
 
+  it('extracts in a thread of its own, started from the bundle itself', async () => {
+    // With RUNNER_DEBUG the worker reports what it cost; its line proves the bundle started it.
+    const run = await runAction({ inputs: inputs(), env: { RUNNER_DEBUG: '1' } })
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toMatch(/::debug::Extraction thread: [0-9.]+ s from its job's start/)
+    await expectSameTreeAsReference(run.workspace)
+    await expectCleanCheckout(run.workspace, pzstdSnapshot.commit)
+  })
+
   it('restores a single-frame zstd snapshot in one stream with download-concurrency 1', async () => {
     server.resetStats()
     const run = await runAction({

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { type FrontierState, SharedFrontier } from '../src/download/shared-frontier.js'
 import { Spool } from '../src/download/spool.js'
 
 let dir: string
@@ -92,6 +93,62 @@ describe('Spool', () => {
     controller.abort(reason)
     await expect(waiting).rejects.toBe(reason)
     await expect(spool.read(buffer, 0, 10, 0, controller.signal)).rejects.toBe(reason)
+    await spool.close()
+  })
+})
+
+describe('Spool shared with another thread (SharedFrontier)', () => {
+  // A reader over the same SharedArrayBuffer, as the extraction's worker has one; waiting and
+  // waking go through Atomics just as they do across threads.
+  it('wakes a waiting reader as the frontier passes it, and tells the end', async () => {
+    const spool = await Spool.create(path.join(dir, 's'))
+    spool.setSegments([
+      { start: 0, end: 100 },
+      { start: 100, end: 200 }
+    ])
+    const reader = new SharedFrontier(spool.shareFrontier())
+    expect(reader.read()).toEqual({ frontier: 0, finalSize: undefined, failed: false })
+    let woken: FrontierState | undefined
+    const waiting = reader.waitBeyond(99).then(state => (woken = state))
+    await spool.write(1, Buffer.alloc(100), 100)
+    await spool.write(0, Buffer.alloc(50), 0)
+    await new Promise(resolve => setTimeout(resolve, 20))
+    // Neither write moved the frontier past 99: the reader still waits.
+    expect(woken).toBeUndefined()
+    await spool.write(0, Buffer.alloc(50), 50)
+    expect(await waiting).toEqual({ frontier: 200, finalSize: undefined, failed: false })
+    spool.finish(200)
+    expect(await reader.waitBeyond(200)).toEqual({ frontier: 200, finalSize: 200, failed: false })
+    await spool.close()
+  })
+
+  it('wakes the reader when the download fails, and stops waiting when its signal aborts', async () => {
+    const spool = await Spool.create(path.join(dir, 't'))
+    spool.setSegments([{ start: 0, end: 100 }])
+    const reader = new SharedFrontier(spool.shareFrontier())
+    const failed = reader.waitBeyond(0)
+    spool.fail(new Error('boom'))
+    expect((await failed).failed).toBe(true)
+
+    const other = await Spool.create(path.join(dir, 'u'))
+    other.setSegments([{ start: 0, end: 100 }])
+    const controller = new AbortController()
+    const aborted = new SharedFrontier(other.shareFrontier()).waitBeyond(0, controller.signal)
+    controller.abort(new Error('stop'))
+    await expect(aborted).rejects.toThrow('stop')
+    await spool.close()
+    await other.close()
+  })
+
+  it('gives a whole file its size at once', async () => {
+    const file = path.join(dir, 'whole')
+    await fs.writeFile(file, Buffer.alloc(300))
+    const spool = Spool.complete(file, await fs.open(file), 300)
+    expect(new SharedFrontier(spool.shareFrontier()).read()).toEqual({
+      frontier: 300,
+      finalSize: 300,
+      failed: false
+    })
     await spool.close()
   })
 })

@@ -3,13 +3,17 @@
  * own processes:
  *
  *   node engine.js download URL FILE CONCURRENCY CHUNK_MB   the download engine into FILE
- *   node engine.js extract FILE DIR                          in-process zstd + the tar path
+ *   node engine.js extract FILE DIR                          in-process zstd + the tar path, in a worker
  *
  * Prints one JSON line of what it did.
  */
 import { open } from 'node:fs/promises'
-import { fileSource } from '../src/archive/zstd.js'
-import { materialize } from '../src/archive/materialize.js'
+import { materialize, serveMaterializeWorker } from '../src/archive/materialize.js'
+import {
+  isMaterializeWorker,
+  MaterializeWorker,
+  useWorkerEntry
+} from '../src/archive/materialize-worker.js'
 import { Download } from '../src/download/download.js'
 import { HttpTransport } from '../src/download/http.js'
 import { Spool } from '../src/download/spool.js'
@@ -41,15 +45,16 @@ async function download(url: string, file: string, concurrency: number, chunkMb:
 async function extract(file: string, directory: string) {
   const started = performance.now()
   const handle = await open(file)
+  const spool = Spool.complete(file, handle, (await handle.stat()).size)
   try {
-    const result = await materialize(
-      { source: fileSource(handle), complete: Promise.resolve() },
-      directory,
-      { controller: new AbortController() }
-    )
+    // In a worker, as the action extracts.
+    const result = await materialize({ source: spool, complete: Promise.resolve() }, directory, {
+      controller: new AbortController(),
+      worker: new MaterializeWorker()
+    })
     return { seconds: (performance.now() - started) / 1000, entries: result.entries }
   } finally {
-    await handle.close()
+    await spool.close()
   }
 }
 
@@ -62,10 +67,16 @@ async function main(args: string[]): Promise<unknown> {
   throw new Error('usage: engine.js download URL FILE CONCURRENCY CHUNK_MB | extract FILE DIR')
 }
 
-main(process.argv.slice(2)).then(
-  result => console.log(JSON.stringify(result)),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error))
-    process.exitCode = 1
-  }
-)
+// The extraction's worker runs this bundle too, as it runs the action's (src/index.ts).
+if (isMaterializeWorker()) {
+  serveMaterializeWorker()
+} else {
+  useWorkerEntry(new URL(import.meta.url))
+  main(process.argv.slice(2)).then(
+    result => console.log(JSON.stringify(result)),
+    (error: unknown) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error))
+      process.exitCode = 1
+    }
+  )
+}

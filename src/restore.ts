@@ -12,7 +12,7 @@ import * as path from 'node:path'
 import type { ExtractResult } from './archive/extract.js'
 import { installLfsSnapshot, type LfsInstallResult } from './archive/lfs-snapshot.js'
 import { materialize } from './archive/materialize.js'
-import { sparseFilter } from './archive/sparse-set.js'
+import { MaterializeWorker, workerAvailable } from './archive/materialize-worker.js'
 import { prepareStaging } from './archive/staging.js'
 import { RunnerCache } from './cache/runner-cache.js'
 import { jobCancelled, orCancelled } from './cancellation.js'
@@ -168,6 +168,9 @@ async function restoreOnce(
   const controller = new AbortController()
   const signal = orCancelled(controller.signal)
 
+  // Started first: loading the bundle in it overlaps discovery and the first bytes.
+  const worker = workerAvailable() ? new MaterializeWorker() : undefined
+  scope.defer(() => worker?.close())
   const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log)
   scope.defer(() => quietly(spoolDirectory.cleanup(), 'temp directory removal', log))
   const cached = cache ? await revalidateCachedSnapshot(cache, settings, cachew, log) : undefined
@@ -206,7 +209,7 @@ async function restoreOnce(
   const extracted = await timed(phases, cached ? CACHE_PHASE : DOWNLOAD_PHASE, () =>
     log.group(
       cached ? 'Extract the snapshot kept on this runner' : 'Download and extract the snapshot',
-      () => extractSnapshot(source, staging.directory, controller, settings, cache, log)
+      () => extractSnapshot(source, staging.directory, controller, settings, worker, cache, log)
     )
   )
   const snapshotSeconds = phases[phases.length - 1].seconds
@@ -277,6 +280,7 @@ async function extractSnapshot(
   directory: string,
   controller: AbortController,
   settings: RestoreSettings,
+  worker: MaterializeWorker | undefined,
   cache: RunnerCache | undefined,
   log: Log
 ): Promise<ExtractResult> {
@@ -288,7 +292,8 @@ async function extractSnapshot(
     return await materialize({ source: source.spool, complete: source.completion }, directory, {
       controller,
       onSkip: (entry, reason) => log.warning(`Skipped archive entry '${entry}': ${reason}`),
-      include: settings.sparseCheckout ? sparseFilter(settings.sparseCheckout) : undefined,
+      sparse: settings.sparseCheckout,
+      worker,
       debug: message => log.debug(message)
     })
   } catch (error) {
@@ -369,7 +374,7 @@ async function revalidateCachedSnapshot(
 ): Promise<SnapshotSource | undefined> {
   const kept = await cache.lookup(settings.serverUrl, settings.repositoryUrl)
   if (!kept) return undefined
-  const { entry, handle } = kept
+  const { entry, file, handle } = kept
   let answer: string
   try {
     const { status, etag, fields } = await cachew.headSnapshot({ ifNoneMatch: entry.etag })
@@ -386,7 +391,7 @@ async function revalidateCachedSnapshot(
           : undefined)
       return {
         from: 'runner-cache',
-        spool: Spool.complete(path.join(cache.root, entry.file), handle, entry.size),
+        spool: Spool.complete(file, handle, entry.size),
         completion: Promise.resolve(),
         fields: { commit: entry.commit, bundleUrl: bundle },
         size: entry.size,

@@ -34,6 +34,8 @@ export interface CacheEntry {
 /** A cached snapshot, opened: its descriptor stays valid whatever other jobs do meanwhile. */
 export interface OpenedSnapshot {
   entry: CacheEntry
+  /** The kept file's path, and the file opened: a job that replaces it meanwhile does not change what this reads. */
+  file: string
   handle: fs.FileHandle
 }
 
@@ -69,9 +71,10 @@ export class RunnerCache {
     const directory = this.directoryFor(serverUrl, repositoryUrl)
     const entry = await readEntry(directory)
     if (!entry) return undefined
+    const file = path.join(directory, entry.file)
     let handle: fs.FileHandle
     try {
-      handle = await fs.open(path.join(directory, entry.file), 'r')
+      handle = await fs.open(file, 'r')
     } catch {
       return undefined // evicted or replaced between reading the entry and opening the file
     }
@@ -80,7 +83,7 @@ export class RunnerCache {
       this.log.info('The runner cache holds a snapshot of the wrong size; it will be replaced.')
       return undefined
     }
-    return { entry, handle }
+    return { entry, file, handle }
   }
 
   /** Marks a repository's entry as just used, for eviction. */

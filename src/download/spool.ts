@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events'
 import * as fs from 'node:fs/promises'
 import { noteTransientBytes } from '../memory.js'
+import { SharedFrontier } from './shared-frontier.js'
 
 interface Segment {
   start: number
@@ -20,6 +21,8 @@ export class Spool {
   private readonly events = new EventEmitter()
   private finalSize: number | undefined
   private failure: Error | undefined
+  /** Made when another thread reads the spool: it then follows every change. */
+  private shared: SharedFrontier | undefined
   frontier = 0
 
   private constructor(
@@ -67,12 +70,41 @@ export class Spool {
   /** The download is complete at this size (for streams whose size was unknown). */
   finish(size: number): void {
     this.finalSize = size
-    this.events.emit('change')
+    this.changed()
   }
 
   /** Wakes the reader with the download's error. */
   fail(error: Error): void {
     this.failure ??= error
+    this.changed()
+  }
+
+  /** The open file's descriptor, for a reader in another thread of this process. */
+  get fd(): number {
+    return this.handle.fd
+  }
+
+  /**
+   * The spool's progress for a reader in another thread (SharedFrontier over the buffer),
+   * which reads the file through fd. It learns that the download failed, not why: the error
+   * stays here, with whoever awaits the download.
+   */
+  shareFrontier(): SharedArrayBuffer {
+    this.shared ??= SharedFrontier.create()
+    this.publish()
+    return this.shared.buffer
+  }
+
+  private publish(): void {
+    this.shared?.publish({
+      frontier: this.frontier,
+      finalSize: this.finalSize,
+      failed: this.failure !== undefined
+    })
+  }
+
+  private changed(): void {
+    this.publish()
     this.events.emit('change')
   }
 
@@ -83,7 +115,7 @@ export class Spool {
       if (segment.start + segment.highWater < segment.end) break
       this.head++
     }
-    this.events.emit('change')
+    this.changed()
   }
 
   /** Resolves once the frontier passes `position`, the download ends, or it fails. */

@@ -24,7 +24,7 @@ export function resolveSubmoduleUrl(baseUrl: string, url: string): string | unde
       rest = rest.slice(2)
     } else if (rest.startsWith('../')) {
       const cut = basePath.lastIndexOf('/')
-      if (cut <= 0) return undefined
+      if (cut < 0) return undefined
       basePath = basePath.slice(0, cut)
       rest = rest.slice(3)
     } else {

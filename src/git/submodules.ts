@@ -85,6 +85,12 @@ export interface Submodule {
   url: string
   /** The gitlink's commit. */
   commit: string
+  /**
+   * Why git's update leaves it alone (it still initialises it): `update = none`, or outside
+   * a sparse checkout. Such a submodule goes to git's route, silently, to be left as git
+   * leaves it.
+   */
+  leftAlone?: 'update = none' | 'sparse'
 }
 
 /** A repository submodules are checked out in: the superproject, or a restored submodule. */
@@ -129,7 +135,10 @@ export async function updateSubmodules(
     await run.gitRoute(git, [])
   }
   const status = await git.read(['submodule', 'status', ...(recursive ? ['--recursive'] : [])])
-  const count = status.split('\n').filter(line => line.trim() !== '').length
+  // '-': not initialised, as git leaves one with update = none or outside a sparse checkout.
+  const count = status
+    .split('\n')
+    .filter(line => line.trim() !== '' && !line.startsWith('-')).length
   const restored = run.restored > 0 ? ` (${run.restored} from cachew snapshots)` : ''
   log.info(`Submodules: ${count} checked out${restored}.`)
   return { count, fromSnapshot: run.restored }
@@ -137,6 +146,11 @@ export async function updateSubmodules(
 
 class SubmoduleRun {
   restored = 0
+  /**
+   * Placements one at a time: each writes the containing repository's config, and two git
+   * processes writing one config at once would fail on its lock.
+   */
+  private placing: Promise<unknown> = Promise.resolve()
   private readonly recursive: boolean
   private readonly via: string
 
@@ -161,6 +175,10 @@ class SubmoduleRun {
     const restored: Container[] = []
     await eachLimited(submodules, snapshots.parallel, async submodule => {
       const shown = container.prefix + submodule.path
+      if (submodule.leftAlone) {
+        byGit.push(submodule.path)
+        return
+      }
       const url = this.snapshotUrlFor(container, submodule)
       if (url.reason !== undefined) {
         this.log.notice(
@@ -239,7 +257,11 @@ class SubmoduleRun {
         throw new ExpectedError('the snapshot has no .git directory')
       }
       await this.bringToCommit(stage, blobIds, submodule, url, snapshots.cachew(url))
-      await placeSubmodule({ stage, worktree, gitDir, container, name: submodule.name, url })
+      const placed = this.placing.then(() =>
+        placeSubmodule({ stage, worktree, gitDir, container, name: submodule.name, url })
+      )
+      this.placing = placed.catch(() => undefined)
+      await placed
       this.log.info(`Submodule ${shown}: at ${submodule.commit}.`)
       return { worktree, gitDir, originUrl: url, prefix: `${shown}/` }
     } finally {
@@ -305,8 +327,8 @@ export class HalfRestoredError extends ExpectedError {
 
 /**
  * The submodules of the repository `git` runs in: the entries of its `.gitmodules` (as in the
- * working tree, which the checkout just wrote) whose path is a gitlink in HEAD, by path, those
- * with `update = none` left out as git leaves them.
+ * working tree, which the checkout just wrote) whose path is a gitlink in the index (at HEAD),
+ * by path; those with `update = none` or outside a sparse checkout marked as git leaves them.
  */
 export async function listSubmodules(git: Git): Promise<Submodule[]> {
   const read = await git.run(
@@ -333,26 +355,31 @@ export async function listSubmodules(git: Git): Promise<Submodule[]> {
     entry[variable] = value
     entries.set(name, entry)
   }
-  const byPath = new Map<string, { name: string; url: string }>()
+  const byPath = new Map<string, Omit<Submodule, 'path' | 'commit'>>()
   for (const [name, entry] of entries) {
-    if (entry.path === undefined || entry.update === 'none') continue
-    if (!byPath.has(entry.path)) byPath.set(entry.path, { name, url: entry.url ?? '' })
+    if (entry.path === undefined || byPath.has(entry.path)) continue
+    const leftAlone = entry.update === 'none' ? ('update = none' as const) : undefined
+    byPath.set(entry.path, { name, url: entry.url ?? '', ...(leftAlone && { leftAlone }) })
   }
   if (byPath.size === 0) return []
-  const tree = await git.read([
+  // The index, just checked out at HEAD, rather than the tree: it also says which gitlinks a
+  // sparse checkout leaves out (skip-worktree, tag S).
+  const index = await git.read([
     '--literal-pathspecs',
-    'ls-tree',
+    'ls-files',
     '-z',
-    '--full-tree',
-    'HEAD',
+    '--stage',
+    '-t',
     '--',
     ...byPath.keys()
   ])
   const submodules: Submodule[] = []
-  for (const line of tree.split('\0')) {
-    const match = /^160000 commit ([0-9a-f]{40,64})\t(.+)$/s.exec(line)
-    const known = match && byPath.get(match[2])
-    if (match && known) submodules.push({ ...known, path: match[2], commit: match[1] })
+  for (const line of index.split('\0')) {
+    const match = /^([HS]) 160000 ([0-9a-f]{40,64}) 0\t(.+)$/s.exec(line)
+    const known = match && byPath.get(match[3])
+    if (!match || !known) continue
+    const sparse = match[1] === 'S' && !known.leftAlone ? { leftAlone: 'sparse' as const } : {}
+    submodules.push({ ...known, ...sparse, path: match[3], commit: match[2] })
   }
   return submodules.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 }
@@ -389,6 +416,8 @@ async function placeSubmodule(placement: Placement): Promise<void> {
   const { stage, worktree, gitDir, container, name, url } = placement
   const containerConfig = path.join(container.gitDir, 'config')
   const git = new Git(container.worktree)
+  // Taking it out again must finish even when the job's cancellation is what stopped it.
+  const undoGit = new Git(container.worktree, [], { uncancellable: true })
   try {
     await fs.mkdir(path.dirname(worktree), { recursive: true })
     await fs.rmdir(worktree).catch((error: NodeJS.ErrnoException) => {
@@ -413,15 +442,13 @@ async function placeSubmodule(placement: Placement): Promise<void> {
     await git.run(['config', '--file', containerConfig, `submodule.${name}.url`, url])
   } catch (error) {
     try {
-      await git.run(
-        ['config', '--file', containerConfig, '--remove-section', `submodule.${name}`],
-        {
-          okExitCodes: [128]
-        }
-      )
       await fs.rm(gitDir, { recursive: true, force: true })
       await fs.rm(worktree, { recursive: true, force: true })
       await fs.mkdir(worktree, { recursive: true })
+      await undoGit.run(
+        ['config', '--file', containerConfig, '--remove-section', `submodule.${name}`],
+        { okExitCodes: [128] }
+      )
     } catch (undo) {
       throw new HalfRestoredError(
         `Could not take the partly restored submodule at ${worktree} out again (${(undo as Error).message}) after: ${(error as Error).message}`

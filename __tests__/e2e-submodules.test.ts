@@ -28,7 +28,7 @@ import {
   visibleLog,
   type ActionRun
 } from './support/run-action.js'
-import { git } from './support/tree.js'
+import { git, manifest } from './support/tree.js'
 
 const HOST = 'https://github.example/acme'
 let root: string
@@ -427,6 +427,43 @@ describe('submodules', () => {
       expect(run.stdout).toContain('Submodules: 3 checked out.')
     } finally {
       server.addRepository(liba.upstreamUrl, { file: libaSnapshotFile, commit: libaOld }, liba)
+    }
+  })
+
+  it('a job cancelled while a submodule snapshot downloads leaves the target and temp as they were', async () => {
+    const parent = await fs.mkdtemp(path.join(root, 'cancel-'))
+    const workspace = path.join(parent, 'ws')
+    await fs.mkdir(workspace)
+    await fs.writeFile(path.join(workspace, 'precious.txt'), 'the job found this here\n')
+    const before = await manifest(parent)
+    // Slow snapshot bodies: liba's download is still going when the signal comes.
+    server.setOptions({ faults: { rateLimitBytesPerSecond: 8 * 1024 } })
+    server.resetStats()
+    let signalled = false
+    try {
+      const run = await runAction({
+        inputs: inputs({ submodules: 'recursive' }),
+        env: PUSH(),
+        workspace,
+        onStart: child => {
+          const poll = setInterval(() => {
+            if (requestsFor(liba, 'snapshot.tar.zst') === 0) return
+            clearInterval(poll)
+            signalled = true
+            child.kill('SIGINT')
+          }, 20)
+          child.on('close', () => clearInterval(poll))
+        }
+      })
+      expect(signalled).toBe(true)
+      expect(run.exitCode).toBe(1)
+      expect(visibleLog(run)).toContain('The restore was cancelled (SIGINT): nothing was changed.')
+      expect(visibleLog(run)).not.toMatch(/::notice::Submodule liba/)
+      expect(await listDir(run.runnerTemp)).toEqual([])
+      expect(await manifest(parent)).toEqual(before)
+      expect(uploadPacksFor(liba)).toBe(0)
+    } finally {
+      server.setOptions({})
     }
   })
 

@@ -6,6 +6,10 @@
  * uninitialised as cachew clones it; the workflow's commit is one past it that moves liba's
  * gitlink, and libs/b's gitlink names a commit only a pull request's ref reaches, so a clone
  * of libb does not have it and git must fetch it by id.
+ *
+ * cachew has snapshots of liba (made before liba moved on, so the workflow's gitlink is past
+ * it and must be fetched through cachew) and of nested (at its gitlink), none of libb (404):
+ * liba and nested are restored from them, libs/b falls back to git's route with a notice.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs/promises'
@@ -24,7 +28,7 @@ import {
   visibleLog,
   type ActionRun
 } from './support/run-action.js'
-import { git } from './support/tree.js'
+import { git, manifest } from './support/tree.js'
 
 const HOST = 'https://github.example/acme'
 let root: string
@@ -39,6 +43,7 @@ let libaOld: string // liba's gitlink at the snapshot's commit
 let libaNew: string
 let libbPulled: string // libs/b's gitlink: only refs/pull/7/head reaches it
 let nestedCommit: string
+let libaSnapshotFile: string
 
 async function commitGitlinks(
   mirror: Mirror,
@@ -80,6 +85,7 @@ beforeAll(async () => {
     upstreamUrl: `${HOST}/nested`
   })
   nestedCommit = nested.commits[0]
+  const nestedSnapshot = await makeSnapshot(nested, path.join(root, 'nested.tar.zst'))
   liba = await makeMirror(path.join(root, 'liba'), {
     files: 6,
     commits: 1,
@@ -91,6 +97,9 @@ beforeAll(async () => {
     { 'deps/nested': nestedCommit },
     'Add nested'
   )
+  const libaSnapshot = await makeSnapshot(liba, path.join(root, 'liba.tar.zst'))
+  expect(libaSnapshot.commit).toBe(libaOld)
+  libaSnapshotFile = libaSnapshot.file
   libaNew = await addCommit(liba, 'liba moves on')
   libb = await makeMirror(path.join(root, 'libb'), {
     files: 6,
@@ -127,14 +136,18 @@ beforeAll(async () => {
     { file: snapshot.file, commit: snapshotCommit, bundleBase: snapshotCommit },
     superproject
   )
-  // The submodules are served over git only: their snapshot entries are never asked for.
-  for (const mirror of [liba, libb, nested]) {
-    server.addRepository(
-      mirror.upstreamUrl,
-      { file: snapshot.file, commit: mirror.commits[0] },
-      mirror
-    )
-  }
+  server.addRepository(liba.upstreamUrl, { file: libaSnapshot.file, commit: libaOld }, liba)
+  server.addRepository(
+    nested.upstreamUrl,
+    { file: nestedSnapshot.file, commit: nestedCommit },
+    nested
+  )
+  // No such file: cachew answers 404 for libb's snapshot, and serves its git.
+  server.addRepository(
+    libb.upstreamUrl,
+    { file: path.join(root, 'no-libb-snapshot.tar.zst') },
+    libb
+  )
 })
 
 afterAll(async () => {
@@ -177,11 +190,31 @@ function submoduleSnapshotRequests(): number {
   ).length
 }
 
+/** The requests to one of the mirror's endpoints ('snapshot.tar.zst', 'ensure-refs', ...). */
+function requestsFor(mirror: Mirror, endpoint: string): number {
+  const prefix = `/git/${new URL(mirror.upstreamUrl).host}${new URL(mirror.upstreamUrl).pathname}/`
+  return server.requests.filter(r => r.path.startsWith(prefix) && r.endpoint === endpoint).length
+}
+
+const LIBB_NOTICE =
+  '::notice::Submodule libs/b: cachew has no snapshot of it (HTTP 404); checking it out with ' +
+  'git submodule update --init through cachew.'
+
+/** `git status` clean in the superproject and in each submodule that is checked out. */
+async function expectCleanSubmodules(workspace: string, paths: string[]): Promise<void> {
+  for (const where of paths) {
+    expect(await git(path.join(workspace, where), 'status', '--porcelain')).toBe('')
+  }
+}
+
 /** At the workflow's commit, git status clean, and RUNNER_TEMP empty after the post step. */
-async function expectCleanRun(run: ActionRun & { post: ActionRun }): Promise<void> {
+async function expectCleanRun(
+  run: ActionRun & { post: ActionRun },
+  commit = workflowCommit
+): Promise<void> {
   expect(run.exitCode).toBe(0)
   expect(run.post.exitCode).toBe(0)
-  expect(await git(run.workspace, 'rev-parse', 'HEAD')).toBe(workflowCommit)
+  expect(await git(run.workspace, 'rev-parse', 'HEAD')).toBe(commit)
   expect(await git(run.workspace, 'status', '--porcelain')).toBe('')
   expect(await listDir(run.runnerTemp)).toEqual([])
 }
@@ -198,12 +231,15 @@ describe('submodules', () => {
     await expect(fs.access(path.join(run.workspace, '.git', 'modules'))).rejects.toThrow()
     expect(await listDir(path.join(run.workspace, 'liba'))).toEqual([])
     expect(uploadPacksFor(liba) + uploadPacksFor(libb)).toBe(0)
+    expect(submoduleSnapshotRequests()).toBe(0)
   })
 
-  it('true checks out each at its gitlink through cachew, absorbed, and not the nested one', async () => {
+  it('true restores one from its snapshot, the other by git (404), absorbed, and not the nested one', async () => {
     server.resetStats()
     const run = await runActionWithPost({ inputs: inputs({ submodules: 'true' }), env: PUSH() })
     expect(visibleLog(run)).not.toMatch(/::(error|warning)::/)
+    expect(visibleLog(run)).toContain(LIBB_NOTICE)
+    expect(visibleLog(run).match(/::notice::/g)).toHaveLength(1)
     await expectCleanRun(run)
     expect(await submoduleStatus(run.workspace)).toEqual({
       liba: ` ${libaNew}`,
@@ -216,6 +252,35 @@ describe('submodules', () => {
     expect(await fs.readFile(path.join(run.workspace, 'libs', 'b', '.git'), 'utf8')).toBe(
       'gitdir: ../../.git/modules/libs/b\n'
     )
+    // The restored one is configured as git's own clone of libs/b is.
+    const modules = path.join(run.workspace, '.git', 'modules')
+    expect(await git(run.workspace, 'config', '--get', 'submodule.liba.active')).toBe('true')
+    expect(await git(run.workspace, 'config', '--get', 'submodule.liba.url')).toBe(`${HOST}/liba`)
+    expect(await git(run.workspace, 'config', '--get', 'submodule.libs/b.url')).toBe(
+      `${HOST}/libb.git`
+    )
+    expect(
+      await git(run.workspace, 'config', '--file', `${modules}/liba/config`, 'core.worktree')
+    ).toBe('../../../liba')
+    expect(await git(path.join(run.workspace, 'liba'), 'remote', 'get-url', 'origin')).toBe(
+      `${HOST}/liba`
+    )
+    expect(await git(path.join(run.workspace, 'liba'), 'rev-parse', '--absolute-git-dir')).toBe(
+      path.join(await fs.realpath(run.workspace), '.git', 'modules', 'liba')
+    )
+    // liba came from its snapshot (whose clone was made from the mirror's directory, not over
+    // http as git's clone of a submodule is), and its gitlink, past the snapshot, was fetched
+    // through cachew after ensure-refs.
+    const libaReflog = await fs.readFile(path.join(modules, 'liba', 'logs', 'HEAD'), 'utf8')
+    expect(libaReflog.split('\n')[0]).toMatch(new RegExp(`clone: from ${liba.bareDir}$`))
+    const libbReflog = await fs.readFile(path.join(modules, 'libs', 'b', 'logs', 'HEAD'), 'utf8')
+    expect(libbReflog.split('\n')[0]).toMatch(new RegExp(`clone: from ${HOST}/libb.git$`))
+    expect(requestsFor(liba, 'snapshot.tar.zst')).toBeGreaterThan(0)
+    expect(requestsFor(liba, 'ensure-refs')).toBe(1)
+    expect(requestsFor(libb, 'snapshot.tar.zst')).toBe(1)
+    expect(requestsFor(libb, 'ensure-refs')).toBe(0)
+    expect(requestsFor(nested, 'snapshot.tar.zst')).toBe(0)
+    await expectCleanSubmodules(run.workspace, ['liba', 'libs/b'])
     // The relative URL resolved against the superproject's upstream, not cachew's.
     expect(await git(path.join(run.workspace, 'libs', 'b'), 'remote', 'get-url', 'origin')).toBe(
       `${HOST}/libb.git`
@@ -230,8 +295,7 @@ describe('submodules', () => {
     expect(uploadPacksFor(liba)).toBeGreaterThan(0)
     expect(uploadPacksFor(libb)).toBeGreaterThan(0)
     expect(uploadPacksFor(nested)).toBe(0)
-    expect(submoduleSnapshotRequests()).toBe(0)
-    expect(run.stdout).toContain('Submodules: 2 checked out.')
+    expect(run.stdout).toContain('Submodules: 2 checked out (1 from cachew snapshots).')
   })
 
   it('recursive checks out the nested one too, and git status is clean throughout', async () => {
@@ -259,19 +323,55 @@ describe('submodules', () => {
         'nested'
       )
     )
-    expect(await git(path.join(run.workspace, 'liba'), 'status', '--porcelain')).toBe('')
-    expect(await git(nestedDir, 'status', '--porcelain')).toBe('')
-    expect(uploadPacksFor(nested)).toBeGreaterThan(0)
-    expect(run.stdout).toContain('Submodules: 3 checked out.')
+    await expectCleanSubmodules(run.workspace, ['liba', 'liba/deps/nested', 'libs/b'])
+    expect(await git(nestedDir, 'remote', 'get-url', 'origin')).toBe(`${HOST}/nested`)
+    // nested, by a URL relative to liba's, came from its snapshot at its gitlink: no git
+    // transfer of it at all.
+    expect(requestsFor(nested, 'snapshot.tar.zst')).toBeGreaterThan(0)
+    expect(uploadPacksFor(nested)).toBe(0)
+    expect(requestsFor(nested, 'info/refs')).toBe(0)
+    expect(visibleLog(run).match(/::notice::/g)).toHaveLength(1)
+    expect(run.stdout).toContain('Submodules: 3 checked out (2 from cachew snapshots).')
   })
 
   // git itself tries a failed submodule clone once more, at the end of the update; four faults
-  // fail both attempts of liba's and libb's clones, so the update fails and is tried again.
+  // fail both attempts of libb's clone twice, so the update fails and is tried again. At the
+  // snapshot's commit liba's gitlink is its snapshot's, so libb's clone is the only transfer.
   it.each([
     ['answered 503', { gitStatusFor: { status: 503, times: 4, endpoints: ['git-upload-pack'] } }],
     ['cut off mid-pack', { gitResetAfterBytes: { bytes: 2_048, times: 4 } }]
   ] satisfies [string, ServerOptions['faults']][])(
-    'a submodule transfer %s is retried as a whole, and ends clean',
+    'a submodule transfer by git %s is retried as a whole, and ends clean',
+    async (_name, faults) => {
+      server.setOptions({ faults })
+      try {
+        server.resetStats()
+        const run = await runActionWithPost({
+          inputs: inputs({ submodules: 'recursive' }),
+          env: { ...PUSH(), GITHUB_SHA: snapshotCommit }
+        })
+        expect(visibleLog(run)).toContain('git submodule update through cachew failed (')
+        expect(visibleLog(run)).toContain('retrying, attempt 2 of 8.')
+        expect(Object.values(server.faultsFired)).toEqual([4])
+        await expectCleanRun(run, snapshotCommit)
+        expect(uploadPacksFor(liba)).toBe(0)
+        expect(await submoduleStatus(run.workspace, '--recursive')).toEqual({
+          liba: ` ${libaOld}`,
+          'liba/deps/nested': ` ${nestedCommit}`,
+          'libs/b': ` ${libbPulled}`
+        })
+      } finally {
+        server.setOptions({})
+      }
+    }
+  )
+
+  // The fetch of liba's gitlink past its snapshot meets the faults: the fetch is retried.
+  it.each([
+    ['answered 503', { gitStatusFor: { status: 503, times: 2, endpoints: ['git-upload-pack'] } }],
+    ['cut off mid-pack', { gitResetAfterBytes: { bytes: 200, times: 2 } }]
+  ] satisfies [string, ServerOptions['faults']][])(
+    'the fetch into a restored submodule %s is retried, and ends clean',
     async (_name, faults) => {
       server.setOptions({ faults })
       try {
@@ -280,9 +380,10 @@ describe('submodules', () => {
           inputs: inputs({ submodules: 'recursive' }),
           env: PUSH()
         })
-        expect(visibleLog(run)).toContain('git submodule update through cachew failed (')
+        expect(visibleLog(run)).toContain('git fetch through cachew failed (')
         expect(visibleLog(run)).toContain('retrying, attempt 2 of 8.')
-        expect(Object.values(server.faultsFired)).toEqual([4])
+        expect(visibleLog(run)).not.toMatch(/::notice::Submodule liba/)
+        expect(Object.values(server.faultsFired)).toEqual([2])
         await expectCleanRun(run)
         expect(await submoduleStatus(run.workspace, '--recursive')).toEqual({
           liba: ` ${libaNew}`,
@@ -295,6 +396,77 @@ describe('submodules', () => {
     }
   )
 
+  it('a submodule snapshot that cannot be restored leaves nothing of it, and git checks it out', async () => {
+    const damaged = path.join(root, 'liba-damaged.tar.zst')
+    // A real zstd stream whose content is not a tar: the extraction refuses it midway.
+    await fs.writeFile(path.join(root, 'not-a-tar'), 'x'.repeat(100_000))
+    await execTool('zstd', ['-q', '-f', '-o', damaged, path.join(root, 'not-a-tar')])
+    server.addRepository(liba.upstreamUrl, { file: damaged, commit: libaOld }, liba)
+    try {
+      server.resetStats()
+      const run = await runActionWithPost({
+        inputs: inputs({ submodules: 'recursive' }),
+        env: PUSH()
+      })
+      expect(visibleLog(run)).not.toMatch(/::(error|warning)::/)
+      expect(visibleLog(run)).toMatch(
+        /::notice::Submodule liba: its snapshot could not be restored \(.+\); checking it out with git submodule update --init through cachew\./
+      )
+      expect(visibleLog(run)).toContain(LIBB_NOTICE)
+      await expectCleanRun(run)
+      expect(await submoduleStatus(run.workspace, '--recursive')).toEqual({
+        liba: ` ${libaNew}`,
+        'liba/deps/nested': ` ${nestedCommit}`,
+        'libs/b': ` ${libbPulled}`
+      })
+      await expectCleanSubmodules(run.workspace, ['liba', 'liba/deps/nested', 'libs/b'])
+      // git cloned liba (and so its nested one too, by git's --recursive).
+      expect(requestsFor(liba, 'ensure-refs')).toBe(0)
+      expect(uploadPacksFor(liba)).toBeGreaterThan(0)
+      expect(uploadPacksFor(nested)).toBeGreaterThan(0)
+      expect(run.stdout).toContain('Submodules: 3 checked out.')
+    } finally {
+      server.addRepository(liba.upstreamUrl, { file: libaSnapshotFile, commit: libaOld }, liba)
+    }
+  })
+
+  it('a job cancelled while a submodule snapshot downloads leaves the target and temp as they were', async () => {
+    const parent = await fs.mkdtemp(path.join(root, 'cancel-'))
+    const workspace = path.join(parent, 'ws')
+    await fs.mkdir(workspace)
+    await fs.writeFile(path.join(workspace, 'precious.txt'), 'the job found this here\n')
+    const before = await manifest(parent)
+    // Slow snapshot bodies: liba's download is still going when the signal comes.
+    server.setOptions({ faults: { rateLimitBytesPerSecond: 8 * 1024 } })
+    server.resetStats()
+    let signalled = false
+    try {
+      const run = await runAction({
+        inputs: inputs({ submodules: 'recursive' }),
+        env: PUSH(),
+        workspace,
+        onStart: child => {
+          const poll = setInterval(() => {
+            if (requestsFor(liba, 'snapshot.tar.zst') === 0) return
+            clearInterval(poll)
+            signalled = true
+            child.kill('SIGINT')
+          }, 20)
+          child.on('close', () => clearInterval(poll))
+        }
+      })
+      expect(signalled).toBe(true)
+      expect(run.exitCode).toBe(1)
+      expect(visibleLog(run)).toContain('The restore was cancelled (SIGINT): nothing was changed.')
+      expect(visibleLog(run)).not.toMatch(/::notice::Submodule liba/)
+      expect(await listDir(run.runnerTemp)).toEqual([])
+      expect(await manifest(parent)).toEqual(before)
+      expect(uploadPacksFor(liba)).toBe(0)
+    } finally {
+      server.setOptions({})
+    }
+  })
+
   it('go through cachew with the credentials, persisted for later steps in each submodule and removed after', async () => {
     const secret = 'Bearer cachew-submodule-secret'
     server.setOptions({ requireAuthorization: secret })
@@ -305,7 +477,8 @@ describe('submodules', () => {
         env: PUSH()
       })
       expect(run.exitCode).toBe(0)
-      expect(uploadPacksFor(nested)).toBeGreaterThan(0)
+      expect(requestsFor(nested, 'snapshot.tar.zst')).toBeGreaterThan(0)
+      expect(uploadPacksFor(libb)).toBeGreaterThan(0)
       expect(server.requests.every(r => r.authorization === 'correct')).toBe(true)
       const configs = ['.git/config', '.git/modules/liba/config', '.git/modules/libs/b/config']
       configs.push('.git/modules/liba/modules/deps/nested/config')

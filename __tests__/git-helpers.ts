@@ -183,6 +183,7 @@ export function recordingLog(): {
   lines: string[]
   debugLines: string[]
   info(message: string): void
+  notice(message: string): void
   warning(message: string): void
   debug(message: string): void
 } {
@@ -192,6 +193,7 @@ export function recordingLog(): {
     lines,
     debugLines,
     info: message => lines.push(`info: ${message}`),
+    notice: message => lines.push(`notice: ${message}`),
     warning: message => lines.push(`warning: ${message}`),
     debug: message => debugLines.push(message)
   }

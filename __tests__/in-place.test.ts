@@ -110,6 +110,7 @@ describe('updateInPlace declines, before any request, and touches nothing', () =
     return {
       lines,
       info: message => lines.push(message),
+      notice: message => lines.push(`notice: ${message}`),
       warning: message => lines.push(`warning: ${message}`),
       debug: () => undefined,
       group: (_name, fn) => fn()

@@ -8,6 +8,7 @@ import type { Log } from '../src/report/log.js'
 const lines: string[] = []
 const log: Log = {
   info: m => lines.push(m),
+  notice: m => lines.push(m),
   warning: m => lines.push(m),
   debug: () => undefined,
   group: (_name, fn) => fn()

@@ -94,6 +94,7 @@ function benchSettings(dir: string, upstreamUrl: string): RestoreSettings {
 function methods(mirrorDir: string, tarFile: string, upstreamUrl: string): Method[] {
   const quiet = {
     info: () => undefined,
+    notice: () => undefined,
     debug: () => undefined,
     warning: (m: string) => console.warn(m)
   }

@@ -399,7 +399,7 @@ if ((0,_archive_materialize_worker_js__WEBPACK_IMPORTED_MODULE_0__/* .isMaterial
 }
 else {
     (0,_archive_materialize_worker_js__WEBPACK_IMPORTED_MODULE_0__/* .useWorkerEntry */ .mx)(new URL(import.meta.url));
-    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(443), __nccwpck_require__.e(326)]).then(__nccwpck_require__.bind(__nccwpck_require__, 326));
+    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(443), __nccwpck_require__.e(417)]).then(__nccwpck_require__.bind(__nccwpck_require__, 417));
     await run();
 }
 

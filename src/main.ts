@@ -38,6 +38,7 @@ const State = {
 const coreLog: Log = {
   info: core.info,
   warning: message => core.warning(message),
+  notice: message => core.notice(message),
   debug: core.debug,
   group: (name, fn) => core.group(name, fn)
 }

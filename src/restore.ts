@@ -34,6 +34,7 @@ import { checkOutLfs, requireGitLfs } from './git/lfs.js'
 import { formatBytes, type Log } from './report/log.js'
 import { type Phase, timed } from './report/phases.js'
 import { startProgress } from './report/progress.js'
+import { submoduleSnapshots } from './submodule-snapshots.js'
 import type { RestoreSettings } from './settings.js'
 
 /** How often a regenerated snapshot (or a broken unresumable stream) starts the restore over. */
@@ -237,6 +238,10 @@ async function restoreOnce(
         bundle: await bundle,
         blobIds: extracted.blobIds,
         cachew,
+        submoduleSnapshots:
+          settings.submodules === 'false'
+            ? undefined
+            : submoduleSnapshots(settings, cachew, spoolDirectory.path, signal, log),
         log
       })
     )

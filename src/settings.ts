@@ -167,8 +167,9 @@ export interface RestoreSettings {
   /** checkout inputs set to a non-default value that the snapshot supersedes, for the log. */
   superseded: SupersededInput[]
   /**
-   * submodules: after the commit's checkout, `git submodule update --init` through cachew's git
-   * route, one level (true) or nested ones too (recursive); false leaves them uninitialised.
+   * submodules: after the commit's checkout, each restored from its own cachew snapshot (else
+   * `git submodule update --init` through cachew's git route), one level (true) or nested ones
+   * too (recursive); false leaves them uninitialised.
    */
   submodules: Submodules
 }

@@ -28,12 +28,22 @@ export class CachewClient {
   readonly transport: HttpTransport
   readonly snapshotUrl: string
 
+  /** A transport of its own with `maxSockets` connections, or one shared with another client. */
   constructor(
     private readonly settings: ClientSettings,
-    maxSockets: number
+    connections: number | HttpTransport
   ) {
-    this.transport = new HttpTransport(settings, maxSockets)
+    this.transport =
+      typeof connections === 'number' ? new HttpTransport(settings, connections) : connections
     this.snapshotUrl = snapshotUrl(settings.serverUrl, settings.repositoryUrl)
+  }
+
+  /**
+   * The same server for another repository (a submodule), over this client's transport and
+   * connections; closing this client closes it too.
+   */
+  forRepository(repositoryUrl: string): CachewClient {
+    return new CachewClient({ ...this.settings, repositoryUrl }, this.transport)
   }
 
   /**

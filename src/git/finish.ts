@@ -15,7 +15,7 @@ import type { SparseCheckout } from '../archive/sparse-set.js'
 import { Git } from './git.js'
 import { writeIndexStat } from './index-stat.js'
 import { checkOutLfs, type LfsCheckoutResult } from './lfs.js'
-import { updateSubmodules } from './submodules.js'
+import { updateSubmodules, type SubmoduleSnapshots } from './submodules.js'
 import { describeDestination } from './workflow-ref.js'
 
 /**
@@ -27,6 +27,7 @@ export type BundleOffer = { file: string } | 'up-to-date' | 'unavailable' | 'dis
 
 export interface FinishLog {
   info(message: string): void
+  notice(message: string): void
   warning(message: string): void
   debug(message: string): void
 }
@@ -41,6 +42,8 @@ export interface FinishOptions {
   blobIds: ReadonlyMap<string, string>
   /** For ensure-refs, when the destination's commit must be fetched. */
   cachew: CachewClient
+  /** With submodules: true|recursive, their own snapshots (else git's route alone). */
+  submoduleSnapshots?: SubmoduleSnapshots
   log: FinishLog
 }
 
@@ -82,7 +85,7 @@ export async function finishCheckout(options: FinishOptions): Promise<FinishResu
   if (changed || stale > 0 || lfs) warnIfDirty(await refreshIndex(directory), log)
   // Last, in a clone whose index is settled: a submodule's checkout leaves its own index fresh
   // and changes no entry of the superproject's.
-  await updateSubmodules(git, settings, log)
+  await updateSubmodules(git, settings, log, options.submoduleSnapshots)
   log.info(`Checked out ${describeDestination(destination)}: ${resolved.ref} at ${resolved.commit}`)
   return {
     commit: resolved.commit,

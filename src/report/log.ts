@@ -2,6 +2,8 @@
 export interface Log {
   info(message: string): void
   warning(message: string): void
+  /** An annotation the job's summary shows, for what a user may want to act on. */
+  notice(message: string): void
   debug(message: string): void
   /** Runs fn inside a collapsible group of log lines. */
   group<T>(name: string, fn: () => Promise<T>): Promise<T>

@@ -58,6 +58,10 @@ export function warning(message: string): void {
   issue('warning', message)
 }
 
+export function notice(message: string): void {
+  issue('notice', message)
+}
+
 export function error(message: string): void {
   issue('error', message)
 }

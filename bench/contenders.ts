@@ -24,7 +24,13 @@ import { measure, measureSteps, type Measured, type MeasureOptions } from './mea
 import { BENCH_DIR } from './options.js'
 import type { BenchRepository, RepositoryId } from './repositories.js'
 import { repositorySlug, snapshotPath, upstreamUrl, type Format } from './snapshots.js'
-import { verifyFile, verifyTree, type TreeExpectation } from './verify.js'
+import {
+  sparseManifest,
+  verifyFile,
+  verifyPartialClone,
+  verifyTree,
+  type TreeExpectation
+} from './verify.js'
 
 export type Scenario = 'fast' | 'throttled' | 'pinned'
 /** The two nginx servers; `pinned` contenders use the fast one. */
@@ -97,6 +103,8 @@ export interface Contender {
   /** Compressed bytes this contender moves over HTTP (for throughput figures). */
   bytes: number
   run(env: Environment, dir: string, sample: SampleContext): Promise<SampleOutcome>
+  /** The label once its repository is served, for labels that name something of it. */
+  relabel?(r: RepositoryEnvironment): string
 }
 
 export class SampleError extends Error {}
@@ -234,7 +242,8 @@ async function runActionSample(
   scenario: Scenario,
   format: Format,
   inputs: Record<string, string>,
-  extraEnv: NodeJS.ProcessEnv = {}
+  extraEnv: NodeJS.ProcessEnv = {},
+  expect: TreeExpectation = fullTree(r)
 ): Promise<{ result: Measured; outputs: Record<string, string> }> {
   const { mirror } = r.repository
   const serverUrl = r.servers[serverOf(scenario)]
@@ -265,7 +274,7 @@ async function runActionSample(
   if (outputs['snapshot-commit'] !== mirror.commit) {
     throw new SampleError(`snapshot-commit output is '${outputs['snapshot-commit']}'`)
   }
-  await verifyTree(runner.workspace, fullTree(r), ALWAYS_DEEP)
+  await verifyTree(runner.workspace, expect, ALWAYS_DEEP)
   return { result, outputs }
 }
 
@@ -599,6 +608,124 @@ function extractEngineContender(repository: RepositoryId, scenario: Scenario): C
   }
 }
 
+/** babel/babel's package, the sparse checkout the issue asks to measure. */
+export const SPARSE_PACKAGE = 'packages/babel-core'
+/** Its share of babel/babel's files: 437 of 27,674 (at the commit the benchmark first ran). */
+const SPARSE_SHARE = 437 / 27_674
+
+const sparseCones = new WeakMap<RepositoryEnvironment['manifest'], string>()
+
+/**
+ * The directory the sparse contenders check out: packages/babel-core when the repository has
+ * it (babel/babel, the issue's case); otherwise the directory two levels down (as
+ * packages/NAME) whose files are closest to the same share of the tree, the first by name on
+ * a tie, so a generated repository gets one package-sized directory of its own.
+ */
+export function sparseConeOf(manifest: RepositoryEnvironment['manifest']): string {
+  const known = sparseCones.get(manifest)
+  if (known) return known
+  const counts = new Map<string, number>()
+  for (const name of manifest.keys()) {
+    const parts = name.split('/')
+    if (parts.length < 3) continue
+    const dir = `${parts[0]}/${parts[1]}`
+    counts.set(dir, (counts.get(dir) ?? 0) + 1)
+  }
+  let cone = counts.has(SPARSE_PACKAGE) ? SPARSE_PACKAGE : undefined
+  if (!cone) {
+    const want = SPARSE_SHARE * manifest.size
+    const ranked = [...counts].sort(
+      ([a, m], [b, n]) => Math.abs(m - want) - Math.abs(n - want) || (a < b ? -1 : 1)
+    )
+    cone = ranked[0]?.[0]
+  }
+  if (!cone) throw new SampleError('the repository has no directory two levels down to check out')
+  sparseCones.set(manifest, cone)
+  return cone
+}
+
+function sparseTree(r: RepositoryEnvironment): TreeExpectation {
+  return { ...fullTree(r), sparse: [sparseConeOf(r.manifest)] }
+}
+
+/**
+ * The action with `sparse-checkout: DIR` (cone mode, the default): files outside the cone are
+ * never written, .git comes whole, and git marks the rest skip-worktree.
+ */
+function actionSparseContender(repository: RepositoryId, scenario: Scenario): Contender {
+  const label = (cone: string) => `action, sparse-checkout: ${cone} (cone mode)`
+  return {
+    ...base(repository, scenario, 'action-sparse', 'restore', label('DIR'), 'pzstd'),
+    relabel: r => label(sparseConeOf(r.manifest)),
+    async run(env, dir) {
+      const r = on(env, repository)
+      const cone = sparseConeOf(r.manifest)
+      const { result, outputs } = await runActionSample(
+        env,
+        r,
+        dir,
+        scenario,
+        'pzstd',
+        { 'sparse-checkout': cone },
+        {},
+        sparseTree(r)
+      )
+      return outcome(result, { details: actionDetails(outputs) })
+    }
+  }
+}
+
+/**
+ * What a monorepo job writes by hand for one package: a blobless partial clone with only the
+ * top-level files checked out (`--sparse`), then `git sparse-checkout set DIR`, which fetches
+ * the package's blobs from the server (a second request); with `status`, then `git status`.
+ * The clone must really be partial: it must hold the blobs of the files it checked out and no
+ * others.
+ */
+function gitCloneSparseContender(
+  repository: RepositoryId,
+  scenario: Scenario,
+  status: boolean
+): Contender {
+  const label = (cone: string) =>
+    `git clone --filter=blob:none --sparse && git sparse-checkout set ${cone}` +
+    `${status ? ' && git status' : ''} (http-backend)`
+  const name = `git-clone-sparse${status ? '-status' : ''}`
+  return {
+    ...base(repository, scenario, name, 'clone', label('DIR')),
+    relabel: r => label(sparseConeOf(r.manifest)),
+    async run(env, dir) {
+      const r = on(env, repository)
+      const target = path.join(dir, 'clone')
+      const then = status ? ' && git -C "$2" status > /dev/null' : ''
+      const script =
+        'git clone --quiet --filter=blob:none --sparse "$1" "$2" && ' +
+        `git -C "$2" sparse-checkout set "$3"${then}`
+      const argv = ['bash', '-c', script, 'bash', cloneUrl(r), target, sparseConeOf(r.manifest)]
+      const result = await measure(argv, {
+        ...measureOptions(env, scenario),
+        env: await toolEnvironment(dir)
+      })
+      requireSuccess('git clone --filter=blob:none --sparse', result)
+      const expect = sparseTree(r)
+      await verifyTree(target, expect, ALWAYS_DEEP)
+      const held = await verifyPartialClone(target, sparseManifest(r.manifest, expect.sparse!))
+      return outcome(result, {
+        details: { blobs: held.blobs, objects: held.objects, 'pack-bytes': held.packBytes }
+      })
+    }
+  }
+}
+
+/** The sparse checkout of one package against the partial clone a user would write for it. */
+function sparseContenders(repository: RepositoryId): Contender[] {
+  return [
+    actionSparseContender(repository, 'fast'),
+    gitCloneSparseContender(repository, 'fast', false),
+    gitCloneSparseContender(repository, 'fast', true)
+  ]
+}
+
 /** Where last job's checkout is when the update-existing contenders start. */
 type Start = 'behind' | 'unrelated'
 
@@ -689,6 +816,7 @@ function generatedContenders(): Contender[] {
       list.push(gitCloneContender(repo, scenario, 'depth1', true))
     }
   }
+  list.push(...sparseContenders(repo))
   list.push(...targetContenders(repo, 'pinned'))
   const behind = `last job's checkout ${AHEAD_COMMITS} commits behind`
   list.push(
@@ -728,7 +856,8 @@ function realContenders(): Contender[] {
     actionContender(repo, 'throttled', DEFAULT_CONCURRENCY, 'pzstd'),
     actionContender(repo, 'throttled', MEMORY_TARGET_CONCURRENCY, 'pzstd'),
     curlPipelineContender(repo, 'throttled', false),
-    ...targetContenders(repo, 'pinned')
+    ...targetContenders(repo, 'pinned'),
+    ...sparseContenders(repo)
   ]
 }
 

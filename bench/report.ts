@@ -410,6 +410,10 @@ function notes(result: ContenderResult): string {
       `own timing: ${own.seconds.toFixed(2)} s, of which download+extract ${overlap.toFixed(2)} s`
     )
   }
+  if (own?.blobs !== undefined && own['pack-bytes'] !== undefined) {
+    // what a partial clone holds (verify.ts checks it is only the checked-out files' blobs)
+    parts.push(`holds ${count(own.blobs)} blobs, ${megabytes(own['pack-bytes'])} MB of packs`)
+  }
   if (summary.failures > 0) parts.push(`**${summary.failures} of ${summary.samples} failed**`)
   return parts.join('; ')
 }

@@ -302,6 +302,10 @@ async function main(): Promise<number> {
       )
     }
     cleanups.add('running samples', async () => killRunning())
+    for (const c of contenders) {
+      const served = environments[c.repository]
+      if (c.relabel && served) c.label = c.relabel(served)
+    }
 
     const env: Environment = {
       node: process.execPath,

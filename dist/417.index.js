@@ -5758,8 +5758,14 @@ const MAX_RESTARTS = 2;
 const DOWNLOAD_PHASE = 'Download and extract';
 /** The same phase when the runner cache holds the current snapshot. */
 const CACHE_PHASE = 'Extract from the runner cache';
-async function restore(settings, log) {
+/**
+ * `targetTrusted` settles once git trusts the target (set-safe-directory, which main adds
+ * alongside): only an update in place runs git in the target before the restore ends.
+ */
+async function restore(settings, log, targetTrusted = Promise.resolve()) {
     const started = performance.now();
+    // Started first, so that it is ready by the time the first bytes arrive.
+    const workers = new ExtractionWorkers();
     // Before any request: without git-lfs the restore could only fail after the download.
     if (settings.lfs)
         log.debug(`Git LFS: ${await requireGitLfs(settings.tempDir)}`);
@@ -5770,6 +5776,7 @@ async function restore(settings, log) {
             log.info('sparse-checkout is set: restoring the snapshot rather than updating in place.');
         }
         else if (settings.updateExisting === 'auto') {
+            await targetTrusted;
             const updated = await updateInPlace(settings, cachew, log);
             if (updated) {
                 // The checkout in place left pointers (GIT_LFS_SKIP_SMUDGE) where LFS files changed; the
@@ -5786,7 +5793,7 @@ async function restore(settings, log) {
             : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log);
         for (let restarts = 0;; restarts++) {
             try {
-                const result = await restoreOnce(settings, cachew, cache, log);
+                const result = await restoreOnce(settings, cachew, cache, workers.take(), log);
                 return { ...result, restarts, seconds: (performance.now() - started) / 1000 };
             }
             catch (error) {
@@ -5801,6 +5808,28 @@ async function restore(settings, log) {
     }
     finally {
         cachew.close();
+        await workers.close();
+    }
+}
+/**
+ * The extraction's workers, one per attempt at a restore: the first is started when the
+ * restore starts, so that the worker's own start-up (40 to 80 ms) overlaps the checks and the
+ * first request instead of delaying the extraction. Without a worker entry (jest runs the
+ * sources), none: the extraction then runs on the calling thread.
+ */
+class ExtractionWorkers {
+    next = ExtractionWorkers.start();
+    static start() {
+        return (0,materialize_worker/* workerAvailable */.cq)() ? new materialize_worker/* MaterializeWorker */.Oc() : undefined;
+    }
+    take() {
+        const worker = this.next ?? ExtractionWorkers.start();
+        this.next = undefined;
+        return worker;
+    }
+    /** Stops the one started ahead if no attempt took it (an update in place, a failure first). */
+    async close() {
+        await this.next?.close();
     }
 }
 async function lfsInPlace(settings, commit, log) {
@@ -5838,7 +5867,7 @@ function inPlaceResult(settings, updated, started) {
         gitConfigFile: updated.gitConfigFile
     };
 }
-async function restoreOnce(settings, cachew, cache, log) {
+async function restoreOnce(settings, cachew, cache, worker, log) {
     const env_1 = { stack: [], error: void 0, hasError: false };
     try {
         const { transport, snapshotUrl: url } = cachew;
@@ -5851,8 +5880,6 @@ async function restoreOnce(settings, cachew, cache, log) {
         const undoOnFailure = __addDisposableResource(env_1, new AsyncDisposableStack(), true);
         const controller = new AbortController();
         const signal = (0,cancellation/* orCancelled */.Nr)(controller.signal);
-        // Started first: loading the bundle in it overlaps discovery and the first bytes.
-        const worker = (0,materialize_worker/* workerAvailable */.cq)() ? new materialize_worker/* MaterializeWorker */.Oc() : undefined;
         scope.defer(() => worker?.close());
         const spoolDirectory = await chooseSpoolDirectory(settings.tempDir, settings.target, log);
         scope.defer(() => quietly(spoolDirectory.cleanup(), 'temp directory removal', log));
@@ -6756,13 +6783,13 @@ async function main() {
     saveState(State.isPost, 'true');
     const settings = readSettings();
     reportCheckoutInputs(settings);
-    // Before the restore, so the action's own git accepts a checkout that another user owns
-    // (the in-place update, the index refresh after the move), as later steps' git will.
-    if (settings.setSafeDirectory)
-        await trustRepository(settings.target);
+    // Alongside the restore, which waits for it before its own git touches the target (an
+    // update in place), so that the action's git accepts a checkout another user owns, as
+    // later steps' git will. Its two git processes then cost the restore nothing.
+    const trusted = settings.setSafeDirectory ? trustRepository(settings.target) : Promise.resolve();
     let result;
     try {
-        result = await restore(settings, coreLog);
+        result = await restore(settings, coreLog, trusted);
     }
     catch (error) {
         if (error instanceof errors/* CacheMissError */.dE && !settings.failOnCacheMiss) {
@@ -6771,6 +6798,10 @@ async function main() {
             return;
         }
         throw error;
+    }
+    finally {
+        // Its state must be saved whatever became of the restore: the post step removes the entry.
+        await trusted;
     }
     if (result.gitConfigFile) {
         saveState(State.repository, settings.target);

@@ -61,12 +61,13 @@ async function main(): Promise<void> {
   core.saveState(State.isPost, 'true')
   const settings = readSettings()
   reportCheckoutInputs(settings)
-  // Before the restore, so the action's own git accepts a checkout that another user owns
-  // (the in-place update, the index refresh after the move), as later steps' git will.
-  if (settings.setSafeDirectory) await trustRepository(settings.target)
+  // Alongside the restore, which waits for it before its own git touches the target (an
+  // update in place), so that the action's git accepts a checkout another user owns, as
+  // later steps' git will. Its two git processes then cost the restore nothing.
+  const trusted = settings.setSafeDirectory ? trustRepository(settings.target) : Promise.resolve()
   let result: RestoreResult
   try {
-    result = await restore(settings, coreLog)
+    result = await restore(settings, coreLog, trusted)
   } catch (error) {
     if (error instanceof CacheMissError && !settings.failOnCacheMiss) {
       core.warning(
@@ -76,6 +77,9 @@ async function main(): Promise<void> {
       return
     }
     throw error
+  } finally {
+    // Its state must be saved whatever became of the restore: the post step removes the entry.
+    await trusted
   }
   if (result.gitConfigFile) {
     core.saveState(State.repository, settings.target)

@@ -40,6 +40,13 @@ var errors = __nccwpck_require__(916);
 
 
 const ROLE = 'cachew-restore:materialize';
+/**
+ * The worker's young generation. Its garbage is the per-entry bookkeeping, short-lived; a
+ * small young generation keeps reusing the same pages. On babel's snapshot at concurrency 32
+ * (4 runs each): 7.6k-8.0k minor faults in the worker and 137-143 MB peak RSS at 4 MB,
+ * against 11.8k-11.9k and 151-158 MB at V8's default, with the same wall and CPU time.
+ */
+const YOUNG_GENERATION_MB = 4;
 /** The bundle file this process started from, when it can serve as a worker's entry. */
 let entry;
 /** Called by an entry point (src/index.ts): workers may be started from `url`. */
@@ -62,7 +69,10 @@ class MaterializeWorker {
     constructor() {
         if (entry === undefined)
             throw new Error('internal: no worker entry registered');
-        this.worker = new external_node_worker_threads_namespaceObject.Worker(entry, { workerData: { role: ROLE } });
+        this.worker = new external_node_worker_threads_namespaceObject.Worker(entry, {
+            workerData: { role: ROLE },
+            resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }
+        });
         this.outcome = new Promise((resolve, reject) => {
             this.worker.on('message', (message) => {
                 if (message.kind === 'skip')

@@ -20,6 +20,13 @@ import type { SparseCheckout } from './sparse-set.js'
 import type { ZstdSource } from './zstd.js'
 
 const ROLE = 'cachew-restore:materialize'
+/**
+ * The worker's young generation. Its garbage is the per-entry bookkeeping, short-lived; a
+ * small young generation keeps reusing the same pages. On babel's snapshot at concurrency 32
+ * (4 runs each): 7.6k-8.0k minor faults in the worker and 137-143 MB peak RSS at 4 MB,
+ * against 11.8k-11.9k and 151-158 MB at V8's default, with the same wall and CPU time.
+ */
+const YOUNG_GENERATION_MB = 4
 
 /** What materialize() hands the worker; everything in it can be posted. */
 export interface WorkerJob {
@@ -74,7 +81,10 @@ export class MaterializeWorker {
 
   constructor() {
     if (entry === undefined) throw new Error('internal: no worker entry registered')
-    this.worker = new Worker(entry, { workerData: { role: ROLE } })
+    this.worker = new Worker(entry, {
+      workerData: { role: ROLE },
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }
+    })
     this.outcome = new Promise((resolve, reject) => {
       this.worker.on('message', (message: FromWorker) => {
         if (message.kind === 'skip') this.callbacks.onSkip?.(message.entry, message.reason)

@@ -168,7 +168,7 @@ describe('git processes of a default restore', () => {
     expect(await git(run.workspace, 'status', '--porcelain')).toBe('')
     // HEAD, its branch and origin/main at once; origin's URL; the credentials' include.
     expect(restoreCommands(named(execs, run, { A: currentCommit }))).toEqual([
-      'rev-parse HEAD^{commit} HEAD@{upstream} --symbolic-full-name HEAD HEAD@{upstream}',
+      'rev-parse HEAD^{commit} HEAD@{upstream}^{commit} --symbolic-full-name HEAD HEAD@{upstream}',
       'config --get remote.origin.url',
       'config --file STAGING/.git/config --add include.path ACCESS'
     ])
@@ -182,7 +182,7 @@ describe('git processes of a default restore', () => {
     expect(await git(run.workspace, 'rev-parse', 'HEAD')).toBe(b)
     // The bundle's commit and origin/main are known once it is applied: no question follows.
     expect(restoreCommands(named(execs, run, { A: a, B: b }))).toEqual([
-      'rev-parse HEAD^{commit} HEAD@{upstream} --symbolic-full-name HEAD HEAD@{upstream}',
+      'rev-parse HEAD^{commit} HEAD@{upstream}^{commit} --symbolic-full-name HEAD HEAD@{upstream}',
       'bundle verify --quiet BUNDLE',
       'bundle list-heads BUNDLE',
       'fetch --quiet --no-tags --no-write-fetch-head BUNDLE +refs/heads/main:refs/cachew-restore/bundle',

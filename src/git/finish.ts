@@ -169,7 +169,7 @@ export async function readStartingHead(git: Git): Promise<StartingHead> {
     [
       'rev-parse',
       'HEAD^{commit}',
-      'HEAD@{upstream}',
+      'HEAD@{upstream}^{commit}',
       '--symbolic-full-name',
       'HEAD',
       'HEAD@{upstream}'

@@ -5,7 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs/promises'
 import { CachewClient } from '../src/cachew/client.js'
-import { finishCheckout, refreshIndex } from '../src/git/finish.js'
+import { finishCheckout, readStartingHead, refreshIndex } from '../src/git/finish.js'
+import { Git } from '../src/git/git.js'
 import type { BundleOffer } from '../src/git/finish.js'
 import type { WorkflowContext } from '../src/git/workflow-ref.js'
 import {
@@ -176,6 +177,15 @@ describe('finishCheckout without a bundle', () => {
     expectClean(staging)
   })
 
+  it("moves a snapshot's lagging origin/main up to GITHUB_SHA at the snapshot head", async () => {
+    const { staging, base, a } = await scenario()
+    git(staging, 'update-ref', 'refs/remotes/origin/main', base)
+    const workflow = { sha: a, ref: 'refs/heads/main', eventName: 'push' }
+    const { result } = await finish(staging, 'none', workflow)
+    expect(result).toMatchObject({ commit: a, ref: 'refs/heads/main', fetched: false })
+    expect(git(staging, 'rev-parse', 'origin/main')).toBe(a)
+  })
+
   it('creates a pushed feature branch that the snapshot knows as origin/feature', async () => {
     const { staging, feature } = await scenario()
     const workflow = { sha: feature, ref: 'refs/heads/feature', eventName: 'push' }
@@ -240,5 +250,29 @@ describe('index stat data', () => {
     await fs.writeFile(`${staging}/src/two.txt`, 'edited\n')
     const { log } = await finish(staging, 'none')
     expect(log.lines.join('\n')).toMatch(/warning: 1 tracked file\(s\) differ .*src\/two.txt/)
+  })
+})
+
+describe('readStartingHead', () => {
+  it("reads HEAD's commit, its branch and the branch's upstream in a clone", async () => {
+    const { staging, a } = await scenario()
+    expect(await readStartingHead(new Git(staging))).toEqual({
+      commit: a,
+      branch: 'main',
+      upstream: { ref: 'refs/remotes/origin/main', commit: a }
+    })
+  })
+
+  it('reads a detached HEAD, and a branch without an upstream, without one', async () => {
+    const { staging, a, feature } = await scenario({ detach: true })
+    expect(await readStartingHead(new Git(staging))).toEqual({ commit: a, branch: undefined })
+    git(staging, 'checkout', '--quiet', '-b', 'local', feature)
+    expect(await readStartingHead(new Git(staging))).toEqual({ commit: feature, branch: 'local' })
+  })
+
+  it('fails as git does outside a repository with a commit', async () => {
+    const empty = await dirs.make('empty')
+    git(empty, 'init', '--quiet')
+    await expect(readStartingHead(new Git(empty))).rejects.toThrow(/rev-parse HEAD\^\{commit\}/)
   })
 })

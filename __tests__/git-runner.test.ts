@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
 import * as path from 'node:path'
 import { Git, GitError, gitEnvironment, maskSecrets } from '../src/git/git.js'
 import { ExpectedError } from '../src/errors.js'
@@ -97,6 +98,15 @@ describe('Git', () => {
       if (saved === undefined) delete process.env.GIT_DIR
       else process.env.GIT_DIR = saved
     }
+  })
+
+  it("writes `input` to git's stdin, and gives it end-of-file without", async () => {
+    const runner = new Git(await makeRepo())
+    const hash = (input: string) =>
+      execFileSync('git', ['hash-object', '--stdin'], { input, encoding: 'utf8' }).trim()
+    const text = 'blob content\n'
+    expect(await runner.read(['hash-object', '--stdin'], { input: text })).toBe(hash(text))
+    expect(await runner.read(['hash-object', '--stdin'])).toBe(hash(''))
   })
 
   it('answers yes/no with exit codes 0 and 1, and throws on anything else', async () => {

@@ -27,10 +27,20 @@ export interface AppliedBundle extends BundleHead {
 /** A temporary ref that keeps the fetched objects reachable until the checks pass. */
 const STAGING_REF = 'refs/cachew-restore/bundle'
 
-export async function applyBundle(git: Git, file: string): Promise<AppliedBundle> {
+/** `currentBranch`: the snapshot's branch, which the caller has read already (none: detached). */
+export async function applyBundle(
+  git: Git,
+  file: string,
+  currentBranch?: string
+): Promise<AppliedBundle> {
   await verifyBundle(git, file)
-  const head = chooseHead(await listBundleHeads(git, file), await preferredBranches(git))
+  const heads = await listBundleHeads(git, file)
+  // chooseHead takes a lone branch head whatever the preference: asking git which branches
+  // to prefer would only cost a process (cachew's bundles carry the default branch alone).
+  const preferred = branchHeads(heads).length > 1 ? await preferredBranches(git, currentBranch) : []
+  const head = chooseHead(heads, preferred)
   const branch = head.ref.slice('refs/heads/'.length)
+  let staged = true
   try {
     await wrapGit('fetch from the bundle', () =>
       git.run([
@@ -51,10 +61,13 @@ export async function applyBundle(git: Git, file: string): Promise<AppliedBundle
     if (!(await git.test(['merge-base', '--is-ancestor', 'HEAD', commit]))) {
       throw new BundleError(`bundle head ${commit} does not descend from the snapshot's HEAD`)
     }
-    await git.run(['update-ref', `refs/remotes/origin/${branch}`, commit])
+    // One transaction, one process: origin's branch moves and the temporary ref goes together.
+    const commands = `update refs/remotes/origin/${branch} ${commit}\ndelete ${STAGING_REF}\n`
+    await git.run(['update-ref', '--stdin'], { input: commands })
+    staged = false
     return { ref: head.ref, commit, branch }
   } finally {
-    await git.run(['update-ref', '-d', STAGING_REF])
+    if (staged) await git.run(['update-ref', '-d', STAGING_REF])
   }
 }
 
@@ -79,7 +92,7 @@ export async function listBundleHeads(git: Git, file: string): Promise<BundleHea
  * branch head needs no preference.
  */
 export function chooseHead(heads: readonly BundleHead[], preferred: readonly string[]): BundleHead {
-  const branches = heads.filter(head => head.ref.startsWith('refs/heads/'))
+  const branches = branchHeads(heads)
   for (const branch of preferred) {
     const match = branches.find(head => head.ref === `refs/heads/${branch}`)
     if (match) return match
@@ -89,12 +102,12 @@ export function chooseHead(heads: readonly BundleHead[], preferred: readonly str
   throw new BundleError(`no bundle head matches the snapshot's branch (bundle heads: ${names})`)
 }
 
-async function preferredBranches(git: Git): Promise<string[]> {
-  const names: string[] = []
-  const current = await git.run(['symbolic-ref', '--quiet', '--short', 'HEAD'], {
-    okExitCodes: [1]
-  })
-  if (current.exitCode === 0) names.push(current.stdout.trim())
+function branchHeads(heads: readonly BundleHead[]): BundleHead[] {
+  return heads.filter(head => head.ref.startsWith('refs/heads/'))
+}
+
+async function preferredBranches(git: Git, currentBranch: string | undefined): Promise<string[]> {
+  const names = currentBranch ? [currentBranch] : []
   const originHead = await git.run(['symbolic-ref', '--quiet', 'refs/remotes/origin/HEAD'], {
     okExitCodes: [1, 128]
   })

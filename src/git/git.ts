@@ -19,6 +19,8 @@ export interface GitRunOptions {
   config?: readonly ConfigEntry[]
   /** Exit codes that are answers rather than failures (e.g. 1 from `merge-base --is-ancestor`). */
   okExitCodes?: readonly number[]
+  /** Written to git's stdin (else stdin is closed): commands read by `update-ref --stdin`. */
+  input?: string
 }
 
 export interface GitOutput {
@@ -128,7 +130,8 @@ export class Git {
       this.directory,
       args,
       gitEnvironment(process.env, config),
-      this.defaults.uncancellable ? this.defaults.signal : orCancelled(this.defaults.signal)
+      this.defaults.uncancellable ? this.defaults.signal : orCancelled(this.defaults.signal),
+      options.input
     )
     const ok = output.exitCode === 0 || (options.okExitCodes ?? []).includes(output.exitCode)
     if (!ok) {
@@ -153,7 +156,8 @@ function spawnGit(
   cwd: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv,
-  signal?: AbortSignal
+  signal?: AbortSignal,
+  input?: string
 ): Promise<GitOutput> {
   if (signal?.aborted) return Promise.reject(signal.reason)
   return new Promise((resolve, reject) => {
@@ -163,7 +167,8 @@ function spawnGit(
     const child = spawn('git', args, {
       cwd,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // stdin is a pipe closed after `input` (at once without it): git reads end-of-file.
+      stdio: ['pipe', 'pipe', 'pipe'],
       detached: group,
       signal: group ? undefined : signal
     })
@@ -175,6 +180,9 @@ function spawnGit(
       }
     }
     if (group) signal.addEventListener('abort', killGroup, { once: true })
+    // A git that exits before reading it all fails with its own message; EPIPE adds nothing.
+    child.stdin.on('error', () => undefined)
+    child.stdin.end(input)
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))

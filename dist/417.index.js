@@ -858,8 +858,8 @@ function snapshotRows(result, checkedOut) {
     ];
 }
 
-// EXTERNAL MODULE: ./src/archive/materialize.ts + 6 modules
-var materialize = __webpack_require__(443);
+// EXTERNAL MODULE: ./src/archive/materialize.ts + 5 modules
+var materialize = __webpack_require__(426);
 ;// CONCATENATED MODULE: ./src/archive/lfs-snapshot.ts
 /**
  * cachew's LFS snapshot into a staged clone: the archive holds `./lfs/objects/XX/YY/OID`
@@ -2684,6 +2684,8 @@ async function timed(phases, name, fn) {
     return value;
 }
 
+// EXTERNAL MODULE: ./src/archive/git-blobs.ts
+var git_blobs = __webpack_require__(271);
 ;// CONCATENATED MODULE: ./src/git/bundle.ts
 
 /** Anything wrong with the bundle; the restore warns and falls back to fetching. */
@@ -3990,6 +3992,15 @@ function at(commit) {
 }
 
 ;// CONCATENATED MODULE: ./src/git/finish.ts
+/**
+ * The git half of a restore, run inside the staged clone before it is moved into place:
+ * apply the delta bundle, make the destination commit local (ensure-refs + fetch through
+ * cachew), check it out once, and leave a clean index whose stat data matches the files.
+ * Any failure leaves only the staging directory changed.
+ */
+
+
+
 
 
 
@@ -4079,12 +4090,39 @@ async function setSparseCheckout(git, sparse, log) {
 /**
  * After the staged children moved into an existing target, the top-level files among them
  * have a new ctime (a rename changes it; nothing deeper moved). Their stat data is written
- * again, so the next step's first git command does not rehash them.
+ * again, so the next step's first git command does not rehash them. The extractor's ids cover
+ * the files it wrote; a top-level file git's checkout wrote (changed or added by a commit
+ * past the snapshot) is hashed here. Top-level files are few, and an entry whose content git
+ * filters (LFS, line endings) hashes to another id and stays stale, for git to check.
  */
 async function freshenMovedEntries(target, blobIds, log) {
     const topLevel = new Map([...blobIds].filter(([name]) => !name.includes('/')));
+    for (const [name, id] of await hashTopLevelFiles(target, topLevel))
+        topLevel.set(name, id);
     if (topLevel.size > 0)
         await makeIndexFresh(target, topLevel, log);
+}
+/** Blob ids of the target's top-level files and symlinks that `known` has no id for. */
+async function hashTopLevelFiles(target, known) {
+    const hasher = new git_blobs/* BlobHasher */.$j();
+    hasher.format = (0,git_blobs/* objectFormatOf */.mS)(await promises_.readFile(external_node_path_.join(target, git_blobs/* REPOSITORY_CONFIG */.sH)).catch(() => Buffer.alloc(0)));
+    const ids = new Map();
+    for (const entry of await promises_.readdir(target, { withFileTypes: true, encoding: 'latin1' })) {
+        const name = entry.name;
+        if (known.has(name) || !(0,git_blobs/* isWorktreePath */.N5)(name))
+            continue;
+        if (!entry.isFile() && !entry.isSymbolicLink())
+            continue;
+        // The name's own bytes: a path string would not round-trip a name that is not UTF-8.
+        const file = Buffer.concat([Buffer.from(`${target}${external_node_path_.sep}`), Buffer.from(name, 'latin1')]);
+        const bytes = entry.isFile()
+            ? await promises_.readFile(file)
+            : Buffer.from(await promises_.readlink(file, { encoding: 'buffer' }));
+        hasher.start(bytes.length);
+        hasher.update(bytes);
+        ids.set(name, hasher.digest());
+    }
+    return ids;
 }
 /**
  * HEAD's commit and branch, and the branch's upstream (refs/remotes/origin/<branch> in a

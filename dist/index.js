@@ -404,12 +404,12 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 // side imports only what it runs: ncc then splits the bundle in chunks, and the worker, which
 // loads only the extraction's, is ready in about half the time (40 ms instead of 60-80 ms).
 if ((0,_archive_materialize_worker_js__WEBPACK_IMPORTED_MODULE_0__/* .isMaterializeWorker */ .C8)()) {
-    const { serveMaterializeWorker } = await __nccwpck_require__.e(/* import() */ 443).then(__nccwpck_require__.bind(__nccwpck_require__, 443));
+    const { serveMaterializeWorker } = await __nccwpck_require__.e(/* import() */ 426).then(__nccwpck_require__.bind(__nccwpck_require__, 426));
     serveMaterializeWorker();
 }
 else {
     (0,_archive_materialize_worker_js__WEBPACK_IMPORTED_MODULE_0__/* .useWorkerEntry */ .mx)(new URL(import.meta.url));
-    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(443), __nccwpck_require__.e(417)]).then(__nccwpck_require__.bind(__nccwpck_require__, 417));
+    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(426), __nccwpck_require__.e(417)]).then(__nccwpck_require__.bind(__nccwpck_require__, 417));
     await run();
 }
 
@@ -621,6 +621,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

@@ -4,6 +4,14 @@
  * cachew), check it out once, and leave a clean index whose stat data matches the files.
  * Any failure leaves only the staging directory changed.
  */
+import * as fsp from 'node:fs/promises'
+import * as path from 'node:path'
+import {
+  BlobHasher,
+  isWorktreePath,
+  objectFormatOf,
+  REPOSITORY_CONFIG
+} from '../archive/git-blobs.js'
 import type { CachewClient } from '../cachew/client.js'
 import type { RestoreSettings } from '../settings.js'
 import { accessSecrets } from './access.js'
@@ -146,7 +154,10 @@ async function setSparseCheckout(git: Git, sparse: SparseCheckout, log: FinishLo
 /**
  * After the staged children moved into an existing target, the top-level files among them
  * have a new ctime (a rename changes it; nothing deeper moved). Their stat data is written
- * again, so the next step's first git command does not rehash them.
+ * again, so the next step's first git command does not rehash them. The extractor's ids cover
+ * the files it wrote; a top-level file git's checkout wrote (changed or added by a commit
+ * past the snapshot) is hashed here. Top-level files are few, and an entry whose content git
+ * filters (LFS, line endings) hashes to another id and stays stale, for git to check.
  */
 export async function freshenMovedEntries(
   target: string,
@@ -154,7 +165,34 @@ export async function freshenMovedEntries(
   log: Pick<FinishLog, 'debug'>
 ): Promise<void> {
   const topLevel = new Map([...blobIds].filter(([name]) => !name.includes('/')))
+  for (const [name, id] of await hashTopLevelFiles(target, topLevel)) topLevel.set(name, id)
   if (topLevel.size > 0) await makeIndexFresh(target, topLevel, log)
+}
+
+/** Blob ids of the target's top-level files and symlinks that `known` has no id for. */
+async function hashTopLevelFiles(
+  target: string,
+  known: ReadonlyMap<string, string>
+): Promise<Map<string, string>> {
+  const hasher = new BlobHasher()
+  hasher.format = objectFormatOf(
+    await fsp.readFile(path.join(target, REPOSITORY_CONFIG)).catch(() => Buffer.alloc(0))
+  )
+  const ids = new Map<string, string>()
+  for (const entry of await fsp.readdir(target, { withFileTypes: true, encoding: 'latin1' })) {
+    const name = entry.name
+    if (known.has(name) || !isWorktreePath(name)) continue
+    if (!entry.isFile() && !entry.isSymbolicLink()) continue
+    // The name's own bytes: a path string would not round-trip a name that is not UTF-8.
+    const file = Buffer.concat([Buffer.from(`${target}${path.sep}`), Buffer.from(name, 'latin1')])
+    const bytes = entry.isFile()
+      ? await fsp.readFile(file)
+      : Buffer.from(await fsp.readlink(file, { encoding: 'buffer' }))
+    hasher.start(bytes.length)
+    hasher.update(bytes)
+    ids.set(name, hasher.digest())
+  }
+  return ids
 }
 
 /**

@@ -5194,13 +5194,15 @@ class NotInPlace extends Error {
  * cancellation, once the checkout is put back: the inputs were refused, if at all, when the
  * settings were read.
  */
-async function updateInPlace(settings, cachew, log) {
+async function updateInPlace(settings, cachew, log, 
+/** Settles once git trusts the target (set-safe-directory); awaited before the first git. */
+targetTrusted = Promise.resolve()) {
     const target = settings.target;
     const phases = [];
     const git = new Git(target, accessSecrets(settings), { config: inPlaceGitConfig(settings) });
     let plan;
     try {
-        plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings, cachew));
+        plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings, cachew, targetTrusted));
     }
     catch (error) {
         log.info(`Not updating ${target} in place: ${in_place_reasonOf(error)}; restoring the snapshot.`);
@@ -5299,8 +5301,9 @@ function inPlaceGitConfig(settings) {
     ];
 }
 // ---------------------------------------------------------------- stage 1: examine
-async function planUpdate(git, settings, cachew) {
+async function planUpdate(git, settings, cachew, targetTrusted) {
     await requireOwnCheckout(settings.target);
+    await targetTrusted;
     await requireHealthyRepository(git, settings.target);
     await requireSameRepository(git, settings.repositoryUrl);
     const start = await readHead(git);
@@ -5851,11 +5854,11 @@ const DOWNLOAD_PHASE = 'Download and extract';
 const CACHE_PHASE = 'Extract from the runner cache';
 /**
  * `targetTrusted` settles once git trusts the target (set-safe-directory, which main adds
- * alongside): only an update in place runs git in the target before the restore ends.
+ * alongside the download): it is awaited before git first runs in the target itself, for an
+ * update in place or once the tree has moved into an existing directory another user owns.
  */
 async function restore(settings, log, targetTrusted = Promise.resolve()) {
     const started = performance.now();
-    // Started first, so that it is ready by the time the first bytes arrive.
     const workers = new ExtractionWorkers();
     // Before any request: without git-lfs the restore could only fail after the download.
     if (settings.lfs)
@@ -5867,8 +5870,7 @@ async function restore(settings, log, targetTrusted = Promise.resolve()) {
             log.info('sparse-checkout is set: restoring the snapshot rather than updating in place.');
         }
         else if (settings.updateExisting === 'auto') {
-            await targetTrusted;
-            const updated = await updateInPlace(settings, cachew, log);
+            const updated = await updateInPlace(settings, cachew, log, targetTrusted);
             if (updated) {
                 // The checkout in place left pointers (GIT_LFS_SKIP_SMUDGE) where LFS files changed; the
                 // last job's objects are in .git/lfs, and git-lfs fetches the rest.
@@ -5877,6 +5879,8 @@ async function restore(settings, log, targetTrusted = Promise.resolve()) {
                 return inPlaceResult(settings, updated, started);
             }
         }
+        // The snapshot it is, so its extraction's worker starts now, to be ready for the first bytes.
+        workers.startAhead();
         if (!settings.clean)
             await sayCleanDoesNotApply(settings.target, log);
         const cache = settings.runnerCacheDir === undefined
@@ -5884,7 +5888,8 @@ async function restore(settings, log, targetTrusted = Promise.resolve()) {
             : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log);
         for (let restarts = 0;; restarts++) {
             try {
-                const result = await restoreOnce(settings, cachew, cache, workers.take(), log);
+                const once = { worker: workers.take(), targetTrusted };
+                const result = await restoreOnce(settings, cachew, cache, once, log);
                 return { ...result, restarts, seconds: (performance.now() - started) / 1000 };
             }
             catch (error) {
@@ -5903,22 +5908,26 @@ async function restore(settings, log, targetTrusted = Promise.resolve()) {
     }
 }
 /**
- * The extraction's workers, one per attempt at a restore: the first is started when the
- * restore starts, so that the worker's own start-up (40 to 80 ms) overlaps the checks and the
- * first request instead of delaying the extraction. Without a worker entry (jest runs the
+ * The extraction's workers, one per attempt at a restore: the first is started ahead, once
+ * the restore knows it restores the snapshot (not after an update in place, which needs none
+ * and would share the CPU with it), so that the worker's own start-up (40 to 80 ms) overlaps
+ * the first request instead of delaying the extraction. Without a worker entry (jest runs the
  * sources), none: the extraction then runs on the calling thread.
  */
 class ExtractionWorkers {
-    next = ExtractionWorkers.start();
+    next;
     static start() {
         return (0,materialize_worker/* workerAvailable */.cq)() ? new materialize_worker/* MaterializeWorker */.Oc() : undefined;
+    }
+    startAhead() {
+        this.next ??= ExtractionWorkers.start();
     }
     take() {
         const worker = this.next ?? ExtractionWorkers.start();
         this.next = undefined;
         return worker;
     }
-    /** Stops the one started ahead if no attempt took it (an update in place, a failure first). */
+    /** Stops the one started ahead if no attempt took it (a failure before the first). */
     async close() {
         await this.next?.close();
     }
@@ -5958,7 +5967,7 @@ function inPlaceResult(settings, updated, started) {
         gitConfigFile: updated.gitConfigFile
     };
 }
-async function restoreOnce(settings, cachew, cache, worker, log) {
+async function restoreOnce(settings, cachew, cache, { worker, targetTrusted }, log) {
     const env_1 = { stack: [], error: void 0, hasError: false };
     try {
         const { transport, snapshotUrl: url } = cachew;
@@ -6020,6 +6029,7 @@ async function restoreOnce(settings, cachew, cache, worker, log) {
             undoOnFailure.defer(() => removeAccessFiles(access.configFile));
         await timed(phases, 'Move into place', async () => {
             await staging.commit();
+            await targetTrusted;
             await freshenMovedEntries(settings.target, extracted.blobIds, log);
         });
         if (cache)

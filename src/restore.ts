@@ -72,7 +72,8 @@ export interface RestoreResult {
 
 /**
  * `targetTrusted` settles once git trusts the target (set-safe-directory, which main adds
- * alongside): only an update in place runs git in the target before the restore ends.
+ * alongside the download): it is awaited before git first runs in the target itself, for an
+ * update in place or once the tree has moved into an existing directory another user owns.
  */
 export async function restore(
   settings: RestoreSettings,
@@ -80,7 +81,6 @@ export async function restore(
   targetTrusted: Promise<void> = Promise.resolve()
 ): Promise<RestoreResult> {
   const started = performance.now()
-  // Started first, so that it is ready by the time the first bytes arrive.
   const workers = new ExtractionWorkers()
   // Before any request: without git-lfs the restore could only fail after the download.
   if (settings.lfs) log.debug(`Git LFS: ${await requireGitLfs(settings.tempDir)}`)
@@ -90,8 +90,7 @@ export async function restore(
     if (settings.updateExisting === 'auto' && settings.sparseCheckout) {
       log.info('sparse-checkout is set: restoring the snapshot rather than updating in place.')
     } else if (settings.updateExisting === 'auto') {
-      await targetTrusted
-      const updated = await updateInPlace(settings, cachew, log)
+      const updated = await updateInPlace(settings, cachew, log, targetTrusted)
       if (updated) {
         // The checkout in place left pointers (GIT_LFS_SKIP_SMUDGE) where LFS files changed; the
         // last job's objects are in .git/lfs, and git-lfs fetches the rest.
@@ -99,6 +98,8 @@ export async function restore(
         return inPlaceResult(settings, updated, started)
       }
     }
+    // The snapshot it is, so its extraction's worker starts now, to be ready for the first bytes.
+    workers.startAhead()
     if (!settings.clean) await sayCleanDoesNotApply(settings.target, log)
     const cache =
       settings.runnerCacheDir === undefined
@@ -106,7 +107,8 @@ export async function restore(
         : await RunnerCache.open(settings.runnerCacheDir, settings.runnerCacheMaxBytes, log)
     for (let restarts = 0; ; restarts++) {
       try {
-        const result = await restoreOnce(settings, cachew, cache, workers.take(), log)
+        const once = { worker: workers.take(), targetTrusted }
+        const result = await restoreOnce(settings, cachew, cache, once, log)
         return { ...result, restarts, seconds: (performance.now() - started) / 1000 }
       } catch (error) {
         // Whatever failed first once the job was cancelled, the cancellation is the reason.
@@ -122,16 +124,21 @@ export async function restore(
 }
 
 /**
- * The extraction's workers, one per attempt at a restore: the first is started when the
- * restore starts, so that the worker's own start-up (40 to 80 ms) overlaps the checks and the
- * first request instead of delaying the extraction. Without a worker entry (jest runs the
+ * The extraction's workers, one per attempt at a restore: the first is started ahead, once
+ * the restore knows it restores the snapshot (not after an update in place, which needs none
+ * and would share the CPU with it), so that the worker's own start-up (40 to 80 ms) overlaps
+ * the first request instead of delaying the extraction. Without a worker entry (jest runs the
  * sources), none: the extraction then runs on the calling thread.
  */
 class ExtractionWorkers {
-  private next = ExtractionWorkers.start()
+  private next: MaterializeWorker | undefined
 
   private static start(): MaterializeWorker | undefined {
     return workerAvailable() ? new MaterializeWorker() : undefined
+  }
+
+  startAhead(): void {
+    this.next ??= ExtractionWorkers.start()
   }
 
   take(): MaterializeWorker | undefined {
@@ -140,7 +147,7 @@ class ExtractionWorkers {
     return worker
   }
 
-  /** Stops the one started ahead if no attempt took it (an update in place, a failure first). */
+  /** Stops the one started ahead if no attempt took it (a failure before the first). */
   async close(): Promise<void> {
     await this.next?.close()
   }
@@ -195,7 +202,7 @@ async function restoreOnce(
   settings: RestoreSettings,
   cachew: CachewClient,
   cache: RunnerCache | undefined,
-  worker: MaterializeWorker | undefined,
+  { worker, targetTrusted }: { worker?: MaterializeWorker; targetTrusted: Promise<void> },
   log: Log
 ): Promise<OnceResult> {
   const { transport, snapshotUrl: url } = cachew
@@ -290,6 +297,7 @@ async function restoreOnce(
 
   await timed(phases, 'Move into place', async () => {
     await staging.commit()
+    await targetTrusted
     await freshenMovedEntries(settings.target, extracted.blobIds, log)
   })
   if (cache) await keepForNextJob(cache, settings, source)

@@ -80,14 +80,18 @@ interface Plan {
 export async function updateInPlace(
   settings: RestoreSettings,
   cachew: CachewClient,
-  log: Log
+  log: Log,
+  /** Settles once git trusts the target (set-safe-directory); awaited before the first git. */
+  targetTrusted: Promise<void> = Promise.resolve()
 ): Promise<InPlaceResult | undefined> {
   const target = settings.target
   const phases: Phase[] = []
   const git = new Git(target, accessSecrets(settings), { config: inPlaceGitConfig(settings) })
   let plan: Plan
   try {
-    plan = await timed(phases, 'Examine the checkout', () => planUpdate(git, settings, cachew))
+    plan = await timed(phases, 'Examine the checkout', () =>
+      planUpdate(git, settings, cachew, targetTrusted)
+    )
   } catch (error) {
     log.info(`Not updating ${target} in place: ${reasonOf(error)}; restoring the snapshot.`)
     return undefined
@@ -214,9 +218,11 @@ function inPlaceGitConfig(settings: RestoreSettings): ConfigEntry[] {
 async function planUpdate(
   git: Git,
   settings: RestoreSettings,
-  cachew: CachewClient
+  cachew: CachewClient,
+  targetTrusted: Promise<void>
 ): Promise<Plan> {
   await requireOwnCheckout(settings.target)
+  await targetTrusted
   await requireHealthyRepository(git, settings.target)
   await requireSameRepository(git, settings.repositoryUrl)
   const start = await readHead(git)

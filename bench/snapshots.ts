@@ -256,6 +256,16 @@ export interface RealMirrorOptions {
   cloneSince?: string
 }
 
+/**
+ * A bare date as an exact instant, midnight UTC. git reads `2020-01-13` as that day at the
+ * current time of day, so the shallow boundary, and the commit count a clone is checked
+ * against, moved with the clock: counted at 19:52, checked after midnight, babel/babel's clone
+ * since 2020-01-13 had 4,248 commits against the 4,243 expected.
+ */
+export function exactSince(since: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(since) ? `${since} 00:00:00 +0000` : since
+}
+
 /** Objects that branches and tags (what `git clone` fetches) reach but the mirror lacks. */
 async function missingObjects(bareDir: string, since?: string): Promise<number> {
   const args = ['rev-list', '--objects', '--missing=print', '--branches', '--tags']
@@ -318,8 +328,9 @@ export async function ensureRealMirror(
     JSON.stringify(upstream),
     options.cloneSince ?? '',
     toolVersion('git'),
-    // Bumped when what is read of a mirror changes (2: the shallow clone's commit count).
-    'facts 2'
+    // Bumped when what is read of a mirror changes (2: the shallow clone's commit count; 3: a
+    // bare date's boundary is midnight UTC, see exactSince).
+    'facts 3'
   )
   const root = path.join(CACHE_DIR, `real-${identity}`)
   const manifestFile = path.join(root, 'repo.json')
@@ -335,7 +346,7 @@ export async function ensureRealMirror(
   const missing = await missingObjects(bareDir)
   let fullClone: FullClone = { args: [], commits }
   if (options.cloneSince) {
-    const since = options.cloneSince
+    const since = exactSince(options.cloneSince)
     const stillMissing = await missingObjects(bareDir, since)
     if (stillMissing > 0) {
       throw new Error(
@@ -346,7 +357,7 @@ export async function ensureRealMirror(
       args: [`--shallow-since=${since}`],
       commits: await countShallowSince(bareDir, since),
       note:
-        `history since ${since} (\`git clone --shallow-since=${since}\`)` +
+        `history since ${options.cloneSince} (\`git clone --shallow-since='${since}'\`)` +
         (missing > 0 ? `: the mirror lacks ${missing} older object(s) a full clone needs` : '')
     }
   } else if (missing > 0) {

@@ -2485,6 +2485,8 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __webpack_require__(474);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(24);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(455);
 // EXTERNAL MODULE: external "node:v8"
@@ -2544,6 +2546,7 @@ var shared_frontier = __webpack_require__(893);
 
 
 
+
 class Spool {
     file;
     handle;
@@ -2583,9 +2586,22 @@ class Spool {
             done += bytesWritten;
         }
         noteTransientBytes(data.length);
+        this.wrote(index, offset + data.length);
+    }
+    wrote(index, end) {
         const segment = this.segments[index];
-        segment.highWater = Math.max(segment.highWater, offset + data.length - segment.start);
+        segment.highWater = Math.max(segment.highWater, end - segment.start);
         this.advance();
+    }
+    /**
+     * write()'s synchronous twin, for a caller whose buffer is reused as soon as this returns
+     * (a RangeLane): a page-cache write of one socket read, shorter than a thread-pool round trip.
+     */
+    writeSync(index, data, offset) {
+        for (let done = 0; done < data.length;) {
+            done += external_node_fs_.writeSync(this.handle.fd, data, done, data.length - done, offset + done);
+        }
+        this.wrote(index, offset + data.length);
     }
     /** The download is complete at this size (for streams whose size was unknown). */
     finish(size) {

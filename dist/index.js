@@ -409,7 +409,7 @@ if ((0,_archive_materialize_worker_js__WEBPACK_IMPORTED_MODULE_0__/* .isMaterial
 }
 else {
     (0,_archive_materialize_worker_js__WEBPACK_IMPORTED_MODULE_0__/* .useWorkerEntry */ .mx)(new URL(import.meta.url));
-    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(426), __nccwpck_require__.e(417)]).then(__nccwpck_require__.bind(__nccwpck_require__, 417));
+    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(426), __nccwpck_require__.e(923)]).then(__nccwpck_require__.bind(__nccwpck_require__, 923));
     await run();
 }
 
@@ -492,6 +492,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+
+/***/ }),
+
+/***/ 692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 
 /***/ }),
 

@@ -135,6 +135,11 @@ export class Connections {
     this.direct = { http: new http.Agent(options), https: new https.Agent(options) }
   }
 
+  /** Whether requests to `target` go straight to it, through no proxy. */
+  goesDirect(target: URL): boolean {
+    return proxyFor(target).proxy === undefined
+  }
+
   /** Starts a request to `target`; the caller adds the listeners and ends it. */
   request(target: URL, outgoing: OutgoingRequest): SentRequest {
     const { proxy, variable } = proxyFor(target)

@@ -15,7 +15,8 @@ import {
   SnapshotChangedError,
   TransientError
 } from '../errors.js'
-import { asNetworkError, discard, header, type HttpTransport } from './http.js'
+import { asNetworkError, discard, header, type HttpTransport, type ResponseFields } from './http.js'
+import { type RangeLane, UnframedResponseError } from './range-lane.js'
 import { DEFAULT_RETRY_POLICY, RetryBudget, type RetryPolicy } from './retry.js'
 import type { Spool } from './spool.js'
 
@@ -82,6 +83,8 @@ export class Download {
   private readonly budget: RetryBudget
   private segments: Segment[] = []
   private resumable = false
+  /** Ranged chunks go over RangeLanes until a response comes that a lane cannot read. */
+  private lanes = true
   /** Says when a request ends, for workers waiting while the pool is shrunk. */
   private readonly slots = new EventEmitter()
   /** Aborts every request of this download once one part has failed for good. */
@@ -192,22 +195,29 @@ export class Download {
     return true
   }
 
-  /** Runs the segments through at most `concurrency` workers; the first one takes the discovery response. */
+  /**
+   * Runs the segments through at most `concurrency` workers; the first one takes the discovery
+   * response. Each worker fetches its ranged chunks over a lane of its own (a direct
+   * connection: the transport gives none through a proxy).
+   */
   private async transfer(first: Attempt): Promise<void> {
     const queue = this.segments.map((_, index) => index).slice(1)
     let failure: { error: unknown } | undefined
     const worker = async (firstAttempt?: Attempt): Promise<void> => {
+      const lane = queue.length > 0 ? this.options.transport.openLane(this.url) : undefined
       try {
-        if (firstAttempt) await this.fetchSegment(0, firstAttempt)
+        if (firstAttempt) await this.fetchSegment(0, undefined, firstAttempt)
         for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
           await this.waitForSlot()
-          await this.fetchSegment(index)
+          await this.fetchSegment(index, lane)
         }
       } catch (error) {
         if (!failure) {
           failure = { error }
           this.cancel.abort(error)
         }
+      } finally {
+        lane?.close()
       }
     }
     const workers = [worker(first)]
@@ -230,20 +240,29 @@ export class Download {
   }
 
   /** Fetches one segment, resuming from where a failed attempt stopped. */
-  private async fetchSegment(index: number, firstAttempt?: Attempt): Promise<void> {
+  private async fetchSegment(
+    index: number,
+    lane: RangeLane | undefined,
+    firstAttempt?: Attempt
+  ): Promise<void> {
     const segment = this.segments[index]
     let position = segment.start
     let failures = 0
     let attempt = firstAttempt
     for (;;) {
       const cursor = { position }
+      const range = {
+        range: `bytes=${position}-${segment.end - 1}`,
+        'if-match': this.info.etag ?? ''
+      }
       try {
-        attempt ??= await this.send({
-          range: `bytes=${position}-${segment.end - 1}`,
-          'if-match': this.info.etag ?? ''
-        })
-        if (attempt !== firstAttempt) this.checkChunk(attempt.response, position, segment.end)
-        await this.receive(attempt, index, cursor, segment.end)
+        if (attempt === undefined && lane && this.lanes) {
+          await this.receiveOverLane(lane, range, index, cursor, segment.end)
+        } else {
+          attempt ??= await this.send(range)
+          if (attempt !== firstAttempt) this.checkChunk(attempt.response, position, segment.end)
+          await this.receive(attempt, index, cursor, segment.end)
+        }
         this.stats.concurrencyLimit = Math.min(
           this.options.concurrency,
           this.stats.concurrencyLimit + 1
@@ -252,6 +271,11 @@ export class Download {
       } catch (error) {
         attempt?.release()
         attempt = undefined
+        if (error instanceof UnframedResponseError) {
+          // Framed otherwise than by Content-Length (chunked, say): Node's client reads those.
+          this.lanes = false
+          continue
+        }
         if (!(error instanceof TransientError)) throw error
         if (!this.resumable) {
           throw new RestartRequiredError(`${error.message}; the server cannot resume this download`)
@@ -269,7 +293,7 @@ export class Download {
   }
 
   /** Verifies a chunk response: 206, the exact range and size, the pinned ETag. */
-  private checkChunk(response: IncomingMessage, start: number, end: number): void {
+  private checkChunk(response: ResponseFields, start: number, end: number): void {
     const status = response.statusCode ?? 0
     if (status === 200)
       throw new TransientError('the server ignored Range and sent the whole object')
@@ -337,16 +361,56 @@ export class Download {
     }
   }
 
+  /**
+   * Fetches a chunk over a lane into the spool, verified as checkChunk verifies, under the same
+   * stall watchdog. The lane's buffer is reused at its next read, so each piece is written
+   * before the callback returns.
+   */
+  private async receiveOverLane(
+    lane: RangeLane,
+    headers: Record<string, string>,
+    index: number,
+    cursor: { position: number },
+    end: number
+  ): Promise<void> {
+    const attempt = this.startAttempt()
+    const start = cursor.position
+    try {
+      await lane.get(
+        new URL(this.url),
+        this.options.transport.headersFor(this.url, headers),
+        {
+          onHead: head => {
+            attempt.touch()
+            this.checkChunk(head, start, end)
+          },
+          onBody: bytes => {
+            attempt.touch()
+            this.spool.writeSync(index, bytes, cursor.position)
+            cursor.position += bytes.length
+            this.stats.bytes += bytes.length
+          }
+        },
+        attempt.signal
+      )
+    } catch (error) {
+      throw error instanceof UnframedResponseError ? error : attempt.failure(error)
+    } finally {
+      attempt.release()
+    }
+  }
+
+  /** A request's watchdog and slot; counts the request. */
+  private startAttempt(): Attempt {
+    this.stats.requests++
+    return new Attempt(this.url, this.options.stallTimeoutMs, this.signal, this.stats, () =>
+      this.slots.emit('freed')
+    )
+  }
+
   /** Sends one request under a stall watchdog that aborts it (AbortSignal) when no bytes come. */
   private async send(headers: Record<string, string>): Promise<Attempt> {
-    const attempt = new Attempt(
-      this.url,
-      this.options.stallTimeoutMs,
-      this.signal,
-      this.stats,
-      () => this.slots.emit('freed')
-    )
-    this.stats.requests++
+    const attempt = this.startAttempt()
     try {
       attempt.response = await this.options.transport.request(this.url, {
         headers,
@@ -360,7 +424,7 @@ export class Download {
     }
   }
 
-  private statusError(response: IncomingMessage): Error {
+  private statusError(response: ResponseFields): Error {
     return errorForStatus(response.statusCode ?? 0, {
       what: this.what,
       url: this.url,

@@ -10,6 +10,7 @@ import { orCancelled } from '../cancellation.js'
 import { authorizationFor } from '../cachew/credentials.js'
 import { ExpectedError, TransientError } from '../errors.js'
 import { Connections, ProxyRefusal, proxyRefusal, type ProxyRoute } from './agents.js'
+import { RangeLane } from './range-lane.js'
 
 export type { ProxyRoute } from './agents.js'
 
@@ -39,11 +40,7 @@ export class HttpTransport {
   /** Sends a request; resolves with the response once its headers arrive. */
   request(url: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
     const target = new URL(url)
-    const headers: Record<string, string> = { 'user-agent': 'cachew-restore', ...options.headers }
-    const authorization =
-      this.credentials &&
-      authorizationFor(this.credentials.serverUrl, this.credentials.authorization, url)
-    if (authorization) headers.authorization = authorization
+    const headers = this.headersFor(url, options.headers)
     if (options.body !== undefined)
       headers['content-length'] = String(Buffer.byteLength(options.body))
     return new Promise((resolve, reject) => {
@@ -61,6 +58,26 @@ export class HttpTransport {
       request.on('error', error => reject(asNetworkError(error, target, route)))
       request.end(options.body)
     })
+  }
+
+  /** What every request to `url` carries: the user agent, and cachew's Authorization there. */
+  headersFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
+    const headers: Record<string, string> = { 'user-agent': 'cachew-restore', ...extra }
+    const authorization =
+      this.credentials &&
+      authorizationFor(this.credentials.serverUrl, this.credentials.authorization, url)
+    if (authorization) headers.authorization = authorization
+    return headers
+  }
+
+  /**
+   * A connection of its own for GETs to `url`'s server that reads into one reused buffer
+   * (range-lane.ts), when requests there go direct; undefined through a proxy, whose route
+   * stays with the agents.
+   */
+  openLane(url: string): RangeLane | undefined {
+    const target = new URL(url)
+    return this.connections.goesDirect(target) ? new RangeLane(target) : undefined
   }
 
   /** Closes idle kept-alive sockets and tunnels so the process can exit. */
@@ -142,7 +159,13 @@ export function discard(response: http.IncomingMessage): void {
   else response.destroy()
 }
 
-export function header(response: http.IncomingMessage, name: string): string | undefined {
+/** A response's status and headers, from Node's client or a RangeLane. */
+export interface ResponseFields {
+  statusCode?: number
+  headers: Record<string, string | string[] | undefined>
+}
+
+export function header(response: ResponseFields, name: string): string | undefined {
   const value = response.headers[name.toLowerCase()]
   return Array.isArray(value) ? value[0] : value
 }

@@ -15,6 +15,7 @@ import {
   type CachewServer,
   type ServerOptions
 } from './support/cachew-server.js'
+import { selfSignedIdentity } from './support/certificate.js'
 import { makeMirror, makeSnapshot, type Mirror, type Snapshot } from './support/fixtures.js'
 import { tempDirectory } from './support/temp.js'
 import { listDir, runActionWithPost as runAction, type ActionRun } from './support/run-action.js'
@@ -150,6 +151,41 @@ describe('parallel ranged download', () => {
     const run = await restoreWith({ noRangeSupport: true })
     await expectRestored(run)
     expect(snapshotGets()).toHaveLength(1)
+  })
+})
+
+describe('over https, direct', () => {
+  let tlsServer: CachewServer
+  let certificate: string
+
+  beforeAll(async () => {
+    const identity = await selfSignedIdentity(path.join(root, 'tls'), 'localhost')
+    certificate = identity.certFile
+    tlsServer = await startCachewServer({}, 0, identity)
+    tlsServer.addRepository(mirror.upstreamUrl, { file: snapshot.file, commit: snapshot.commit })
+  })
+  afterAll(async () => {
+    await tlsServer?.close()
+  })
+
+  it('takes the chunks over kept-alive TLS connections, one per request in flight', async () => {
+    const run = await runAction({
+      inputs: {
+        'server-url': tlsServer.url.replace('127.0.0.1', 'localhost'),
+        repository: mirror.upstreamUrl,
+        'download-chunk-size-mb': '1',
+        'download-concurrency': '3'
+      },
+      env: { NODE_EXTRA_CA_CERTS: certificate }
+    })
+    await expectRestored(run)
+    await tlsServer.idle()
+    const gets = tlsServer.requests.filter(r => r.method === 'GET')
+    expect(gets.length).toBe(Math.ceil(snapshot.size / MiB))
+    // The discovery's connection (Node's client) and one of the action's own per request in
+    // flight, each carrying chunk after chunk.
+    expect(new Set(gets.map(r => r.connection)).size).toBeLessThanOrEqual(3 + 1)
+    expect(gets.length).toBeGreaterThan(3 + 1)
   })
 })
 

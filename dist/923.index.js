@@ -1913,7 +1913,8 @@ var external_node_tls_ = __webpack_require__(692);
  * passes each through a stream, and on a 2-core runner that CPU is taken from the extraction.
  * Measured downloading babel/babel's 223 MiB snapshot from nginx on loopback in 16 MiB ranges,
  * 8 at once, into a file (medians of 3, alternating): 0.81 CPU s, 26,000 minor page faults and
- * 140 MB of peak RSS through http.request, against 0.33 CPU s, 5,300 faults and 60 MB here.
+ * 140 MB of peak RSS through http.request, against 0.33 CPU s, 5,300 faults and 60 MB here;
+ * over TLS, 0.60 CPU s, 23,700 faults and 134 MB against 0.33 CPU s, 5,900 and 66 MB.
  *
  * It speaks only what a ranged GET to cachew (or a file server) needs: HTTP/1.1, a body framed
  * by Content-Length, keep-alive. A response framed otherwise (chunked, or read until close) is

@@ -19,7 +19,8 @@ import {
   gnuTarExtract,
   listedPaths
 } from './support/extracted-tree.js'
-import { archive, entry, pax, pythonTars } from './support/hostile-tar.js'
+import { archive, entry, pax, pythonTar, pythonTars } from './support/hostile-tar.js'
+import { expectRecordedStats } from './support/file-stats.js'
 import { tempDirectory } from './support/temp.js'
 
 const run = promisify(execFile)
@@ -316,12 +317,75 @@ describe('Blob ids', () => {
     expect(first.blobIds.get('link')).toBe(expected.get('link'))
     // .git after README.md: README.md was hashed with SHA-1, which is dropped.
     await run('tar', ['-cf', file, '-C', repository, 'README.md', '.git', 'src'])
-    const later = extractTarFile(file, await freshDirectory('sha256-later'))
+    const laterDirectory = await freshDirectory('sha256-later')
+    const later = extractTarFile(file, laterDirectory)
     expect(later.blobIds.has('README.md')).toBe(false)
     expect(later.blobIds.get('src/run.sh')).toBe(expected.get('src/run.sh'))
     expect([...later.blobIds.keys()].sort()).toEqual([
       'src/deep/' + 'x'.repeat(120) + '.txt',
       'src/run.sh'
+    ])
+    // The stat data follows the ids: README.md has none.
+    expectRecordedStats(later, laterDirectory, [])
+  })
+})
+
+describe('Stat data of the extracted files', () => {
+  it('is what lstat gives for each file with an id; none for symlinks and hard links', async () => {
+    const repository = path.join(await freshDirectory('repository'), 'repo')
+    await makeRepository(repository, 'sha1')
+    const file = path.join(work, 'stats.tar')
+    await run('tar', ['-cf', file, '-C', repository, '.'])
+    const directory = await freshDirectory('stats')
+    const result = extractTarFile(file, directory)
+    expect(result.blobIds.size).toBe(8)
+    // hard.md and README.md are one file, whichever of them tar wrote as the link.
+    expectRecordedStats(result, directory, ['link', 'hard.md', 'README.md'])
+  })
+
+  it('follows the ids when a path is written again, replaced, or linked to', async () => {
+    const input = await pythonTar('gnu', [
+      { name: 'rewritten', data: 'one' },
+      { name: 'rewritten', data: 'two' },
+      { name: 'linked', data: 'one' },
+      { name: 'link', type: 'link', linkName: 'linked' },
+      { name: 'relinked', data: 'two' },
+      { name: 'keeps-old', type: 'link', linkName: 'relinked' },
+      { name: 'relinked', data: 'three' },
+      { name: 'now-a-symlink', data: 'file first' },
+      { name: 'now-a-symlink', type: 'symlink', linkName: 'rewritten' },
+      { name: 'link-target', data: 'target' },
+      { name: 'now-a-link', data: 'file first' },
+      { name: 'now-a-link', type: 'link', linkName: 'link-target' },
+      { name: 'from-git', data: 'x' },
+      { name: '.git/', type: 'dir', mode: 0o755 },
+      { name: '.git/linked', type: 'link', linkName: 'from-git' },
+      { name: 'plain', data: 'plain' }
+    ])
+    const directory = await freshDirectory('stats-replaced')
+    const result = await extractTar(Readable.from([input]), directory)
+    expect([...result.blobIds.keys()].sort()).toEqual([
+      'from-git',
+      'keeps-old',
+      'link',
+      'link-target',
+      'linked',
+      'now-a-link',
+      'now-a-symlink',
+      'plain',
+      'relinked',
+      'rewritten'
+    ])
+    // A link changes its target's ctime: both names are left to lstat. A file written again
+    // is a new inode, recorded afresh (the old one lives on as 'keeps-old').
+    expectRecordedStats(result, directory, [
+      'link',
+      'linked',
+      'keeps-old',
+      'now-a-symlink',
+      'now-a-link',
+      'link-target',
+      'from-git'
     ])
   })
 })

@@ -11,8 +11,15 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { TarExtractor, type ExtractResult } from '../src/archive/extract.js'
+import { MODE_FIELD, STAT_FIELDS } from '../src/archive/file-stats.js'
+import { materialize } from '../src/archive/materialize.js'
+import { prepareStaging } from '../src/archive/staging.js'
+import { fileSource } from '../src/archive/zstd.js'
+import { freshenMovedEntries } from '../src/git/finish.js'
 import { readConfigValues, writeIndexStat } from '../src/git/index-stat.js'
-import { git } from './git-helpers.js'
+import { git, recordingLog } from './git-helpers.js'
+import { extractTarFile } from './support/extract-input.js'
 import { tempDirectory } from './support/temp.js'
 
 type FileSpec = string | { executable: string } | { link: string }
@@ -53,6 +60,15 @@ async function writeFiles(root: string, files: Record<string, FileSpec>): Promis
 
 /** Commits files, clones the result and returns the clone extracted from a tar of it. */
 async function snapshot(options: SnapshotOptions = {}): Promise<string> {
+  const { root, tar } = await snapshotTar(options)
+  const restored = path.join(root, 'restored')
+  await fs.mkdir(restored)
+  execFileSync('tar', ['-C', restored, '-xpf', tar])
+  return restored
+}
+
+/** Commits files, clones the result and tars the clone; returns the tar and its directory. */
+async function snapshotTar(options: SnapshotOptions = {}): Promise<{ root: string; tar: string }> {
   const root = await tempDirectory('index-stat-')
   const upstream = path.join(root, 'upstream')
   git(root, 'init', '--quiet', `--object-format=${options.objectFormat ?? 'sha1'}`, upstream)
@@ -66,10 +82,7 @@ async function snapshot(options: SnapshotOptions = {}): Promise<string> {
   const tar = path.join(root, 'snapshot.tar')
   const anHourAgo = Math.floor(Date.now() / 1000) - 3600
   execFileSync('tar', ['-C', clone, `--mtime=@${anHourAgo}`, '-cf', tar, '.'])
-  const restored = path.join(root, 'restored')
-  await fs.mkdir(restored)
-  execFileSync('tar', ['-C', restored, '-xpf', tar])
-  return restored
+  return { root, tar }
 }
 
 /** The index's paths (stage 0) as the extractor keys them: latin1 strings of the raw bytes. */
@@ -625,6 +638,145 @@ describe('writeIndexStat falls back and leaves the index untouched', () => {
     await fs.writeFile(path.join(repo, '.git'), `gitdir: ${real}\n`)
     const result = await writeIndexStat(repo, ids)
     expect(result).toEqual({ updated: 0, stale: 0, fallback: '.git is not a directory' })
+  })
+})
+
+/** Extracts a tar as the action does: compressed by pzstd, decoded and extracted by materialize. */
+async function materialized(tar: string, directory: string): Promise<ExtractResult> {
+  const compressed = `${tar}.zst`
+  execFileSync('pzstd', ['-q', '-f', tar, '-o', compressed])
+  const handle = await fs.open(compressed, 'r')
+  try {
+    const bytes = { source: fileSource(handle), complete: Promise.resolve() }
+    return await materialize(bytes, directory, { controller: new AbortController() })
+  } finally {
+    await handle.close()
+  }
+}
+
+/** The paths the extractor recorded stat data for. */
+function recorded(result: ExtractResult): string[] {
+  const names = [...result.blobIds.keys()]
+  return names.filter((_name, i) => result.fileStats[i * STAT_FIELDS + MODE_FIELD] !== 0).sort()
+}
+
+/** FILES' regular files: what the extractor records stat data for. */
+const REGULAR_FILES = Object.keys(FILES)
+  .filter(name => typeof FILES[name] === 'string' || 'executable' in (FILES[name] as object))
+  .map(name => Buffer.from(name).toString('latin1'))
+  .sort()
+
+/**
+ * The proof that the record changes nothing but the cost: the index written from it (every
+ * entry updated) is byte for byte the one the lstat pass alone writes from the same stale
+ * index, and git finds it clean without rehashing.
+ */
+async function expectIndexAsFromLstat(repo: string, result: ExtractResult): Promise<void> {
+  const stale = await readIndex(repo)
+  const counts = await writeIndexStat(repo, result.blobIds, result.fileStats)
+  expect(counts).toEqual({ updated: indexPaths(repo).length, stale: 0 })
+  const fromRecord = await readIndex(repo)
+  await fs.writeFile(path.join(repo, '.git', 'index'), stale)
+  expect(await writeIndexStat(repo, result.blobIds)).toEqual(counts)
+  expect((await readIndex(repo)).equals(fromRecord)).toBe(true)
+  await expectCleanWithoutRehash(repo)
+}
+
+/** Rewrites `name` in a later second, keeping its size and mtime: git must see the change. */
+async function expectEditSeen(repo: string, name: string, status: string): Promise<void> {
+  await untilNextSecond()
+  const file = path.join(repo, name)
+  const { mtime, size } = await fs.stat(file)
+  await fs.writeFile(file, 'x'.repeat(size))
+  execFileSync('touch', ['-d', mtime.toISOString(), file])
+  expect(git(repo, 'status', '--porcelain')).toBe(status)
+  expect(run(repo, ['diff-index', '--quiet', 'HEAD']).status).toBe(1)
+}
+
+describe('writeIndexStat with the stat data the extractor recorded', () => {
+  it('writes the index the lstat pass writes, from an archive made by tar and pzstd', async () => {
+    const { root, tar } = await snapshotTar()
+    const repo = path.join(root, 'restored')
+    await fs.mkdir(repo)
+    const result = await materialized(tar, repo)
+    expect(recorded(result)).toEqual(REGULAR_FILES)
+    await expectIndexAsFromLstat(repo, result)
+    await expectEditSeen(repo, 'src/index.ts', ' M src/index.ts')
+  })
+
+  it('leaves a hard link and the file it links to to lstat: the link changed its ctime', async () => {
+    const files = { ...FILES, 'README copy.md': FILES['README.md'] }
+    const { root, tar } = await snapshotTar({
+      files,
+      prepare: async clone => {
+        await fs.rm(path.join(clone, 'README copy.md'))
+        await fs.link(path.join(clone, 'README.md'), path.join(clone, 'README copy.md'))
+      }
+    })
+    // GNU tar writes the second name it meets as a link to the first. The extraction pauses
+    // before that entry, so the link lands in a later second than the file's close, and a
+    // record kept for the file would be a stale ctime that git, too, would see.
+    const listing = execFileSync('tar', ['-tvR', '-f', tar]).toString()
+    const link = /^block (\d+): h.* link to /m.exec(listing)
+    expect(link).not.toBeNull()
+    const bytes = await fs.readFile(tar)
+    const repo = path.join(root, 'restored')
+    await fs.mkdir(repo)
+    const extractor = new TarExtractor(repo)
+    extractor.write(bytes.subarray(0, Number(link![1]) * 512))
+    await untilNextSecond()
+    extractor.write(bytes.subarray(Number(link![1]) * 512))
+    extractor.end()
+    extractor.close()
+    const result = extractor.result
+    expect(result.blobIds.has('README copy.md')).toBe(true)
+    expect(recorded(result)).toEqual(REGULAR_FILES.filter(name => name !== 'README.md'))
+    await expectIndexAsFromLstat(repo, result)
+    await expectEditSeen(repo, 'README.md', ' M "README copy.md"\n M README.md')
+  })
+
+  it('follows a path the archive writes twice, as a file and then as a symlink', async () => {
+    const { root, tar } = await snapshotTar()
+    // Earlier entries of two paths, appended to by the snapshot itself: both get replaced.
+    const decoy = path.join(root, 'decoy')
+    await fs.mkdir(path.join(decoy, 'docs'), { recursive: true })
+    await fs.writeFile(path.join(decoy, 'README.md'), 'an older readme\n')
+    await fs.writeFile(path.join(decoy, 'docs', 'link-to-readme'), 'a file at first\n')
+    const twice = path.join(root, 'twice.tar')
+    execFileSync('tar', ['-C', decoy, '-cf', twice, 'README.md', 'docs/link-to-readme'])
+    execFileSync('tar', ['-Af', twice, tar])
+    const repo = path.join(root, 'restored')
+    await fs.mkdir(repo)
+    const result = extractTarFile(twice, repo)
+    expect(await fs.readlink(path.join(repo, 'docs', 'link-to-readme'))).toBe('../README.md')
+    expect(recorded(result)).toEqual(REGULAR_FILES)
+    await expectIndexAsFromLstat(repo, result)
+    await expectEditSeen(repo, 'README.md', ' M README.md')
+  })
+
+  it('is stale for top-level files moved into an existing target, which get lstat', async () => {
+    const { root, tar } = await snapshotTar()
+    const target = path.join(root, 'workspace')
+    await fs.mkdir(target)
+    // As a restore does it: extract into staging, write the index, move into the target.
+    const staging = await prepareStaging(target)
+    const result = await materialized(tar, staging.directory)
+    const fromRecord = await writeIndexStat(staging.directory, result.blobIds, result.fileStats)
+    expect(fromRecord).toEqual({ updated: FILE_COUNT, stale: 0 })
+    await untilNextSecond()
+    await staging.commit()
+    // The control: the record, written again, now holds the old ctimes of the moved files.
+    await writeIndexStat(target, result.blobIds, result.fileStats)
+    const staleNames = git(target, 'diff-files', '--name-only').split('\n').sort()
+    expect(staleNames).toEqual(['README.md', 'empty.txt', 'with space.txt'])
+
+    await freshenMovedEntries(target, result.blobIds, recordingLog())
+    const freshened = await readIndex(target)
+    await expectCleanWithoutRehash(target)
+    // What the lstat pass writes for every entry, byte for byte.
+    expect(await writeIndexStat(target, result.blobIds)).toEqual(fromRecord)
+    expect((await readIndex(target)).equals(freshened)).toBe(true)
+    await expectEditSeen(target, 'README.md', ' M README.md')
   })
 })
 

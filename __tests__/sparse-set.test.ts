@@ -14,6 +14,7 @@ import { promisify } from 'node:util'
 import { sparseFilter, type SparseCheckout } from '../src/archive/sparse-set.js'
 import { UnsafeEntryError } from '../src/errors.js'
 import { extractTar } from './support/extract-input.js'
+import { expectRecordedStats } from './support/file-stats.js'
 import { archive, entry } from './support/hostile-tar.js'
 import { tempDirectory } from './support/temp.js'
 
@@ -157,6 +158,7 @@ describe('the extractor with a sparse set', () => {
     // a/x/skipped, a/x/link, other/hard, and a/b/hard (its target was never written).
     expect(result.sparseSkipped).toBe(4)
     expect([...result.blobIds.keys()].sort()).toEqual(['a/b/kept', 'a/file', 'top'])
+    expectRecordedStats(result, directory, [])
   })
 
   it('still refuses an unsafe entry outside the set', async () => {

@@ -280,6 +280,7 @@ async function restoreOnce(
         settings,
         bundle: await bundle,
         blobIds: extracted.blobIds,
+        fileStats: extracted.fileStats,
         cachew,
         submoduleSnapshots:
           settings.submodules === 'false'

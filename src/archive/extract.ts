@@ -32,6 +32,7 @@ import {
   REPOSITORY_CONFIG,
   type ObjectFormat
 } from './git-blobs.js'
+import { StatRecorder } from './file-stats.js'
 import { display, TarGate, type TarEntry, type TarGateOptions } from './tar-gate.js'
 
 export interface ExtractResult {
@@ -45,6 +46,13 @@ export interface ExtractResult {
    * wrote before its `.git/config` declared SHA-256.
    */
   blobIds: Map<string, string>
+  /**
+   * The stat data of blobIds' regular files as the extractor left them (file-stats.ts), in
+   * blobIds' order, STAT_FIELDS per path: what an lstat of each would give now, with zeros for
+   * a path the extractor has none for (a symlink, a hard link or the file it links to). Valid
+   * until something changes those files, such as a rename.
+   */
+  fileStats: Uint32Array<ArrayBuffer>
   /** Working-tree files and links not written because they are outside the sparse set. */
   sparseSkipped: number
 }
@@ -93,6 +101,8 @@ export class TarExtractor implements ByteSink {
   private lastParent: string | undefined
   private readonly skipped: string[] = []
   private readonly blobIds = new Map<string, string>()
+  /** Stat data of files in blobIds, taken as each was closed; kept to follow blobIds. */
+  private readonly stats = new StatRecorder()
   private readonly blobs = new BlobHasher()
   private readonly include: ((path: string) => boolean) | undefined
   /** Paths left out of the sparse set, so a hard link to one is left out too. */
@@ -137,6 +147,7 @@ export class TarExtractor implements ByteSink {
       entries: this.gate.entries,
       skipped: this.skipped,
       blobIds: this.blobIds,
+      fileStats: this.stats.inOrderOf(this.blobIds),
       sparseSkipped: this.sparseSkipped
     }
   }
@@ -262,6 +273,11 @@ export class TarExtractor implements ByteSink {
   private finishFile(): void {
     const entry = this.file!
     fs.futimesSync(this.fd, this.now, timeArgument(entry.mtime))
+    // The times were the file's last change (its ctime with them): an fstat now gives what an
+    // lstat of the path would later, without the path walk. On babel/babel's 27,674 files this
+    // costs this thread about 0.07 s of CPU and 1,000-1,500 minor faults, and saves the main
+    // thread's index pass 0.10 s (0.16-0.20 s down to 0.06-0.10 s), after the extraction.
+    if (this.hashing) this.stats.record(entry.path, fs.fstatSync(this.fd, { bigint: true }))
     this.closeFile()
     if (this.hashing) this.blobIds.set(entry.path, this.blobs.digest())
     this.hashing = false
@@ -288,6 +304,7 @@ export class TarExtractor implements ByteSink {
     if (format === this.blobs.format) return
     this.blobs.format = format
     this.blobIds.clear()
+    this.stats.clear()
   }
 
   private makeDirectory(entry: TarEntry): void {
@@ -309,6 +326,8 @@ export class TarExtractor implements ByteSink {
     const full = this.prepare(entry)
     this.replacing(entry.path, full, () => fs.symlinkSync(this.nameArgument(entry.linkName), full))
     fs.lutimesSync(full, this.now, timeArgument(entry.mtime))
+    // No stat record: symlinks are few (none in babel/babel's snapshot), and the index writer
+    // lstats what has none.
     if (isWorktreePath(entry.path)) {
       // Git stores a symlink as a blob of its target.
       const target = Buffer.from(entry.linkName, 'latin1')
@@ -321,6 +340,9 @@ export class TarExtractor implements ByteSink {
   private makeHardLink(entry: TarEntry): void {
     const full = this.prepare(entry)
     this.replacing(entry.path, full, () => fs.linkSync(this.fullPath(entry.linkName), full))
+    // A link changes the ctime and link count of the file linked to: its record is stale, and
+    // so would be one of the link (which has none: replacing() dropped any earlier one).
+    this.stats.forget(entry.linkName)
     const id = this.blobIds.get(entry.linkName)
     if (id !== undefined && isWorktreePath(entry.path)) this.blobIds.set(entry.path, id)
     else this.blobIds.delete(entry.path)
@@ -362,6 +384,7 @@ export class TarExtractor implements ByteSink {
     } else {
       fs.unlinkSync(full)
       this.blobIds.delete(path)
+      this.stats.forget(path)
     }
     return make()
   }

@@ -11,7 +11,13 @@
  * the calling thread, which is the same code.
  */
 import * as fs from 'node:fs'
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
+import {
+  isMainThread,
+  parentPort,
+  type Transferable,
+  Worker,
+  workerData
+} from 'node:worker_threads'
 import { SharedFrontier } from '../download/shared-frontier.js'
 import type { Spool } from '../download/spool.js'
 import { ArchiveError, ExpectedError, UnsafeEntryError } from '../errors.js'
@@ -153,7 +159,8 @@ export function serveWorker(
   const port = parentPort
   if (port === null) throw new Error('internal: serveWorker outside a worker')
   const controller = new AbortController()
-  const send = (message: FromWorker): void => port.postMessage(message)
+  const send = (message: FromWorker, transfer: Transferable[] = []): void =>
+    port.postMessage(message, transfer)
   port.on('message', (message: ToWorker) => {
     if (message.kind === 'abort') {
       controller.abort(new Error('aborted by the main thread'))
@@ -170,7 +177,9 @@ export function serveWorker(
         debug: job.debug ? text => send({ kind: 'debug', message: text }) : undefined
       })
       if (job.debug) send({ kind: 'debug', message: threadUsage(started) })
-      send({ kind: 'done', result })
+      // The stat record moves rather than being copied: with it, the post took what it took
+      // without (babel/babel: 4-8 ms here, 11-15 ms to receive on the main thread).
+      send({ kind: 'done', result }, [result.fileStats.buffer])
     } catch (error) {
       send({ kind: 'failed', error: posted(error) })
     } finally {

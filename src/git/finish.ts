@@ -48,6 +48,8 @@ export interface FinishOptions {
   bundle: BundleOffer
   /** Blob ids of the extracted working-tree files (src/archive/extract.ts), by path. */
   blobIds: ReadonlyMap<string, string>
+  /** The extractor's stat data of blobIds' files (ExtractResult.fileStats), if any. */
+  fileStats?: Uint32Array
   /** For ensure-refs, when the destination's commit must be fetched. */
   cachew: CachewClient
   /** With submodules: true|recursive, their own snapshots (else git's route alone). */
@@ -74,7 +76,7 @@ export async function finishCheckout(options: FinishOptions): Promise<FinishResu
   // Extraction left every file's stat data stale. Making the index fresh first (from the ids
   // the extractor computed, else by git's rehash) lets the checkout below compare stat data
   // instead of file contents.
-  const { stale } = await makeIndexFresh(directory, options.blobIds, log)
+  const { stale } = await makeIndexFresh(directory, options.blobIds, log, options.fileStats)
   if (settings.sparseCheckout) await setSparseCheckout(git, settings.sparseCheckout, log)
   const start = await readStartingHead(git)
   const freshness = await applyOfferedBundle(git, options.bundle, start, log)
@@ -106,19 +108,21 @@ export async function finishCheckout(options: FinishOptions): Promise<FinishResu
 
 /**
  * Writes the stat data of every index entry whose file the extractor verified (same blob id)
- * into .git/index; where nothing was verified, or the index is of a kind that writer does not
- * handle, git refreshes it instead, rehashing the tree. A stale index would cost more later:
- * a forced checkout rewrites every file whose stat data does not match. Returns how many
- * entries are still stale.
+ * into .git/index, the extractor's own (`fileStats`) where it has it, else the file's lstat;
+ * where nothing was verified, or the index is of a kind that writer does not handle, git
+ * refreshes it instead, rehashing the tree. A stale index would cost more later: a forced
+ * checkout rewrites every file whose stat data does not match. Returns how many entries are
+ * still stale.
  */
 export async function makeIndexFresh(
   directory: string,
   blobIds: ReadonlyMap<string, string>,
-  log: Pick<FinishLog, 'debug'>
+  log: Pick<FinishLog, 'debug'>,
+  fileStats?: Uint32Array
 ): Promise<{ stale: number }> {
   const written =
     blobIds.size > 0
-      ? await writeIndexStat(directory, blobIds)
+      ? await writeIndexStat(directory, blobIds, fileStats)
       : { updated: 0, stale: 0, fallback: 'no file verified' }
   if (written.fallback === undefined) {
     log.debug(`Index: ${written.updated} entries verified, ${written.stale} left for git.`)
@@ -166,6 +170,8 @@ export async function freshenMovedEntries(
 ): Promise<void> {
   const topLevel = new Map([...blobIds].filter(([name]) => !name.includes('/')))
   for (const [name, id] of await hashTopLevelFiles(target, topLevel)) topLevel.set(name, id)
+  // No fileStats: the extractor's stat data is what the moves made stale; each file is
+  // lstat'ed afresh.
   if (topLevel.size > 0) await makeIndexFresh(target, topLevel, log)
 }
 

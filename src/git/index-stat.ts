@@ -4,16 +4,20 @@
  * machine that made the snapshot, so git would read and hash every file once to find them
  * unchanged (`git update-index --refresh`: 1.1 s of one core for babel/babel's 182 MB). The
  * extractor already hashed each file as its bytes passed; this module takes those blob ids and,
- * for every entry whose id and file type match, writes the file's lstat data into the entry in
- * place. Nothing else in the index changes, so every extension stays valid; the trailing
- * checksum is recomputed. An entry that does not match keeps its stale stat data, and git goes
- * on seeing it as possibly changed and checks its content as it always would.
+ * for every entry whose id and file type match, writes the file's stat data into the entry in
+ * place: the extractor's own record of it (src/archive/file-stats.ts) when it has one, else
+ * the file's lstat. Nothing else in the index changes, so every extension stays valid; the
+ * trailing checksum is recomputed. An entry that does not match keeps its stale stat data, and
+ * git goes on seeing it as possibly changed and checks its content as it always would.
  *
  * Measured on babel/babel's snapshot (27,674 entries, 5 MB index; bench/index-stat.ts, medians
  * of 5-7 alternating runs, 2 cores): 0.15 s wall, 0.16 s CPU, 2,200 minor faults on a tmpfs
  * (0.14 s, 0.15 s, 1,500 on journaled ext4), against 0.49 s, 0.50 s, 4,200 (0.55 s, 0.57 s,
  * 4,150) for `git update-index --refresh`; the index written is byte for byte git's, and the
  * first `git status` after either costs the same (0.17-0.20 s) and opens no tracked file.
+ * Taking the extractor's record instead of an lstat per file halves the pass: one call per
+ * fresh process, on a tmpfs, medians of 7 alternating, 0.10 s wall, 0.09 s CPU, 4,200 minor
+ * faults against 0.20 s, 0.20 s, 5,500 with lstat, writing the same bytes.
  *
  * The layout (gitformat-index(5)): a 12-byte header ("DIRC", version, entry count), the
  * entries, the extensions (4-byte signature, 32-bit size, data), then a hash of everything
@@ -26,6 +30,7 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import * as path from 'node:path'
+import { MODE_FIELD, recordOffsets, STAT_FIELDS, storeStat } from '../archive/file-stats.js'
 
 export interface IndexStatResult {
   /** Entries whose stat data now matches their file. */
@@ -57,8 +62,8 @@ interface RepositoryFormat {
 const SIGNATURE = 0x44495243 // "DIRC"
 const HEADER_LENGTH = 12
 /** ctime, mtime (s and ns each), dev, ino, mode, uid, gid, size: ten 32-bit fields. */
-const STAT_LENGTH = 40
-const MODE_OFFSET = 24
+const STAT_LENGTH = STAT_FIELDS * 4
+const MODE_OFFSET = MODE_FIELD * 4
 
 const FLAG_EXTENDED = 0x4000
 const FLAG_STAGE_MASK = 0x3000
@@ -78,16 +83,20 @@ const S_IXUSR = 0o100
 
 /** Char codes of '0'-'9', 'a'-'f'. */
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', c => c.charCodeAt(0))
-const NS_PER_S = 1_000_000_000n
-const LOW_32 = 0xffffffffn
 /** Index paths are decoded one char per byte, so a char above 0x7f is a byte above 0x7f. */
 const NON_ASCII = /[\x80-\xff]/
 
 class Fallback extends Error {}
 
+/**
+ * `fileStats`, when given, is the extractor's stat data of blobIds' files
+ * (ExtractResult.fileStats), written for the entries it has one for instead of an lstat; only
+ * while nothing has changed those files since (a rename changes a ctime).
+ */
 export async function writeIndexStat(
   worktree: string,
-  blobIds: ReadonlyMap<string, string>
+  blobIds: ReadonlyMap<string, string>,
+  fileStats?: Uint32Array
 ): Promise<IndexStatResult> {
   const gitDir = path.join(worktree, '.git')
   try {
@@ -96,7 +105,7 @@ export async function writeIndexStat(
     // snapshot is a plain clone, so anything else is not the layout this module was made for.
     if (!gitDirStat?.isDirectory()) throw new Fallback('.git is not a directory')
     const format = await readRepositoryFormat(gitDir)
-    return await patchLocked(worktree, gitDir, format, blobIds)
+    return await patchLocked(worktree, gitDir, format, blobIds, fileStats)
   } catch (error) {
     if (error instanceof Fallback) return { updated: 0, stale: 0, fallback: error.message }
     throw error
@@ -112,7 +121,8 @@ async function patchLocked(
   worktree: string,
   gitDir: string,
   format: RepositoryFormat,
-  blobIds: ReadonlyMap<string, string>
+  blobIds: ReadonlyMap<string, string>,
+  fileStats: Uint32Array | undefined
 ): Promise<IndexStatResult> {
   const indexPath = path.join(gitDir, 'index')
   const lockPath = `${indexPath}.lock`
@@ -128,7 +138,7 @@ async function patchLocked(
   try {
     const index = await readIndexFile(indexPath)
     const layout = parseIndex(index.data, format)
-    const counts = refreshEntries(worktree, index.data, layout, format, blobIds)
+    const counts = refreshEntries(worktree, index.data, layout, format, blobIds, fileStats)
     // Nothing verified: the index stays as it was, byte for byte, and git finds out the rest.
     if (counts.updated === 0) return counts
     if (!layout.zeroTrailer) {
@@ -332,24 +342,28 @@ function checkExtensions(data: Buffer, start: number, trailerStart: number): voi
 }
 
 /**
- * Writes lstat data into every entry that qualifies (isCandidate, a matching id, matchesMode)
- * and counts the rest. One lstat per entry with a matching id, synchronous: the files were
- * just written, so their inodes are cached and each call is a short path walk, which the
- * thread pool's round trip would cost more than. Measured on babel/babel's 27,674 paths on a
- * tmpfs: lstatSync 75-145 ms; fs.lstat callbacks 400-530 ms with 4 in flight, 210-300 ms
- * with 64. The syscalls are most of this function's time (a CPU profile: 110 ms of 140 ms).
+ * Writes stat data into every entry that qualifies (isCandidate, a matching id, matchesMode)
+ * and counts the rest. The stat data is the extractor's record where `fileStats` has one,
+ * else an lstat of the file. The lstat is synchronous: the files were just written, so their
+ * inodes are cached and each call is a short path walk, which the thread pool's round trip
+ * would cost more than. Measured on babel/babel's 27,674 paths on a tmpfs: lstatSync 75-145
+ * ms; fs.lstat callbacks 400-530 ms with 4 in flight, 210-300 ms with 64. The syscalls were
+ * most of this function's time (a CPU profile: 110 ms of 140 ms), hence the record.
  */
 function refreshEntries(
   worktree: string,
   data: Buffer,
   layout: IndexLayout,
   format: RepositoryFormat,
-  blobIds: ReadonlyMap<string, string>
+  blobIds: ReadonlyMap<string, string>,
+  fileStats: Uint32Array | undefined
 ): { updated: number; stale: number } {
   const { offsets, nameStarts, nameEnds, drops, version } = layout
   const { hashLength } = format
   const flagsAt = STAT_LENGTH + hashLength
   const prefix = worktree.endsWith(path.sep) ? worktree : worktree + path.sep
+  const recorded = fileStats === undefined ? undefined : recordOffsets(blobIds, fileStats)
+  const lstatFields = new Uint32Array(STAT_FIELDS)
   let previous = ''
   let updated = 0
   for (let i = 0; i < offsets.length; i++) {
@@ -366,13 +380,19 @@ function refreshEntries(
     name ??= data.toString('latin1', nameStarts[i], nameEnds[i])
     const id = blobIds.get(name)
     if (id === undefined || !idEquals(data, offset + STAT_LENGTH, hashLength, id)) continue
-    // A path of other bytes than ASCII is passed as those bytes: a string would be re-encoded.
-    const file = NON_ASCII.test(name)
-      ? Buffer.concat([Buffer.from(prefix), Buffer.from(name, 'latin1')])
-      : prefix + name
-    const stat = lstatBigint(file)
-    if (stat === undefined || !matchesMode(stat.mode, mode, format)) continue
-    writeStat(data, offset, stat)
+    let stat = fileStats
+    let at = recorded?.get(name)
+    if (stat === undefined || at === undefined) {
+      // A path of other bytes than ASCII is passed as those bytes: a string would be re-encoded.
+      const file = NON_ASCII.test(name)
+        ? Buffer.concat([Buffer.from(prefix), Buffer.from(name, 'latin1')])
+        : prefix + name
+      if (!lstatInto(file, lstatFields)) continue
+      stat = lstatFields
+      at = 0
+    }
+    if (!matchesMode(stat[at + MODE_FIELD], mode, format)) continue
+    writeStat(data, offset, stat, at)
     updated++
   }
   return { updated, stale: offsets.length - updated }
@@ -411,12 +431,12 @@ function isCandidate(
  * regular file whose owner-executable bit agrees (when core.filemode is on), a symlink entry a
  * symlink (or, with core.symlinks off, the plain file git checks such links out as).
  */
-function matchesMode(statMode: bigint, entryMode: number, format: RepositoryFormat): boolean {
-  const type = Number(statMode) & S_IFMT
+function matchesMode(statMode: number, entryMode: number, format: RepositoryFormat): boolean {
+  const type = statMode & S_IFMT
   if (entryMode === MODE_SYMLINK) return type === S_IFLNK || (!format.symlinks && type === S_IFREG)
   if (type !== S_IFREG) return false
   if (!format.fileMode) return true
-  return (entryMode === MODE_EXECUTABLE) === ((Number(statMode) & S_IXUSR) !== 0)
+  return (entryMode === MODE_EXECUTABLE) === ((statMode & S_IXUSR) !== 0)
 }
 
 /** Whether `hex` (lowercase) spells the `length` bytes at `at`, without making a string. */
@@ -430,44 +450,26 @@ function idEquals(data: Buffer, at: number, length: number, hex: string): boolea
   return true
 }
 
-function lstatBigint(file: string | Buffer): fs.BigIntStats | undefined {
+/** Stores the file's lstat data in `into` (file-stats.ts); false when there is none. */
+function lstatInto(file: string | Buffer, into: Uint32Array): boolean {
+  let stat: fs.BigIntStats | undefined
   try {
-    return fs.lstatSync(file, { bigint: true, throwIfNoEntry: false })
+    stat = fs.lstatSync(file, { bigint: true, throwIfNoEntry: false })
   } catch {
     // ENOTDIR (a file where a directory should be), EACCES, ENAMETOOLONG: the entry stays
     // stale and git finds out what is there itself.
-    return undefined
+    return false
   }
+  if (stat === undefined) return false
+  storeStat(stat, into, 0)
+  return true
 }
 
-/**
- * Each field as git's fill_stat_data stores it: the value cast to a 32-bit unsigned int, so
- * an inode, a device number or a size beyond 32 bits keeps its low 32 bits, and a time before
- * 1970 its two's complement; nanoseconds are the remainder within the second, never negative.
- */
-function writeStat(data: Buffer, offset: number, stat: fs.BigIntStats): void {
-  writeTime(data, offset, stat.ctimeNs)
-  writeTime(data, offset + 8, stat.mtimeNs)
-  data.writeUInt32BE(low32(stat.dev), offset + 16)
-  data.writeUInt32BE(low32(stat.ino), offset + 20)
-  data.writeUInt32BE(low32(stat.uid), offset + 28)
-  data.writeUInt32BE(low32(stat.gid), offset + 32)
-  data.writeUInt32BE(low32(stat.size), offset + 36)
-}
-
-function writeTime(data: Buffer, offset: number, ns: bigint): void {
-  let seconds = ns / NS_PER_S
-  let fraction = ns % NS_PER_S
-  if (fraction < 0n) {
-    fraction += NS_PER_S
-    seconds -= 1n
+/** Writes the stat fields at `at` into the entry, all but the mode, which stays the entry's. */
+function writeStat(data: Buffer, offset: number, stat: Uint32Array, at: number): void {
+  for (let field = 0; field < STAT_FIELDS; field++) {
+    if (field !== MODE_FIELD) data.writeUInt32BE(stat[at + field], offset + 4 * field)
   }
-  data.writeUInt32BE(low32(seconds), offset)
-  data.writeUInt32BE(Number(fraction), offset + 4)
-}
-
-function low32(value: bigint): number {
-  return Number(value & LOW_32)
 }
 
 function isZero(data: Buffer, start: number, end: number): boolean {

@@ -2,6 +2,117 @@ export const id = 426;
 export const ids = [426];
 export const modules = {
 
+/***/ 608:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   QF: () => (/* binding */ recordOffsets),
+/* harmony export */   Vs: () => (/* binding */ MODE_FIELD),
+/* harmony export */   a6: () => (/* binding */ storeStat),
+/* harmony export */   vh: () => (/* binding */ STAT_FIELDS),
+/* harmony export */   zZ: () => (/* binding */ StatRecorder)
+/* harmony export */ });
+const STAT_FIELDS = 10;
+/** The mode's field. A mode of 0 (no file type) marks an entry with no record. */
+const MODE_FIELD = 6;
+const NS_PER_S = 1000000000n;
+const LOW_32 = 0xffffffffn;
+/** Room for this many files at first; doubled when full. */
+const INITIAL_SLOTS = 4096;
+/**
+ * Stores `stat` at `at` in `into` as git's fill_stat_data stores it: each value cast to a
+ * 32-bit unsigned int, so an inode, a device number or a size beyond 32 bits keeps its low 32
+ * bits, and a time before 1970 its two's complement; nanoseconds are the remainder within the
+ * second, never negative.
+ */
+function storeStat(stat, into, at) {
+    storeTime(stat.ctimeNs, into, at);
+    storeTime(stat.mtimeNs, into, at + 2);
+    into[at + 4] = low32(stat.dev);
+    into[at + 5] = low32(stat.ino);
+    into[at + MODE_FIELD] = low32(stat.mode);
+    into[at + 7] = low32(stat.uid);
+    into[at + 8] = low32(stat.gid);
+    into[at + 9] = low32(stat.size);
+}
+function storeTime(ns, into, at) {
+    let seconds = ns / NS_PER_S;
+    let fraction = ns % NS_PER_S;
+    if (fraction < 0n) {
+        fraction += NS_PER_S;
+        seconds -= 1n;
+    }
+    into[at] = low32(seconds);
+    into[at + 1] = Number(fraction);
+}
+function low32(value) {
+    return Number(value & LOW_32);
+}
+/** The extractor's record: the stat data of files by path, kept in one growing table. */
+class StatRecorder {
+    slots = new Map();
+    table = new Uint32Array(INITIAL_SLOTS * STAT_FIELDS);
+    used = 0;
+    record(path, stat) {
+        let slot = this.slots.get(path);
+        if (slot === undefined) {
+            if (this.used === this.table.length / STAT_FIELDS) {
+                const larger = new Uint32Array(this.table.length * 2);
+                larger.set(this.table);
+                this.table = larger;
+            }
+            slot = this.used++;
+            this.slots.set(path, slot);
+        }
+        storeStat(stat, this.table, slot * STAT_FIELDS);
+    }
+    /** The file at `path` was removed or changed after its record was taken. */
+    forget(path) {
+        this.slots.delete(path);
+    }
+    clear() {
+        this.slots.clear();
+    }
+    /**
+     * The records of `files`' paths in the map's order, STAT_FIELDS fields each, zeros for a
+     * path without one; in an array of its own, which can be transferred to another thread.
+     */
+    inOrderOf(files) {
+        const ordered = new Uint32Array(files.size * STAT_FIELDS);
+        let at = 0;
+        for (const path of files.keys()) {
+            const slot = this.slots.get(path);
+            if (slot !== undefined) {
+                for (let field = 0; field < STAT_FIELDS; field++) {
+                    ordered[at + field] = this.table[slot * STAT_FIELDS + field];
+                }
+            }
+            at += STAT_FIELDS;
+        }
+        return ordered;
+    }
+}
+/**
+ * Where each path of `files` that has a record starts in `stats` (the extractor's
+ * inOrderOf(files), as it arrived).
+ */
+function recordOffsets(files, stats) {
+    if (stats.length !== files.size * STAT_FIELDS) {
+        throw new Error(`internal: ${stats.length} stat fields for ${files.size} files`);
+    }
+    const offsets = new Map();
+    let at = 0;
+    for (const path of files.keys()) {
+        if (stats[at + MODE_FIELD] !== 0)
+            offsets.set(path, at);
+        at += STAT_FIELDS;
+    }
+    return offsets;
+}
+
+
+/***/ }),
+
 /***/ 271:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
@@ -118,6 +229,8 @@ var errors = __webpack_require__(916);
 var log = __webpack_require__(472);
 // EXTERNAL MODULE: ./src/archive/git-blobs.ts
 var git_blobs = __webpack_require__(271);
+// EXTERNAL MODULE: ./src/archive/file-stats.ts
+var file_stats = __webpack_require__(608);
 ;// CONCATENATED MODULE: ./src/archive/tar-gate.ts
 
 /**
@@ -925,6 +1038,7 @@ function display(latin1Name) {
 
 
 
+
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = external_node_fs_.constants;
 const CREATE_FILE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 /** A repository config is a few hundred bytes; a larger one is not read for the format. */
@@ -951,6 +1065,8 @@ class TarExtractor {
     lastParent;
     skipped = [];
     blobIds = new Map();
+    /** Stat data of files in blobIds, taken as each was closed; kept to follow blobIds. */
+    stats = new file_stats/* StatRecorder */.zZ();
     blobs = new git_blobs/* BlobHasher */.$j();
     include;
     /** Paths left out of the sparse set, so a hard link to one is left out too. */
@@ -993,6 +1109,7 @@ class TarExtractor {
             entries: this.gate.entries,
             skipped: this.skipped,
             blobIds: this.blobIds,
+            fileStats: this.stats.inOrderOf(this.blobIds),
             sparseSkipped: this.sparseSkipped
         };
     }
@@ -1121,6 +1238,12 @@ class TarExtractor {
     finishFile() {
         const entry = this.file;
         external_node_fs_.futimesSync(this.fd, this.now, timeArgument(entry.mtime));
+        // The times were the file's last change (its ctime with them): an fstat now gives what an
+        // lstat of the path would later, without the path walk. On babel/babel's 27,674 files this
+        // costs this thread about 0.07 s of CPU and 1,000-1,500 minor faults, and saves the main
+        // thread's index pass 0.10 s (0.16-0.20 s down to 0.06-0.10 s), after the extraction.
+        if (this.hashing)
+            this.stats.record(entry.path, external_node_fs_.fstatSync(this.fd, { bigint: true }));
         this.closeFile();
         if (this.hashing)
             this.blobIds.set(entry.path, this.blobs.digest());
@@ -1148,6 +1271,7 @@ class TarExtractor {
             return;
         this.blobs.format = format;
         this.blobIds.clear();
+        this.stats.clear();
     }
     makeDirectory(entry) {
         if (entry.path !== '' && !this.directories.has(entry.path)) {
@@ -1167,6 +1291,8 @@ class TarExtractor {
         const full = this.prepare(entry);
         this.replacing(entry.path, full, () => external_node_fs_.symlinkSync(this.nameArgument(entry.linkName), full));
         external_node_fs_.lutimesSync(full, this.now, timeArgument(entry.mtime));
+        // No stat record: symlinks are few (none in babel/babel's snapshot), and the index writer
+        // lstats what has none.
         if ((0,git_blobs/* isWorktreePath */.N5)(entry.path)) {
             // Git stores a symlink as a blob of its target.
             const target = Buffer.from(entry.linkName, 'latin1');
@@ -1178,6 +1304,9 @@ class TarExtractor {
     makeHardLink(entry) {
         const full = this.prepare(entry);
         this.replacing(entry.path, full, () => external_node_fs_.linkSync(this.fullPath(entry.linkName), full));
+        // A link changes the ctime and link count of the file linked to: its record is stale, and
+        // so would be one of the link (which has none: replacing() dropped any earlier one).
+        this.stats.forget(entry.linkName);
         const id = this.blobIds.get(entry.linkName);
         if (id !== undefined && (0,git_blobs/* isWorktreePath */.N5)(entry.path))
             this.blobIds.set(entry.path, id);
@@ -1223,6 +1352,7 @@ class TarExtractor {
         else {
             external_node_fs_.unlinkSync(full);
             this.blobIds.delete(path);
+            this.stats.forget(path);
         }
         return make();
     }

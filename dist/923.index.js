@@ -3556,6 +3556,8 @@ async function resolveBranchOrTag(context, name) {
     throw new errors/* ExpectedError */.Dh(`No branch or tag named '${name}' exists in ${context.settings.repositoryUrl}`);
 }
 
+// EXTERNAL MODULE: ./src/archive/file-stats.ts
+var file_stats = __webpack_require__(608);
 ;// CONCATENATED MODULE: ./src/git/index-stat.ts
 /**
  * Makes an extracted snapshot's index clean without rehashing the tree. After extraction every
@@ -3563,16 +3565,20 @@ async function resolveBranchOrTag(context, name) {
  * machine that made the snapshot, so git would read and hash every file once to find them
  * unchanged (`git update-index --refresh`: 1.1 s of one core for babel/babel's 182 MB). The
  * extractor already hashed each file as its bytes passed; this module takes those blob ids and,
- * for every entry whose id and file type match, writes the file's lstat data into the entry in
- * place. Nothing else in the index changes, so every extension stays valid; the trailing
- * checksum is recomputed. An entry that does not match keeps its stale stat data, and git goes
- * on seeing it as possibly changed and checks its content as it always would.
+ * for every entry whose id and file type match, writes the file's stat data into the entry in
+ * place: the extractor's own record of it (src/archive/file-stats.ts) when it has one, else
+ * the file's lstat. Nothing else in the index changes, so every extension stays valid; the
+ * trailing checksum is recomputed. An entry that does not match keeps its stale stat data, and
+ * git goes on seeing it as possibly changed and checks its content as it always would.
  *
  * Measured on babel/babel's snapshot (27,674 entries, 5 MB index; bench/index-stat.ts, medians
  * of 5-7 alternating runs, 2 cores): 0.15 s wall, 0.16 s CPU, 2,200 minor faults on a tmpfs
  * (0.14 s, 0.15 s, 1,500 on journaled ext4), against 0.49 s, 0.50 s, 4,200 (0.55 s, 0.57 s,
  * 4,150) for `git update-index --refresh`; the index written is byte for byte git's, and the
  * first `git status` after either costs the same (0.17-0.20 s) and opens no tracked file.
+ * Taking the extractor's record instead of an lstat per file halves the pass: one call per
+ * fresh process, on a tmpfs, medians of 7 alternating, 0.10 s wall, 0.09 s CPU, 4,200 minor
+ * faults against 0.20 s, 0.20 s, 5,500 with lstat, writing the same bytes.
  *
  * The layout (gitformat-index(5)): a 12-byte header ("DIRC", version, entry count), the
  * entries, the extensions (4-byte signature, 32-bit size, data), then a hash of everything
@@ -3585,11 +3591,12 @@ async function resolveBranchOrTag(context, name) {
 
 
 
+
 const SIGNATURE = 0x44495243; // "DIRC"
 const HEADER_LENGTH = 12;
 /** ctime, mtime (s and ns each), dev, ino, mode, uid, gid, size: ten 32-bit fields. */
-const STAT_LENGTH = 40;
-const MODE_OFFSET = 24;
+const STAT_LENGTH = file_stats/* STAT_FIELDS */.vh * 4;
+const MODE_OFFSET = file_stats/* MODE_FIELD */.Vs * 4;
 const FLAG_EXTENDED = 0x4000;
 const FLAG_STAGE_MASK = 0x3000;
 const NAME_MASK = 0x0fff;
@@ -3606,13 +3613,16 @@ const S_IFLNK = 0o120000;
 const S_IXUSR = 0o100;
 /** Char codes of '0'-'9', 'a'-'f'. */
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', c => c.charCodeAt(0));
-const NS_PER_S = 1000000000n;
-const LOW_32 = 0xffffffffn;
 /** Index paths are decoded one char per byte, so a char above 0x7f is a byte above 0x7f. */
 const NON_ASCII = /[\x80-\xff]/;
 class Fallback extends Error {
 }
-async function writeIndexStat(worktree, blobIds) {
+/**
+ * `fileStats`, when given, is the extractor's stat data of blobIds' files
+ * (ExtractResult.fileStats), written for the entries it has one for instead of an lstat; only
+ * while nothing has changed those files since (a rename changes a ctime).
+ */
+async function writeIndexStat(worktree, blobIds, fileStats) {
     const gitDir = external_node_path_.join(worktree, '.git');
     try {
         const gitDirStat = await lstatOrUndefined(gitDir);
@@ -3621,7 +3631,7 @@ async function writeIndexStat(worktree, blobIds) {
         if (!gitDirStat?.isDirectory())
             throw new Fallback('.git is not a directory');
         const format = await readRepositoryFormat(gitDir);
-        return await patchLocked(worktree, gitDir, format, blobIds);
+        return await patchLocked(worktree, gitDir, format, blobIds, fileStats);
     }
     catch (error) {
         if (error instanceof Fallback)
@@ -3634,7 +3644,7 @@ async function writeIndexStat(worktree, blobIds) {
  * git process can write the index between our read and our rename; then writes the patched
  * copy to the lock and renames it over the index. The lock is removed on every other path.
  */
-async function patchLocked(worktree, gitDir, format, blobIds) {
+async function patchLocked(worktree, gitDir, format, blobIds, fileStats) {
     const indexPath = external_node_path_.join(gitDir, 'index');
     const lockPath = `${indexPath}.lock`;
     let lock;
@@ -3650,7 +3660,7 @@ async function patchLocked(worktree, gitDir, format, blobIds) {
     try {
         const index = await readIndexFile(indexPath);
         const layout = parseIndex(index.data, format);
-        const counts = refreshEntries(worktree, index.data, layout, format, blobIds);
+        const counts = refreshEntries(worktree, index.data, layout, format, blobIds, fileStats);
         // Nothing verified: the index stays as it was, byte for byte, and git finds out the rest.
         if (counts.updated === 0)
             return counts;
@@ -3848,18 +3858,21 @@ function checkExtensions(data, start, trailerStart) {
     }
 }
 /**
- * Writes lstat data into every entry that qualifies (isCandidate, a matching id, matchesMode)
- * and counts the rest. One lstat per entry with a matching id, synchronous: the files were
- * just written, so their inodes are cached and each call is a short path walk, which the
- * thread pool's round trip would cost more than. Measured on babel/babel's 27,674 paths on a
- * tmpfs: lstatSync 75-145 ms; fs.lstat callbacks 400-530 ms with 4 in flight, 210-300 ms
- * with 64. The syscalls are most of this function's time (a CPU profile: 110 ms of 140 ms).
+ * Writes stat data into every entry that qualifies (isCandidate, a matching id, matchesMode)
+ * and counts the rest. The stat data is the extractor's record where `fileStats` has one,
+ * else an lstat of the file. The lstat is synchronous: the files were just written, so their
+ * inodes are cached and each call is a short path walk, which the thread pool's round trip
+ * would cost more than. Measured on babel/babel's 27,674 paths on a tmpfs: lstatSync 75-145
+ * ms; fs.lstat callbacks 400-530 ms with 4 in flight, 210-300 ms with 64. The syscalls were
+ * most of this function's time (a CPU profile: 110 ms of 140 ms), hence the record.
  */
-function refreshEntries(worktree, data, layout, format, blobIds) {
+function refreshEntries(worktree, data, layout, format, blobIds, fileStats) {
     const { offsets, nameStarts, nameEnds, drops, version } = layout;
     const { hashLength } = format;
     const flagsAt = STAT_LENGTH + hashLength;
     const prefix = worktree.endsWith(external_node_path_.sep) ? worktree : worktree + external_node_path_.sep;
+    const recorded = fileStats === undefined ? undefined : (0,file_stats/* recordOffsets */.QF)(blobIds, fileStats);
+    const lstatFields = new Uint32Array(file_stats/* STAT_FIELDS */.vh);
     let previous = '';
     let updated = 0;
     for (let i = 0; i < offsets.length; i++) {
@@ -3878,14 +3891,21 @@ function refreshEntries(worktree, data, layout, format, blobIds) {
         const id = blobIds.get(name);
         if (id === undefined || !idEquals(data, offset + STAT_LENGTH, hashLength, id))
             continue;
-        // A path of other bytes than ASCII is passed as those bytes: a string would be re-encoded.
-        const file = NON_ASCII.test(name)
-            ? Buffer.concat([Buffer.from(prefix), Buffer.from(name, 'latin1')])
-            : prefix + name;
-        const stat = lstatBigint(file);
-        if (stat === undefined || !matchesMode(stat.mode, mode, format))
+        let stat = fileStats;
+        let at = recorded?.get(name);
+        if (stat === undefined || at === undefined) {
+            // A path of other bytes than ASCII is passed as those bytes: a string would be re-encoded.
+            const file = NON_ASCII.test(name)
+                ? Buffer.concat([Buffer.from(prefix), Buffer.from(name, 'latin1')])
+                : prefix + name;
+            if (!lstatInto(file, lstatFields))
+                continue;
+            stat = lstatFields;
+            at = 0;
+        }
+        if (!matchesMode(stat[at + file_stats/* MODE_FIELD */.Vs], mode, format))
             continue;
-        writeStat(data, offset, stat);
+        writeStat(data, offset, stat, at);
         updated++;
     }
     return { updated, stale: offsets.length - updated };
@@ -3920,14 +3940,14 @@ function isCandidate(data, offset, flagsAt, version, mode) {
  * symlink (or, with core.symlinks off, the plain file git checks such links out as).
  */
 function matchesMode(statMode, entryMode, format) {
-    const type = Number(statMode) & S_IFMT;
+    const type = statMode & S_IFMT;
     if (entryMode === MODE_SYMLINK)
         return type === S_IFLNK || (!format.symlinks && type === S_IFREG);
     if (type !== S_IFREG)
         return false;
     if (!format.fileMode)
         return true;
-    return (entryMode === MODE_EXECUTABLE) === ((Number(statMode) & S_IXUSR) !== 0);
+    return (entryMode === MODE_EXECUTABLE) === ((statMode & S_IXUSR) !== 0);
 }
 /** Whether `hex` (lowercase) spells the `length` bytes at `at`, without making a string. */
 function idEquals(data, at, length, hex) {
@@ -3942,42 +3962,28 @@ function idEquals(data, at, length, hex) {
     }
     return true;
 }
-function lstatBigint(file) {
+/** Stores the file's lstat data in `into` (file-stats.ts); false when there is none. */
+function lstatInto(file, into) {
+    let stat;
     try {
-        return external_node_fs_.lstatSync(file, { bigint: true, throwIfNoEntry: false });
+        stat = external_node_fs_.lstatSync(file, { bigint: true, throwIfNoEntry: false });
     }
     catch {
         // ENOTDIR (a file where a directory should be), EACCES, ENAMETOOLONG: the entry stays
         // stale and git finds out what is there itself.
-        return undefined;
+        return false;
     }
+    if (stat === undefined)
+        return false;
+    (0,file_stats/* storeStat */.a6)(stat, into, 0);
+    return true;
 }
-/**
- * Each field as git's fill_stat_data stores it: the value cast to a 32-bit unsigned int, so
- * an inode, a device number or a size beyond 32 bits keeps its low 32 bits, and a time before
- * 1970 its two's complement; nanoseconds are the remainder within the second, never negative.
- */
-function writeStat(data, offset, stat) {
-    writeTime(data, offset, stat.ctimeNs);
-    writeTime(data, offset + 8, stat.mtimeNs);
-    data.writeUInt32BE(low32(stat.dev), offset + 16);
-    data.writeUInt32BE(low32(stat.ino), offset + 20);
-    data.writeUInt32BE(low32(stat.uid), offset + 28);
-    data.writeUInt32BE(low32(stat.gid), offset + 32);
-    data.writeUInt32BE(low32(stat.size), offset + 36);
-}
-function writeTime(data, offset, ns) {
-    let seconds = ns / NS_PER_S;
-    let fraction = ns % NS_PER_S;
-    if (fraction < 0n) {
-        fraction += NS_PER_S;
-        seconds -= 1n;
+/** Writes the stat fields at `at` into the entry, all but the mode, which stays the entry's. */
+function writeStat(data, offset, stat, at) {
+    for (let field = 0; field < file_stats/* STAT_FIELDS */.vh; field++) {
+        if (field !== file_stats/* MODE_FIELD */.Vs)
+            data.writeUInt32BE(stat[at + field], offset + 4 * field);
     }
-    data.writeUInt32BE(low32(seconds), offset);
-    data.writeUInt32BE(Number(fraction), offset + 4);
-}
-function low32(value) {
-    return Number(value & LOW_32);
 }
 function isZero(data, start, end) {
     for (let i = start; i < end; i++)
@@ -4369,7 +4375,7 @@ async function finishCheckout(options) {
     // Extraction left every file's stat data stale. Making the index fresh first (from the ids
     // the extractor computed, else by git's rehash) lets the checkout below compare stat data
     // instead of file contents.
-    const { stale } = await makeIndexFresh(directory, options.blobIds, log);
+    const { stale } = await makeIndexFresh(directory, options.blobIds, log, options.fileStats);
     if (settings.sparseCheckout)
         await setSparseCheckout(git, settings.sparseCheckout, log);
     const start = await readStartingHead(git);
@@ -4402,14 +4408,15 @@ async function finishCheckout(options) {
 }
 /**
  * Writes the stat data of every index entry whose file the extractor verified (same blob id)
- * into .git/index; where nothing was verified, or the index is of a kind that writer does not
- * handle, git refreshes it instead, rehashing the tree. A stale index would cost more later:
- * a forced checkout rewrites every file whose stat data does not match. Returns how many
- * entries are still stale.
+ * into .git/index, the extractor's own (`fileStats`) where it has it, else the file's lstat;
+ * where nothing was verified, or the index is of a kind that writer does not handle, git
+ * refreshes it instead, rehashing the tree. A stale index would cost more later: a forced
+ * checkout rewrites every file whose stat data does not match. Returns how many entries are
+ * still stale.
  */
-async function makeIndexFresh(directory, blobIds, log) {
+async function makeIndexFresh(directory, blobIds, log, fileStats) {
     const written = blobIds.size > 0
-        ? await writeIndexStat(directory, blobIds)
+        ? await writeIndexStat(directory, blobIds, fileStats)
         : { updated: 0, stale: 0, fallback: 'no file verified' };
     if (written.fallback === undefined) {
         log.debug(`Index: ${written.updated} entries verified, ${written.stale} left for git.`);
@@ -4452,6 +4459,8 @@ async function freshenMovedEntries(target, blobIds, log) {
     const topLevel = new Map([...blobIds].filter(([name]) => !name.includes('/')));
     for (const [name, id] of await hashTopLevelFiles(target, topLevel))
         topLevel.set(name, id);
+    // No fileStats: the extractor's stat data is what the moves made stale; each file is
+    // lstat'ed afresh.
     if (topLevel.size > 0)
         await makeIndexFresh(target, topLevel, log);
 }
@@ -6368,6 +6377,7 @@ async function restoreOnce(settings, cachew, cache, { worker, targetTrusted }, l
             settings,
             bundle: await bundle,
             blobIds: extracted.blobIds,
+            fileStats: extracted.fileStats,
             cachew,
             submoduleSnapshots: settings.submodules === 'false'
                 ? undefined

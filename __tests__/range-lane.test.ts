@@ -266,6 +266,28 @@ async function scriptedServer(
   return state
 }
 
+/** A scripted server and a lane to it, for `use`; both closed after. */
+async function withScripted(
+  script: (connection: number, request: number) => Answer,
+  use: (lane: RangeLane, server: Scripted) => Promise<void>
+): Promise<void> {
+  const server = await scriptedServer(script)
+  const lane = new RangeLane(new URL(server.url))
+  try {
+    await use(lane, server)
+  } finally {
+    lane.close()
+    await server.close()
+  }
+}
+
+/** GETs over `lane`, `times` of them, each of which must give `body` whole. */
+async function expectBodies(lane: RangeLane, url: string, body: Buffer, times: number) {
+  for (let i = 0; i < times; i++) {
+    expect((await fetchRange(lane, url, {})).body.equals(body)).toBe(true)
+  }
+}
+
 function answer206(body: Buffer, extra = ''): string {
   return (
     `HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-${body.length - 1}/${SIZE}\r\n` +
@@ -296,49 +318,34 @@ describe('edges, from a scripted server', () => {
   })
 
   it('opens a new connection after Connection: close, and after HTTP/1.0', async () => {
-    const server = await scriptedServer(connection => {
-      if (connection === 1) return [answer206(body, 'Connection: close\r\n') + body.toString()]
-      return [answer206(body).replace('HTTP/1.1', 'HTTP/1.0') + body.toString()]
-    })
-    const lane = new RangeLane(new URL(server.url))
-    try {
-      for (let i = 0; i < 3; i++) {
-        expect((await fetchRange(lane, server.url, {})).body.equals(body)).toBe(true)
-      }
+    const script = (connection: number): Answer =>
+      connection === 1
+        ? [answer206(body, 'Connection: close\r\n') + body.toString()]
+        : [answer206(body).replace('HTTP/1.1', 'HTTP/1.0') + body.toString()]
+    await withScripted(script, async (lane, server) => {
+      await expectBodies(lane, server.url, body, 3)
       expect(server.connections).toBe(3)
-    } finally {
-      lane.close()
-      await server.close()
-    }
+    })
   })
 
   it('sends again, once, a request that a kept-alive connection closed on unanswered', async () => {
     // Each connection answers its first request and closes on the second without a word.
-    const server = await scriptedServer((_, request) =>
+    const script = (_: number, request: number): Answer =>
       request === 1 ? [answer206(body) + body.toString()] : 'close'
-    )
-    const lane = new RangeLane(new URL(server.url))
-    try {
-      for (let i = 0; i < 3; i++) {
-        expect((await fetchRange(lane, server.url, {})).body.equals(body)).toBe(true)
-      }
+    await withScripted(script, async (lane, server) => {
+      await expectBodies(lane, server.url, body, 3)
       expect(server.connections).toBe(3)
-    } finally {
-      lane.close()
-      await server.close()
-    }
+    })
   })
 
   it('fails a first request that its fresh connection closes on unanswered', async () => {
-    const server = await scriptedServer(() => 'close')
-    const lane = new RangeLane(new URL(server.url))
-    try {
-      await expect(fetchRange(lane, server.url, {})).rejects.toThrow(TransientError)
-      expect(server.connections).toBe(1)
-    } finally {
-      lane.close()
-      await server.close()
-    }
+    await withScripted(
+      () => 'close',
+      async (lane, server) => {
+        await expect(fetchRange(lane, server.url, {})).rejects.toThrow(TransientError)
+        expect(server.connections).toBe(1)
+      }
+    )
   })
 
   it('fails a body cut short by the connection closing, saying how much came', async () => {
@@ -366,16 +373,11 @@ describe('edges, from a scripted server', () => {
   })
 
   it('keeps the body exact when bytes nobody asked for follow it, and leaves that connection', async () => {
-    const server = await scriptedServer(() => [answer206(body) + body.toString() + 'GARBAGE'])
-    const lane = new RangeLane(new URL(server.url))
-    try {
-      expect((await fetchRange(lane, server.url, {})).body.equals(body)).toBe(true)
-      expect((await fetchRange(lane, server.url, {})).body.equals(body)).toBe(true)
+    const script = (): Answer => [answer206(body) + body.toString() + 'GARBAGE']
+    await withScripted(script, async (lane, server) => {
+      await expectBodies(lane, server.url, body, 2)
       expect(server.connections).toBe(2)
-    } finally {
-      lane.close()
-      await server.close()
-    }
+    })
   })
 
   it.each([

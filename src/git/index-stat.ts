@@ -364,6 +364,12 @@ function refreshEntries(
   const prefix = worktree.endsWith(path.sep) ? worktree : worktree + path.sep
   const recorded = fileStats === undefined ? undefined : recordOffsets(blobIds, fileStats)
   const lstatFields = new Uint32Array(STAT_FIELDS)
+  // Only a name as long as a wanted one can be wanted: when few are (the top-level files after
+  // a move into place), the other entries are passed over without making a string of their
+  // names. babel/babel, 40 top-level names among 27,674 entries: the pass in 27 ms instead of
+  // 35 ms (medians of 5).
+  const lengths = new Set<number>()
+  for (const name of blobIds.keys()) lengths.add(name.length)
   let previous = ''
   let updated = 0
   for (let i = 0; i < offsets.length; i++) {
@@ -377,6 +383,7 @@ function refreshEntries(
     }
     const mode = data.readUInt32BE(offset + MODE_OFFSET)
     if (!isCandidate(data, offset, flagsAt, version, mode)) continue
+    if (!lengths.has(name?.length ?? nameEnds[i] - nameStarts[i])) continue
     name ??= data.toString('latin1', nameStarts[i], nameEnds[i])
     const id = blobIds.get(name)
     if (id === undefined || !idEquals(data, offset + STAT_LENGTH, hashLength, id)) continue

@@ -257,6 +257,16 @@ async function restoreOnce(
     )
   )
   const snapshotSeconds = phases[phases.length - 1].seconds
+  // Its bytes are in the tree now: unless the runner cache keeps the file, it is closed and
+  // removed while git works rather than at the end, where the kernel's freeing of its pages
+  // took 20-30 ms for babel/babel's 223 MiB.
+  if (!cache) {
+    const released = source.spool
+      .close()
+      .then(() => fs.rm(source.spool.file, { force: true }))
+      .catch(() => undefined)
+    scope.defer(() => released)
+  }
   const { stats: download, fields } = source
   if (settings.sparseCheckout) {
     log.info(`Sparse checkout: ${extracted.sparseSkipped} file(s) outside the set not written.`)

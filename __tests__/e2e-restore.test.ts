@@ -96,6 +96,18 @@ async function expectSameTreeAsReference(dir: string): Promise<void> {
   expect(await manifest(dir, ignore)).toEqual(await manifest(reference, ignore))
 }
 
+/** Every directory's mtime (ns) below `root`, .git's excepted (git writes there). */
+async function directoryTimes(root: string): Promise<Map<string, bigint>> {
+  const times = new Map<string, bigint>()
+  for (const entry of await fs.readdir(root, { recursive: true, withFileTypes: true })) {
+    const full = path.join(entry.parentPath, entry.name)
+    const relative = path.relative(root, full)
+    if (!entry.isDirectory() || relative === '.git' || relative.startsWith('.git/')) continue
+    times.set(relative, (await fs.lstat(full, { bigint: true })).mtimeNs)
+  }
+  return times
+}
+
 async function expectCleanCheckout(dir: string, commit: string): Promise<void> {
   expect(await git(dir, 'rev-parse', 'HEAD')).toBe(commit)
   expect(await git(dir, 'status', '--porcelain')).toBe('')
@@ -144,6 +156,12 @@ describe('restore from the cachew-compatible server', () => {
     expect(run.stdout).toMatch(/::debug::Extraction thread: [0-9.]+ s from its job's start/)
     await expectSameTreeAsReference(run.workspace)
     await expectCleanCheckout(run.workspace, pzstdSnapshot.commit)
+    // The worker sets the directories' times last: they end as GNU tar leaves them (whole
+    // seconds from the archive; a directory left with its time of extraction would differ to
+    // the nanosecond).
+    const times = await directoryTimes(run.workspace)
+    expect(times.size).toBeGreaterThan(3)
+    expect(times).toEqual(await directoryTimes(reference))
   })
 
   it('restores a single-frame zstd snapshot in one stream with download-concurrency 1', async () => {

@@ -88,13 +88,13 @@ export class RangeLane {
     const request = requestText(url, headers)
     for (;;) {
       signal.throwIfAborted()
-      const reused = this.socket !== undefined && this.carried > 0
       try {
         await this.send(request, handlers, signal)
         return
       } catch (error) {
-        // Only a request no byte was answered to, on a connection that had carried others.
-        if (!(error instanceof StaleConnectionError) || !reused) throw unwrap(error)
+        // Raised only on a connection that had carried others; the request goes again on a
+        // fresh one, where a close unanswered is the network's failure (lost()).
+        if (!(error instanceof StaleConnectionError)) throw error
       }
     }
   }
@@ -249,13 +249,6 @@ export class RangeLane {
     }
     return offset
   }
-}
-
-/** A TransientError keeps its type; a stale connection's second failure reads as the network's. */
-function unwrap(error: unknown): unknown {
-  return error instanceof StaleConnectionError
-    ? Object.assign(new Error(error.message), { code: 'ECONNRESET' })
-    : error
 }
 
 function requestText(url: URL, headers: Record<string, string>): string {
